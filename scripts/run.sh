@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts the service on its embedded defaults (local PostgreSQL, embedded Kafka) at http://127.0.0.1:5080.
+#   scripts/run.sh                 the service
+#   scripts/run.sh --simulate      the service plus the traffic generator against it (extra args go to simulate)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/setup.sh"
+pg_port="${ATTRIBUTION_PG_PORT:-55432}"
+export ConnectionStrings__Postgres="${ConnectionStrings__Postgres:-Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=attribution}"
+export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:5080}"
+export Lakehouse__WarehousePath="${Lakehouse__WarehousePath:-$root/.data/warehouse}"
+dotnet build "$root/src/Attribution.Api" -c Release -v q -nologo
+api="$root/src/Attribution.Api/bin/Release/net10.0/Attribution.Api.dll"
+if [ "${1:-}" = "--simulate" ]; then
+  shift
+  dotnet "$api" &
+  svc=$!
+  trap 'kill $svc 2>/dev/null; wait $svc 2>/dev/null' EXIT INT TERM
+  dotnet "$api" simulate --url "${ASPNETCORE_URLS%%;*}" "$@"
+  wait $svc
+else
+  exec dotnet "$api"
+fi

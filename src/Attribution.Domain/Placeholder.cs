@@ -1,0 +1,2 @@
+namespace Attribution.Domain;
+public static class Placeholder { }

@@ -1,0 +1,2 @@
+namespace Attribution.Projections;
+public static class Placeholder2 { }
