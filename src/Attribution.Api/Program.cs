@@ -1,2 +1,33 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using Attribution.Api.Audit;
+using Attribution.Api.Cli;
+using Attribution.Api.Config;
+using Attribution.Api.Health;
+using Attribution.Api.Impressions;
+using Attribution.Api.Infrastructure;
+using Attribution.Api.Metrics;
+using Attribution.Api.Pipeline;
+using Attribution.Api.Tracking;
+
+if (CommandLine.IsVerb(args))
+{
+    return await CommandLine.RunAsync(args);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddAttributionApi();
+
+var app = builder.Build();
+app.UseAttributionApi();
+app.MapTracking();
+app.MapImpressions();
+app.MapMetrics();
+app.MapAudit();
+app.MapPipeline();
+app.MapAttributionConfig();
+app.MapHealth();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

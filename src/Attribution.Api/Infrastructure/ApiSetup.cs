@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Attribution.Api.Health;
+using Attribution.Projections;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+
+namespace Attribution.Api.Infrastructure;
+
+public static class ApiSetup
+{
+    public static WebApplicationBuilder AddAttributionApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddProblemDetails();
+        services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
+        services.Configure<TrackingOptions>(builder.Configuration.GetSection("Tracking"));
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(o =>
+        {
+            o.SwaggerDoc("v1", new() { Title = "Attribution API", Version = "v1",
+                Description = "Ad click tracking and last-click attribution: pixel, click redirect, postbacks, Gold state and metrics." });
+            var xml = Path.Combine(AppContext.BaseDirectory, "Attribution.Api.xml");
+            if (File.Exists(xml)) o.IncludeXmlComments(xml);
+        });
+        services.AddAttributionStore(builder.Configuration);
+        services.AddAttributionPipeline(builder.Configuration);
+        services.AddAttributionHealthChecks();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<Tracking.TrackingIngest>();
+        return builder;
+    }
+
+    public static WebApplication UseAttributionApi(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // A malformed request (bad JSON, a body too large) is the client's error, never a 500.
+            StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        app.UseSwagger();
+        app.UseSwaggerUI(o => o.DocumentTitle = "Attribution API");
+        return app;
+    }
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
+        o.Converters.Add(new MoneyJsonConverter());
+        return o;
+    }
+}
+
+/// <summary>Configuration section "Tracking".</summary>
+public sealed class TrackingOptions
+{
+    /// <summary>Largest accepted body of a batch or postback; larger bodies get 413.</summary>
+    public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest number of events in one batch.</summary>
+    public int MaxBatchEvents { get; set; } = 50_000;
+}

@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Attribution.Api.Infrastructure;
+
+/// <summary>RFC 7807 answers that say what is wrong.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult BadRequest(string detail, string title = "The request is not valid") =>
+        TypedResults.Problem(new ProblemDetails { Status = 400, Title = title, Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.1" });
+
+    public static ProblemHttpResult NotFound(string detail) =>
+        TypedResults.Problem(new ProblemDetails { Status = 404, Title = "Not found", Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5" });
+
+    public static ProblemHttpResult TooLarge(long limit) =>
+        TypedResults.Problem(new ProblemDetails { Status = 413, Title = "Request body too large",
+            Detail = $"The body is larger than {limit} bytes (Tracking:MaxBodyBytes).", Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14" });
+
+    public static ProblemHttpResult Unavailable(string detail) =>
+        TypedResults.Problem(new ProblemDetails { Status = 503, Title = "Kafka did not acknowledge the write", Detail = detail,
+            Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4" });
+}

@@ -1,0 +1,120 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Attribution.Domain.Events;
+using Attribution.Projections.Observability;
+using Attribution.Projections.Pipeline;
+
+namespace Attribution.Api.Tracking;
+
+/// <summary>One event of a batch that was refused, with its position in the request.</summary>
+public sealed record RejectedEvent(int Index, string? EventId, string Error);
+
+public sealed record BatchAccepted(int Accepted, IReadOnlyList<RejectedEvent> Rejected);
+
+/// <summary>An event ready for Kafka: its key, its normalized JSON, and what validation said of it.</summary>
+public sealed record OutgoingEvent(string? Key, byte[] Value, EventParseResult Validation);
+
+/// <summary>Stamps, validates and serializes tracking events on their way to Kafka.</summary>
+public sealed class TrackingIngest(AdEventProducer producer, PipelineMetrics metrics, TimeProvider clock)
+{
+    public OutgoingEvent Prepare(JsonObject payload)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        EventEnvelope.Normalize(payload, now);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload);
+        var validation = EventParser.Parse(bytes, null, now);
+        var key = validation.Event?.ImpressionId ?? (validation.Event as ConversionReported)?.ClickId;
+        return new OutgoingEvent(key, bytes, validation);
+    }
+
+    public void Count(string endpoint, EventParseResult validation) =>
+        metrics.EventsReceived.Add(1,
+            new KeyValuePair<string, object?>("endpoint", endpoint),
+            new KeyValuePair<string, object?>("type", validation.Event?.Type.ToWire() ?? "INVALID"));
+
+    /// <summary>Parses a batch body: a JSON array, or NDJSON (one event per line). Every element that is not a
+    /// valid event is still written to Kafka, so the consumer records it in the audit trail as INVALID.</summary>
+    public (List<OutgoingEvent> Events, List<RejectedEvent> Rejected) PrepareBatch(byte[] body, bool ndjson)
+    {
+        var events = new List<OutgoingEvent>();
+        var rejected = new List<RejectedEvent>();
+        var items = ndjson ? SplitLines(body) : SplitArray(body);
+        var index = 0;
+        foreach (var (node, raw, error) in items)
+        {
+            OutgoingEvent outgoing;
+            if (node is JsonObject obj)
+            {
+                outgoing = Prepare(obj);
+            }
+            else
+            {
+                // Not an event object: its text goes to Kafka verbatim, so the consumer audits it as INVALID too.
+                var detail = error ?? $"an event must be a JSON object, not {node?.GetValueKind().ToString() ?? "null"}";
+                outgoing = new OutgoingEvent(null, Encoding.UTF8.GetBytes(raw),
+                    new EventParseResult(null, new EventRejection(null, null, null, detail)));
+            }
+
+            events.Add(outgoing);
+            if (outgoing.Validation.Rejection is { } r) rejected.Add(new RejectedEvent(index, r.EventId, r.Detail));
+            index++;
+        }
+
+        return (events, rejected);
+    }
+
+    public Task SendAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct) =>
+        producer.ProduceAsync(events.Select(e => (e.Key, e.Value)).ToList(), ct);
+
+    public void Enqueue(OutgoingEvent e) => producer.Enqueue(e.Key, e.Value, e.Validation.Event?.EventId ?? "?");
+
+    private static IEnumerable<(JsonNode? Node, string Raw, string? Error)> SplitArray(byte[] body)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(body);
+        }
+        catch (JsonException e)
+        {
+            throw new BadHttpRequestException($"The body is not valid JSON: {e.Message}");
+        }
+
+        if (root is JsonObject single)
+        {
+            yield return (single, single.ToJsonString(), null);
+            yield break;
+        }
+
+        if (root is not JsonArray array)
+            throw new BadHttpRequestException("The body must be a JSON array of events, or NDJSON with Content-Type application/x-ndjson");
+        foreach (var item in array.ToList())
+        {
+            array.Remove(item);
+            yield return (item, item?.ToJsonString() ?? "null", null);
+        }
+    }
+
+    private static IEnumerable<(JsonNode? Node, string Raw, string? Error)> SplitLines(byte[] body)
+    {
+        var text = Encoding.UTF8.GetString(body);
+        foreach (var line in text.Split('\n'))
+        {
+            var trimmed = line.Trim();
+            if (trimmed.Length == 0) continue;
+            JsonNode? node = null;
+            string? error = null;
+            try
+            {
+                node = JsonNode.Parse(trimmed);
+            }
+            catch (JsonException e)
+            {
+                error = $"line is not valid JSON: {e.Message}";
+            }
+
+            yield return (node, trimmed, error);
+        }
+    }
+}

@@ -1,2 +1,0 @@
-namespace Attribution.Domain;
-public static class Placeholder { }

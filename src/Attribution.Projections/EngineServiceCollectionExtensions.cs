@@ -1,0 +1,89 @@
+using Attribution.Projections.Audit;
+using Attribution.Projections.Config;
+using Attribution.Projections.Gold;
+using Attribution.Projections.Observability;
+using Attribution.Projections.Pipeline;
+using Attribution.Projections.Schema;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Attribution.Projections;
+
+public static class EngineServiceCollectionExtensions
+{
+    public const string DefaultConnectionString = "Host=127.0.0.1;Port=55432;Username=postgres;Database=attribution";
+
+    /// <summary>PostgreSQL, the schema, the attribution config and the read models: what every verb needs.</summary>
+    public static IServiceCollection AddAttributionStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("Postgres") ?? DefaultConnectionString;
+        services.AddSingleton(_ =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            return builder.Build();
+        });
+        services.Configure<AttributionOptions>(configuration.GetSection("Attribution"));
+        services.AddSingleton<AttributionConfigStore>();
+        services.AddSingleton<GoldQueries>();
+        services.AddSingleton<AuditQueries>();
+        services.AddSingleton<GoldRebuilder>();
+        services.AddSingleton(sp => new SchemaInitializer(connectionString, sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<AttributionConfigStore>(), sp.GetRequiredService<IOptions<AttributionOptions>>().Value,
+            sp.GetRequiredService<ILogger<SchemaInitializer>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
+        return services;
+    }
+
+    /// <summary>Kafka, the producer, the consumer pipeline and its status.</summary>
+    public static IServiceCollection AddAttributionPipeline(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<KafkaOptions>(configuration.GetSection("Kafka"));
+        services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton<KafkaConnection>();
+        services.AddSingleton<AdEventProducer>();
+        services.AddSingleton<ConsumerState>();
+        services.AddSingleton<BatchApplier>();
+        services.AddSingleton<PipelineStatusReader>();
+        if (configuration.GetSection("Kafka").GetValue("RunConsumer", true))
+        {
+            services.AddHostedService<AttributionConsumer>();
+        }
+
+        return services;
+    }
+}
+
+/// <summary>Creates the database, applies migrations and seeds the attribution config before anything else starts.</summary>
+public sealed class SchemaInitializer(
+    string connectionString,
+    NpgsqlDataSource dataSource,
+    AttributionConfigStore config,
+    AttributionOptions options,
+    ILogger<SchemaInitializer> logger) : IHostedService
+{
+    private readonly SemaphoreSlim _once = new(1, 1);
+    private bool _done;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _once.WaitAsync(cancellationToken);
+        try
+        {
+            if (_done) return;
+            await SchemaMigrator.EnsureDatabaseAsync(connectionString, cancellationToken);
+            await SchemaMigrator.MigrateAsync(dataSource, logger, cancellationToken);
+            await config.SeedAsync(options, cancellationToken);
+            _done = true;
+        }
+        finally
+        {
+            _once.Release();
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,66 @@
+using Npgsql;
+
+namespace Attribution.Projections.EventStore;
+
+public static class EventStoreReader
+{
+    /// <summary>Every stored event of the given impressions, each stream in version order.</summary>
+    public static async Task<Dictionary<string, List<StoredEvent>>> LoadStreamsAsync(
+        NpgsqlConnection conn, NpgsqlTransaction? tx, IReadOnlyCollection<string> streamIds, CancellationToken ct)
+    {
+        var streams = new Dictionary<string, List<StoredEvent>>(StringComparer.Ordinal);
+        if (streamIds.Count == 0) return streams;
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT {StoredEvents.Columns} FROM events WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version", conn, tx);
+        cmd.Parameters.Add(new() { Value = streamIds.ToArray() });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var stored = StoredEvents.Read(reader);
+            var id = stored.Event.ImpressionId!;
+            if (!streams.TryGetValue(id, out var list)) streams[id] = list = [];
+            list.Add(stored);
+        }
+
+        return streams;
+    }
+
+    /// <summary>Which of these event ids the store (or the postbacks waiting for their click) already holds.</summary>
+    public static async Task<HashSet<string>> KnownEventIdsAsync(
+        NpgsqlConnection conn, NpgsqlTransaction? tx, IReadOnlyCollection<string> eventIds, CancellationToken ct)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        if (eventIds.Count == 0) return known;
+        await using var cmd = new NpgsqlCommand("""
+            SELECT event_id FROM events WHERE event_id = ANY($1)
+            UNION ALL
+            SELECT event_id FROM pending_conversions WHERE event_id = ANY($1)
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = eventIds.ToArray() });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) known.Add(reader.GetString(0));
+        return known;
+    }
+
+    /// <summary>The impression each of these click ids belongs to, for the clicks already stored.</summary>
+    public static async Task<Dictionary<string, string>> ClickImpressionsAsync(
+        NpgsqlConnection conn, NpgsqlTransaction? tx, IReadOnlyCollection<string> clickIds, CancellationToken ct)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (clickIds.Count == 0) return map;
+        await using var cmd = new NpgsqlCommand(
+            "SELECT event_id, stream_id FROM events WHERE event_id = ANY($1) AND event_type = 'CLICK'", conn, tx);
+        cmd.Parameters.Add(new() { Value = clickIds.ToArray() });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) map[reader.GetString(0)] = reader.GetString(1);
+        return map;
+    }
+
+    /// <summary>One impression's history, for the query side.</summary>
+    public static async Task<List<StoredEvent>> LoadStreamAsync(NpgsqlDataSource dataSource, string streamId, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var streams = await LoadStreamsAsync(conn, null, [streamId], ct);
+        return streams.TryGetValue(streamId, out var list) ? list : [];
+    }
+}

@@ -1,0 +1,50 @@
+using System.Diagnostics.Metrics;
+
+namespace Attribution.Projections.Observability;
+
+/// <summary>The engine's instruments. The Prometheus endpoint exports every meter named "Attribution*".</summary>
+public sealed class PipelineMetrics : IDisposable
+{
+    public const string MeterName = "Attribution.Pipeline";
+
+    private readonly Meter _meter;
+
+    public PipelineMetrics(IMeterFactory? factory = null)
+    {
+        _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
+        EventsReceived = _meter.CreateCounter<long>("attribution.events.received", "{event}", "Events received by the tracking API, by type and endpoint");
+        ProduceFailures = _meter.CreateCounter<long>("attribution.kafka.produce.failures", "{event}", "Events Kafka did not acknowledge");
+        ProduceLatency = _meter.CreateHistogram("attribution.kafka.produce.duration", "s", "Time until Kafka acknowledged a write",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        EventsApplied = _meter.CreateCounter<long>("attribution.events.applied", "{event}", "Events appended to the event store and folded into Gold");
+        Audited = _meter.CreateCounter<long>("attribution.events.audited", "{event}", "Audit outcomes written, by reason");
+        LateEvents = _meter.CreateCounter<long>("attribution.events.late", "{event}", "Applied events that arrived later than the late threshold");
+        LostMessages = _meter.CreateCounter<long>("attribution.kafka.lost_messages", "{message}", "Messages the broker dropped before the consumer read them");
+        BatchSize = _meter.CreateHistogram("attribution.pipeline.batch.size", "{message}", "Messages per applied batch",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 50, 100, 500, 1000, 2000, 5000, 10000] });
+        ApplyLatency = _meter.CreateHistogram("attribution.pipeline.batch.duration", "s", "Time to apply one batch in PostgreSQL",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        EndToEndLatency = _meter.CreateHistogram("attribution.pipeline.end_to_end.duration", "s", "Apply time minus ingest time",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+        BatchRetries = _meter.CreateCounter<long>("attribution.pipeline.batch.retries", "{batch}", "Batches retried after a PostgreSQL error or a concurrent write");
+    }
+
+    public Counter<long> EventsReceived { get; }
+    public Counter<long> ProduceFailures { get; }
+    public Histogram<double> ProduceLatency { get; }
+    public Counter<long> EventsApplied { get; }
+    public Counter<long> Audited { get; }
+    public Counter<long> LateEvents { get; }
+    public Counter<long> LostMessages { get; }
+    public Histogram<int> BatchSize { get; }
+    public Histogram<double> ApplyLatency { get; }
+    public Histogram<double> EndToEndLatency { get; }
+    public Counter<long> BatchRetries { get; }
+
+    /// <summary>Newest applied event's ingest time, for the freshness gauge.</summary>
+    public DateTime? NewestAppliedIngestTime { get; set; }
+
+    public Meter Meter => _meter;
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,2 +1,0 @@
-namespace Attribution.Projections;
-public static class Placeholder2 { }

@@ -1,0 +1,186 @@
+using Attribution.Projections.Observability;
+using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Attribution.Projections.Pipeline;
+
+/// <summary>
+/// Reads ad_events in batches and hands each batch to the <see cref="BatchApplier"/>. Offsets live in PostgreSQL:
+/// on assignment the consumer seeks to them, and it never commits to Kafka, so what is applied and what is marked
+/// consumed can never disagree.
+/// </summary>
+public sealed class AttributionConsumer(
+    KafkaConnection kafka,
+    BatchApplier applier,
+    NpgsqlDataSource dataSource,
+    PipelineMetrics metrics,
+    ConsumerState state,
+    ILogger<AttributionConsumer> logger) : BackgroundService
+{
+    private readonly Dictionary<int, long> _position = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Consume is a blocking call: keep it off the thread pool threads ASP.NET Core serves requests with.
+        await Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var options = kafka.Options;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var consumer = Build(options);
+                consumer.Subscribe(kafka.Topic);
+                await LoopAsync(consumer, options, ct);
+                consumer.Close();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // A consumer that dies stops attribution for everyone: log, wait, and start a fresh one.
+                logger.LogError(e, "Kafka consumer failed; restarting in 2 s");
+                state.Assigned = [];
+                await Task.Delay(2000, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+
+        state.Assigned = [];
+    }
+
+    private IConsumer<byte[]?, byte[]> Build(KafkaOptions options) =>
+        new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+            {
+                BootstrapServers = kafka.BootstrapServers,
+                GroupId = options.ConsumerGroup,
+                EnableAutoCommit = false,
+                EnableAutoOffsetStore = false,
+                AutoOffsetReset = AutoOffsetReset.Error,
+                SessionTimeoutMs = options.SessionTimeoutMs,
+                FetchWaitMaxMs = 50,
+                QueuedMaxMessagesKbytes = 65536,
+            })
+            .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
+            .SetPartitionsRevokedHandler((_, partitions) =>
+            {
+                foreach (var p in partitions) _position.Remove(p.Partition.Value);
+                state.Assigned = _position.Keys.Order().ToArray();
+                logger.LogInformation("Partitions revoked: {Partitions}", string.Join(",", partitions.Select(p => p.Partition.Value)));
+            })
+            .SetErrorHandler((_, e) =>
+            {
+                if (e.IsFatal) logger.LogError("Kafka consumer fatal error: {Reason}", e.Reason);
+                else logger.LogWarning("Kafka consumer error: {Reason}", e.Reason);
+            })
+            .SetLogHandler((_, m) => logger.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))
+            .Build();
+
+    private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions)
+    {
+        var options = kafka.Options;
+        using var conn = dataSource.OpenConnection();
+        var stored = OffsetStore.ReadAsync(conn, options.ConsumerGroup, kafka.Topic, kafka.ClusterId, CancellationToken.None).GetAwaiter().GetResult();
+        var result = new List<TopicPartitionOffset>();
+        foreach (var tp in partitions)
+        {
+            var next = stored.GetValueOrDefault(tp.Partition.Value, 0);
+            var watermarks = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10));
+            if (watermarks.Low.Value > next)
+            {
+                RecordLoss(conn, tp.Partition.Value, next, watermarks.Low.Value);
+                next = watermarks.Low.Value;
+            }
+
+            _position[tp.Partition.Value] = next;
+            result.Add(new TopicPartitionOffset(tp, new Offset(next)));
+        }
+
+        state.Assigned = _position.Keys.Order().ToArray();
+        logger.LogInformation("Partitions assigned: {Partitions}", string.Join(", ", result.Select(r => $"{r.Partition.Value}@{r.Offset.Value}")));
+        return result;
+    }
+
+    private void RecordLoss(NpgsqlConnection conn, int partition, long from, long to)
+    {
+        logger.LogError(
+            "LOST {Count} messages on {Topic}[{Partition}] offsets {From}..{To}: the broker dropped them before they were applied " +
+            "(the embedded broker keeps ~5 MiB per partition). They are recorded in kafka_lost_messages.",
+            to - from, kafka.Topic, partition, from, to - 1);
+        metrics.LostMessages.Add(to - from, new KeyValuePair<string, object?>("partition", partition));
+        OffsetStore.RecordLossAsync(conn, kafka.Options.ConsumerGroup, kafka.Topic, kafka.ClusterId, partition, from, to, CancellationToken.None)
+            .GetAwaiter().GetResult();
+    }
+
+    private async Task LoopAsync(IConsumer<byte[]?, byte[]> consumer, KafkaOptions options, CancellationToken ct)
+    {
+        var batch = new List<KafkaRecord>(options.MaxBatchSize);
+        while (!ct.IsCancellationRequested)
+        {
+            batch.Clear();
+            var deadline = DateTime.UtcNow.AddMilliseconds(options.MaxBatchWaitMs);
+            while (batch.Count < options.MaxBatchSize)
+            {
+                var wait = batch.Count == 0 ? TimeSpan.FromMilliseconds(200) : deadline - DateTime.UtcNow;
+                if (wait <= TimeSpan.Zero) break;
+                ConsumeResult<byte[]?, byte[]>? m;
+                try
+                {
+                    m = consumer.Consume(wait);
+                }
+                catch (ConsumeException e) when (e.Error.Code == ErrorCode.Local_AutoOffsetReset || e.Error.Code == ErrorCode.OffsetOutOfRange)
+                {
+                    // The broker no longer has the offset we need: count and record the gap, then go on from what
+                    // it still has. Apply what was read before it first, so offsets stay in order.
+                    if (batch.Count > 0) break;
+                    HandleOutOfRange(consumer, e.ConsumerRecord?.TopicPartition);
+                    continue;
+                }
+
+                if (m is null) break;
+                if (m.IsPartitionEOF) continue;
+                if (_position.TryGetValue(m.Partition.Value, out var expected) && m.Offset.Value < expected) continue;
+                batch.Add(new KafkaRecord(m.Partition.Value, m.Offset.Value, m.Message.Key, m.Message.Value ?? [], m.Message.Timestamp.UtcDateTime));
+            }
+
+            if (batch.Count == 0) continue;
+            await applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, kafka.ClusterId, batch, ct);
+            foreach (var g in batch.GroupBy(r => r.Partition)) _position[g.Key] = g.Max(r => r.Offset) + 1;
+            state.LastAppliedAt = DateTime.UtcNow;
+        }
+    }
+
+    private void HandleOutOfRange(IConsumer<byte[]?, byte[]> consumer, TopicPartition? tp)
+    {
+        var targets = tp is not null ? [tp] : consumer.Assignment;
+        using var conn = dataSource.OpenConnection();
+        foreach (var p in targets)
+        {
+            var watermarks = consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10));
+            var expected = _position.GetValueOrDefault(p.Partition.Value, 0);
+            var next = expected;
+            if (watermarks.Low.Value > expected)
+            {
+                RecordLoss(conn, p.Partition.Value, expected, watermarks.Low.Value);
+                next = watermarks.Low.Value;
+            }
+
+            _position[p.Partition.Value] = next;
+            consumer.Seek(new TopicPartitionOffset(p, new Offset(next)));
+        }
+    }
+}
+
+/// <summary>What the consumer is doing, for readiness and the pipeline status.</summary>
+public sealed class ConsumerState
+{
+    public int[] Assigned { get; set; } = [];
+
+    public DateTime? LastAppliedAt { get; set; }
+}

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Attribution.Domain.Attribution;
+using Attribution.Domain.Events;
+using Attribution.Projections.Audit;
+using Attribution.Projections.Config;
+using Attribution.Projections.EventStore;
+using Attribution.Projections.Gold;
+using Attribution.Projections.Observability;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Attribution.Projections.Pipeline;
+
+public sealed record BatchResult(int Messages, int Applied, int Duplicates, int Invalid, int Parked, int Impressions);
+
+/// <summary>
+/// Applies one batch of Kafka messages in one PostgreSQL transaction: append new events, audit duplicates and
+/// invalid ones, fold every touched impression into Gold, replace its derived audit outcomes, and store the
+/// consumed offsets. A crash anywhere leaves either all of it or none of it.
+/// </summary>
+public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigStore config, PipelineMetrics metrics, ILogger<BatchApplier> logger)
+{
+    /// <summary>Replay takes this lock exclusively; every batch takes it shared, so the two never interleave.</summary>
+    public const long RebuildLock = 0x4174_7472_0001;
+
+    /// <summary>Postbacks parked for an unknown click take this exclusively and click-carrying batches shared, so a
+    /// click and its parked conversion can never pass each other in two concurrent transactions.</summary>
+    public const long ClickResolutionLock = 0x4174_7472_0002;
+
+    public async Task<BatchResult> ApplyAsync(
+        string group, string topic, string clusterId, IReadOnlyList<KafkaRecord> records, CancellationToken ct)
+    {
+        var parsed = records.Select(r => (Record: r, Result: EventParser.Parse(r.Value, FallbackEventId(r), r.TimestampUtc))).ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var sw = Stopwatch.StartNew();
+                var result = await ApplyOnceAsync(group, topic, clusterId, records, parsed, ct);
+                metrics.ApplyLatency.Record(sw.Elapsed.TotalSeconds);
+                metrics.BatchSize.Record(records.Count);
+                return result;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+            {
+                // Nothing was committed: a concurrent writer of the same stream, or PostgreSQL being away. Retry the
+                // whole batch; never skip it.
+                metrics.BatchRetries.Add(1);
+                var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 50 * Math.Pow(2, Math.Min(attempt, 7))));
+                logger.LogWarning(e, "Batch of {Count} messages (partitions {Partitions}) failed on attempt {Attempt}; retrying in {Delay}",
+                    records.Count, string.Join(",", records.Select(r => r.Partition).Distinct()), attempt, delay);
+                await Task.Delay(delay, ct);
+            }
+        }
+    }
+
+    /// <summary>A message without an event_id still needs a stable idempotency key: its content.</summary>
+    private static string FallbackEventId(KafkaRecord r) =>
+        "sha256:" + Convert.ToHexStringLower(SHA256.HashData(r.Value))[..32];
+
+    private async Task<BatchResult> ApplyOnceAsync(
+        string group, string topic, string clusterId, IReadOnlyList<KafkaRecord> records,
+        List<(KafkaRecord Record, EventParseResult Result)> parsed, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await AdvisoryLock(conn, tx, RebuildLock, shared: true, ct);
+        var policy = await config.ReadAsync(conn, tx, ct);
+
+        var audit = new List<AuditEntry>();
+        var valid = new List<(KafkaRecord Record, AdEvent Event)>();
+        foreach (var (record, result) in parsed)
+        {
+            if (result.Event is { } e) valid.Add((record, e));
+            else
+            {
+                var r = result.Rejection!;
+                audit.Add(new AuditEntry(r.EventId, r.ImpressionId, r.EventType, AuditReason.Invalid, r.Detail,
+                    record.Partition, record.Offset, Encoding.UTF8.GetString(record.Value)));
+            }
+        }
+
+        // Rule 10 (click_id postbacks): resolve to the click's impression, or park until that click arrives.
+        var orphans = valid.Where(v => v.Event.ImpressionId is null).ToList();
+        var hasClicks = valid.Any(v => v.Event is AdClicked);
+        if (orphans.Count > 0) await AdvisoryLock(conn, tx, ClickResolutionLock, shared: false, ct);
+        else if (hasClicks) await AdvisoryLock(conn, tx, ClickResolutionLock, shared: true, ct);
+        if (orphans.Count > 0)
+        {
+            var clickImpressions = valid.Where(v => v.Event is AdClicked)
+                .GroupBy(v => v.Event.EventId).ToDictionary(g => g.Key, g => g.First().Event.ImpressionId!, StringComparer.Ordinal);
+            var unknown = orphans.Select(o => ((ConversionReported)o.Event).ClickId!).Where(c => !clickImpressions.ContainsKey(c)).Distinct().ToList();
+            foreach (var (click, impression) in await EventStoreReader.ClickImpressionsAsync(conn, tx, unknown, ct))
+                clickImpressions[click] = impression;
+            for (var i = 0; i < valid.Count; i++)
+            {
+                if (valid[i].Event is ConversionReported { ImpressionId: null, ClickId: { } clickId } c &&
+                    clickImpressions.TryGetValue(clickId, out var impressionId))
+                {
+                    valid[i] = (valid[i].Record, c with { ImpressionId = impressionId });
+                }
+            }
+        }
+
+        // Rule 1 (dedup) against everything stored so far and within the batch.
+        var known = await EventStoreReader.KnownEventIdsAsync(conn, tx, valid.Select(v => v.Event.EventId).Distinct().ToList(), ct);
+        var (fresh, duplicates) = EventDeduplication.Partition(valid, v => v.Event.EventId, known.Contains);
+        foreach (var (record, e) in duplicates)
+        {
+            audit.Add(new AuditEntry(e.EventId, e.ImpressionId, e.Type.ToWire(), AuditReason.DuplicateEvent,
+                $"event_id already applied; this delivery (partition {record.Partition}, offset {record.Offset}) changes nothing",
+                record.Partition, record.Offset));
+        }
+
+        var parked = fresh.Where(f => f.Event.ImpressionId is null).ToList();
+        await ParkAsync(conn, tx, parked, ct);
+        foreach (var (record, e) in parked)
+        {
+            audit.Add(new AuditEntry(e.EventId, null, e.Type.ToWire(), AuditReason.UnknownClickId,
+                $"click_id {((ConversionReported)e).ClickId} is not a known click; the conversion is kept and applied when that click arrives",
+                record.Partition, record.Offset));
+        }
+
+        var toAppend = fresh.Where(f => f.Event.ImpressionId is not null)
+            .Select(f => (f.Event, Partition: (int?)f.Record.Partition, Offset: (long?)f.Record.Offset, Raw: Encoding.UTF8.GetString(f.Record.Value)))
+            .ToList();
+        var newClicks = toAppend.Where(a => a.Event is AdClicked).ToDictionary(a => a.Event.EventId, a => a.Event.ImpressionId!, StringComparer.Ordinal);
+        var unparked = await UnparkAsync(conn, tx, newClicks, ct);
+        toAppend.AddRange(unparked);
+        await AuditWriter.DeleteUnknownClickAsync(conn, tx, unparked.Select(u => u.Event.EventId).ToList(), ct);
+
+        // Fold every touched impression over its whole history plus the new events.
+        var touched = toAppend.Select(a => a.Event.ImpressionId!).Distinct(StringComparer.Ordinal).ToList();
+        var history = await EventStoreReader.LoadStreamsAsync(conn, tx, touched, ct);
+        var newEvents = new List<NewEvent>(toAppend.Count);
+        var versions = touched.ToDictionary(t => t, t => history.TryGetValue(t, out var h) ? h[^1].StreamVersion : 0, StringComparer.Ordinal);
+        foreach (var a in toAppend)
+        {
+            var version = ++versions[a.Event.ImpressionId!];
+            newEvents.Add(new NewEvent(a.Event, version, a.Partition, a.Offset, a.Raw));
+        }
+
+        await EventStoreWriter.AppendAsync(conn, newEvents, ct);
+        var byStream = newEvents.ToLookup(n => n.Event.ImpressionId!, n => n.Event, StringComparer.Ordinal);
+        var (rows, derived, late) = GoldProjection.Fold(
+            touched.Select(id => (id,
+                (IReadOnlyCollection<AdEvent>)(history.TryGetValue(id, out var h) ? h.Select(s => s.Event) : []).Concat(byStream[id]).ToList(),
+                versions[id])),
+            policy);
+        await GoldWriter.UpsertAsync(conn, tx, rows, ct);
+        await AuditWriter.DeleteDerivedAsync(conn, tx, touched, ct);
+        audit.AddRange(derived);
+        await AuditWriter.AppendAsync(conn, audit, ct);
+
+        var appliedPerPartition = newEvents.Where(n => n.KafkaPartition is not null).GroupBy(n => n.KafkaPartition!.Value)
+            .ToDictionary(g => g.Key, g => g.Count());
+        var offsets = records.GroupBy(r => r.Partition)
+            .ToDictionary(g => g.Key, g => (g.Max(r => r.Offset) + 1, appliedPerPartition.GetValueOrDefault(g.Key)));
+        await OffsetStore.StoreAsync(conn, tx, group, topic, clusterId, offsets, ct);
+        await tx.CommitAsync(ct);
+
+        var now = DateTime.UtcNow;
+        foreach (var n in newEvents) metrics.EndToEndLatency.Record((now - n.Event.IngestTime).TotalSeconds);
+        if (newEvents.Count > 0)
+        {
+            var newest = newEvents.Max(n => n.Event.IngestTime);
+            if (metrics.NewestAppliedIngestTime is null || newest > metrics.NewestAppliedIngestTime) metrics.NewestAppliedIngestTime = newest;
+        }
+
+        metrics.EventsApplied.Add(newEvents.Count);
+        metrics.LateEvents.Add(late);
+        foreach (var g in audit.GroupBy(a => a.Reason))
+            metrics.Audited.Add(g.Count(), new KeyValuePair<string, object?>("reason", g.Key.ToWire()));
+        return new BatchResult(records.Count, newEvents.Count, duplicates.Count, parsed.Count - valid.Count, parked.Count, touched.Count);
+    }
+
+    private static async Task AdvisoryLock(NpgsqlConnection conn, NpgsqlTransaction tx, long key, bool shared, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            shared ? "SELECT pg_advisory_xact_lock_shared($1)" : "SELECT pg_advisory_xact_lock($1)", conn, tx);
+        cmd.Parameters.Add(new() { Value = key });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task ParkAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<(KafkaRecord Record, AdEvent Event)> parked, CancellationToken ct)
+    {
+        if (parked.Count == 0) return;
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO pending_conversions (event_id, click_id, raw_payload, ingest_time, kafka_partition, kafka_offset)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::json[], $4::timestamptz[], $5::integer[], $6::bigint[])
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = parked.Select(p => p.Event.EventId).ToArray() });
+        cmd.Parameters.Add(new() { Value = parked.Select(p => ((ConversionReported)p.Event).ClickId!).ToArray() });
+        cmd.Parameters.Add(new() { Value = parked.Select(p => Encoding.UTF8.GetString(p.Record.Value)).ToArray() });
+        cmd.Parameters.Add(new() { Value = parked.Select(p => p.Event.IngestTime).ToArray() });
+        cmd.Parameters.Add(new() { Value = parked.Select(p => p.Record.Partition).ToArray() });
+        cmd.Parameters.Add(new() { Value = parked.Select(p => p.Record.Offset).ToArray() });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<List<(AdEvent Event, int? Partition, long? Offset, string Raw)>> UnparkAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, Dictionary<string, string> newClicks, CancellationToken ct)
+    {
+        var unparked = new List<(AdEvent, int?, long?, string)>();
+        if (newClicks.Count == 0) return unparked;
+        await using var cmd = new NpgsqlCommand("""
+            DELETE FROM pending_conversions WHERE click_id = ANY($1)
+            RETURNING event_id, click_id, raw_payload::text, ingest_time, kafka_partition, kafka_offset
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = newClicks.Keys.ToArray() });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var raw = reader.GetString(2);
+            var ingest = DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc);
+            var parsed = EventParser.Parse(Encoding.UTF8.GetBytes(raw), reader.GetString(0), ingest);
+            if (parsed.Event is not ConversionReported conversion)
+                throw new InvalidDataException($"parked conversion {reader.GetString(0)} no longer parses: {parsed.Rejection?.Detail}");
+            unparked.Add((conversion with { ImpressionId = newClicks[reader.GetString(1)] },
+                reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt64(5), raw));
+        }
+
+        return unparked;
+    }
+}

@@ -1,0 +1,29 @@
+namespace Attribution.Projections.Pipeline;
+
+/// <summary>Configuration section "Kafka".</summary>
+public sealed class KafkaOptions
+{
+    public const string Embedded = "embedded";
+
+    /// <summary>Empty or "embedded" starts librdkafka's mock cluster in-process.</summary>
+    public string? BootstrapServers { get; set; }
+
+    public string Topic { get; set; } = "ad_events";
+
+    public string ConsumerGroup { get; set; } = "attribution";
+
+    /// <summary>Partitions of the topic the embedded cluster creates: more partitions, more retained messages.</summary>
+    public int EmbeddedPartitions { get; set; } = 16;
+
+    /// <summary>Whether this instance runs the consumer. Tracking-only instances scale out behind a load balancer.</summary>
+    public bool RunConsumer { get; set; } = true;
+
+    public int MaxBatchSize { get; set; } = 5000;
+
+    public int MaxBatchWaitMs { get; set; } = 50;
+
+    public int SessionTimeoutMs { get; set; } = 10000;
+
+    public bool IsEmbedded => string.IsNullOrWhiteSpace(BootstrapServers) ||
+                              string.Equals(BootstrapServers, Embedded, StringComparison.OrdinalIgnoreCase);
+}

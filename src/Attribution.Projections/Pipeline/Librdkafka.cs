@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Attribution.Projections.Pipeline;
+
+/// <summary>The few librdkafka C functions Confluent.Kafka 1.9 does not expose: the mock cluster and the cluster
+/// id. Bound to Debian's librdkafka1, the same library the client loads.</summary>
+internal static partial class Librdkafka
+{
+    private const string Lib = "librdkafka.so.1";
+
+    public const int ProducerType = 0;
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_new")]
+    public static partial IntPtr New(int type, IntPtr conf, byte[] errstr, UIntPtr errstrSize);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_destroy")]
+    public static partial void Destroy(IntPtr rk);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_new")]
+    public static partial IntPtr ConfNew();
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_destroy")]
+    public static partial void ConfDestroy(IntPtr conf);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_set", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ConfSet(IntPtr conf, string name, string value, byte[] errstr, UIntPtr errstrSize);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_clusterid")]
+    public static partial IntPtr ClusterId(IntPtr rk, int timeoutMs);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mem_free")]
+    public static partial void MemFree(IntPtr rk, IntPtr ptr);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_cluster_new")]
+    public static partial IntPtr MockClusterNew(IntPtr rk, int brokerCount);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_cluster_destroy")]
+    public static partial void MockClusterDestroy(IntPtr mcluster);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_cluster_bootstraps")]
+    public static partial IntPtr MockClusterBootstraps(IntPtr mcluster);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MockTopicCreate(IntPtr mcluster, string topic, int partitionCount, int replicationFactor);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_err2str")]
+    public static partial IntPtr ErrorToString(int err);
+
+    public static string ErrorText(byte[] errstr) => Encoding.UTF8.GetString(errstr).TrimEnd('\0');
+
+    public static string ErrorText(int err) => Marshal.PtrToStringUTF8(ErrorToString(err)) ?? $"error {err}";
+
+    /// <summary>Asks a cluster for its id through a short-lived client handle.</summary>
+    public static string? FetchClusterId(string bootstrapServers, TimeSpan timeout)
+    {
+        var err = new byte[512];
+        var conf = ConfNew();
+        if (ConfSet(conf, "bootstrap.servers", bootstrapServers, err, (UIntPtr)err.Length) != 0 ||
+            ConfSet(conf, "log_level", "3", err, (UIntPtr)err.Length) != 0)
+        {
+            ConfDestroy(conf);
+            throw new InvalidOperationException($"librdkafka configuration refused: {ErrorText(err)}");
+        }
+
+        var rk = New(ProducerType, conf, err, (UIntPtr)err.Length);
+        if (rk == IntPtr.Zero)
+        {
+            ConfDestroy(conf);
+            throw new InvalidOperationException($"librdkafka could not create a client: {ErrorText(err)}");
+        }
+
+        try
+        {
+            var id = ClusterId(rk, (int)timeout.TotalMilliseconds);
+            if (id == IntPtr.Zero) return null;
+            try
+            {
+                return Marshal.PtrToStringUTF8(id);
+            }
+            finally
+            {
+                MemFree(rk, id);
+            }
+        }
+        finally
+        {
+            Destroy(rk);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Attribution.Projections.Schema;
+
+/// <summary>A versioned schema change; its SQL lives next to the projection that owns the tables.</summary>
+public sealed record Migration(int Version, string Name, IReadOnlyList<string> Scripts);
+
+/// <summary>Creates the database if needed and applies the migrations that are not applied yet, under a lock so
+/// that several instances starting together do not race.</summary>
+public static class SchemaMigrator
+{
+    // Append only: a released migration never changes, a later one amends it.
+    public static IReadOnlyList<Migration> Migrations { get; } =
+    [
+        new(1, "event store, Gold, audit, offsets, attribution config",
+            ["EventStore.EventStore.sql", "Gold.Gold.sql", "Audit.Audit.sql", "Pipeline.Pipeline.sql", "Config.Config.sql"]),
+    ];
+
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await Exec(conn, null, "SELECT pg_advisory_lock(hashtext('attribution.schema'))", ct);
+        try
+        {
+            await Exec(conn, null, """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    integer PRIMARY KEY,
+                    name       text        NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now())
+                """, ct);
+            var applied = new HashSet<int>();
+            await using (var cmd = new NpgsqlCommand("SELECT version FROM schema_migrations", conn))
+            await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct)) applied.Add(reader.GetInt32(0));
+            }
+
+            foreach (var m in Migrations.Where(m => !applied.Contains(m.Version)))
+            {
+                await using var tx = await conn.BeginTransactionAsync(ct);
+                foreach (var script in m.Scripts) await Exec(conn, tx, ReadScript(script), ct);
+                await using (var cmd = new NpgsqlCommand("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", conn, tx))
+                {
+                    cmd.Parameters.Add(new() { Value = m.Version });
+                    cmd.Parameters.Add(new() { Value = m.Name });
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+
+                await tx.CommitAsync(ct);
+                logger.LogInformation("Schema migration {Version} applied: {Name}", m.Version, m.Name);
+            }
+        }
+        finally
+        {
+            await Exec(conn, null, "SELECT pg_advisory_unlock(hashtext('attribution.schema'))", CancellationToken.None);
+        }
+    }
+
+    /// <summary>A newcomer's connection string names a database that does not exist yet: create it.</summary>
+    public static async Task EnsureDatabaseAsync(string connectionString, CancellationToken ct = default)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        if (string.IsNullOrEmpty(target.Database)) return;
+        var admin = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        await using var conn = new NpgsqlConnection(admin.ConnectionString);
+        await conn.OpenAsync(ct);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", conn);
+        exists.Parameters.Add(new() { Value = target.Database });
+        if (await exists.ExecuteScalarAsync(ct) is not null) return;
+        try
+        {
+            // A database name cannot be a parameter; quote_ident makes the identifier safe.
+            await using var quote = new NpgsqlCommand("SELECT quote_ident($1)", conn);
+            quote.Parameters.Add(new() { Value = target.Database });
+            var quoted = (string)(await quote.ExecuteScalarAsync(ct))!;
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {quoted}", conn);
+            await create.ExecuteNonQueryAsync(ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Another instance created it first.
+        }
+    }
+
+    private static string ReadScript(string name)
+    {
+        var assembly = Assembly.GetExecutingAssembly();
+        using var stream = assembly.GetManifestResourceStream($"Attribution.Projections.{name}")
+                           ?? throw new InvalidOperationException($"Migration script {name} is not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}
