@@ -28,7 +28,9 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, AttributionConfig
         long total;
         await using (var count = new NpgsqlCommand("SELECT count(DISTINCT stream_id) FROM events", conn, tx))
             total = (long)(await count.ExecuteScalarAsync(ct))!;
-        await using (var clear = new NpgsqlCommand("TRUNCATE ad_performance_state; DELETE FROM audit_log WHERE reason = ANY($1)", conn, tx))
+        await using (var truncate = new NpgsqlCommand("TRUNCATE ad_performance_state", conn, tx))
+            await truncate.ExecuteNonQueryAsync(ct);
+        await using (var clear = new NpgsqlCommand("DELETE FROM audit_log WHERE reason = ANY($1)", conn, tx))
         {
             clear.Parameters.Add(new() { Value = Domain.Attribution.AuditReasons.DerivedWire.ToArray() });
             await clear.ExecuteNonQueryAsync(ct);

@@ -38,6 +38,13 @@ public static class GoldWriter
     private static void Bind(NpgsqlCommand cmd, IReadOnlyList<GoldRow> rows)
     {
         void Add<T>(Func<GoldRow, T> pick) => cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(pick).ToArray() });
+
+        // An array of nullable times says nothing about its kind when it starts with null: name the type.
+        void AddTime(Func<GoldRow, DateTime?> pick) => cmd.Parameters.Add(new NpgsqlParameter
+        {
+            Value = rows.Select(pick).ToArray(),
+            NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz,
+        });
         Add(r => r.State.ImpressionId);
         Add(r => r.State.CampaignId);
         Add(r => r.State.CreativeId);
@@ -46,9 +53,9 @@ public static class GoldWriter
         Add(r => r.State.Platform);
         Add(r => r.State.IsClicked);
         Add(r => r.State.IsConverted);
-        Add(r => r.State.ImpressionTime);
-        Add(r => r.State.ClickTime);
-        Add(r => r.State.ConversionTime);
+        AddTime(r => r.State.ImpressionTime);
+        AddTime(r => r.State.ClickTime);
+        AddTime(r => r.State.ConversionTime);
         Add(r => r.State.Cost);
         Add(r => r.State.Revenue);
         Add(r => r.State.Eligible);

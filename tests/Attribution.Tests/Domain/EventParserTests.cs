@@ -1,0 +1,87 @@
+using System.Text;
+using Attribution.Domain.Events;
+using Attribution.Tests.Fixtures;
+
+namespace Attribution.Tests.Domain;
+
+/// <summary>Rule 2 (validation): what makes a wire event INVALID, and what it becomes when it is valid.</summary>
+public class EventParserTests
+{
+    private static EventParseResult Parse(string json) => EventParser.Parse(Encoding.UTF8.GetBytes(json), "fallback-id", Scenario.T0);
+
+    [Theory]
+    [InlineData("""{"event_type":"CLICK"}""", "impression_id is required")]
+    [InlineData("""{"event_type":"CONVERSION","conversion_value":1}""", "impression_id or click_id is required")]
+    [InlineData("""{"event_type":"VIEW","impression_id":"i"}""", "unknown event_type 'VIEW'")]
+    [InlineData("""{"impression_id":"i"}""", "event_type is required")]
+    [InlineData("""{"event_type":"IMPRESSION","impression_id":"i","bid_price":-0.01}""", "bid_price must not be negative")]
+    [InlineData("""{"event_type":"CONVERSION","impression_id":"i","conversion_value":-5}""", "conversion_value must not be negative")]
+    [InlineData("""{"event_type":"CONVERSION","impression_id":"i","conversion_value":"lots"}""", "conversion_value must be a number")]
+    [InlineData("""{"event_type":"CLICK","impression_id":"i","event_timestamp":"yesterday"}""", "event_timestamp is not a time")]
+    [InlineData("""{"event_type":"CLICK","impression_id":"i","event_timestamp":-3}""", "event_timestamp is out of range")]
+    [InlineData("""{"event_type":"CLICK","impression_id":{"a":1}}""", "impression_id must be a string")]
+    [InlineData("""[1,2]""", "an event must be a JSON object")]
+    [InlineData("""{"event_type":""", "payload is not JSON")]
+    public void An_invalid_event_is_rejected_with_its_reason(string json, string reason)
+    {
+        var result = Parse(json);
+
+        Assert.False(result.IsValid);
+        Assert.Contains(reason, result.Rejection!.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Event_type_is_case_insensitive_and_timestamps_are_unix_seconds_with_fractions()
+    {
+        var result = Parse("""{"event_id":"e1","event_type":"click","impression_id":"i","event_timestamp":1706600050.25,"ingest_timestamp":1706600051000}""");
+
+        var click = Assert.IsType<AdClicked>(result.Event);
+        Assert.Equal(new DateTime(2024, 1, 30, 7, 34, 10, 250, DateTimeKind.Utc), click.EventTime);
+        Assert.Equal(new DateTime(2024, 1, 30, 7, 34, 11, DateTimeKind.Utc), click.IngestTime);
+    }
+
+    [Fact]
+    public void Money_keeps_exact_decimal_values_to_the_micro_unit()
+    {
+        var result = Parse("""{"event_id":"e1","event_type":"CONVERSION","impression_id":"i","conversion_value":19.9900004}""");
+
+        Assert.Equal(19.99m, Assert.IsType<ConversionReported>(result.Event).ConversionValue);
+    }
+
+    [Fact]
+    public void A_postback_may_name_a_click_instead_of_an_impression()
+    {
+        var result = Parse("""{"event_id":"e1","event_type":"CONVERSION","click_id":"c-9","conversion_value":5}""");
+
+        var conversion = Assert.IsType<ConversionReported>(result.Event);
+        Assert.Null(conversion.ImpressionId);
+        Assert.Equal("c-9", conversion.ClickId);
+    }
+
+    [Fact]
+    public void Missing_times_default_to_the_fallback_and_a_missing_event_id_to_the_fallback_id()
+    {
+        var result = Parse("""{"event_type":"IMPRESSION","impression_id":"i","bid_price":"1.5"}""");
+
+        var impression = Assert.IsType<ImpressionServed>(result.Event);
+        Assert.Equal("fallback-id", impression.EventId);
+        Assert.Equal(Scenario.T0, impression.EventTime);
+        Assert.Equal(1.5m, impression.BidPrice);
+    }
+
+    [Fact]
+    public void Normalize_fills_the_tracking_defaults_and_keeps_other_fields_verbatim()
+    {
+        var payload = new System.Text.Json.Nodes.JsonObject { ["event_type"] = "impression", ["impression_id"] = "i", ["meta_pixels"] = new System.Text.Json.Nodes.JsonObject { ["x"] = 1 } };
+        var now = new DateTime(2026, 1, 1, 0, 0, 0, 123, DateTimeKind.Utc);
+
+        EventEnvelope.Normalize(payload, now);
+
+        Assert.Equal("IMPRESSION", payload["event_type"]!.GetValue<string>());
+        Assert.True(Guid.TryParse(payload["event_id"]!.GetValue<string>(), out var id));
+        Assert.Equal(7, id.Version);
+        Assert.Equal(EventParser.ToUnixMilliseconds(now), payload["ingest_timestamp"]!.GetValue<long>());
+        Assert.Equal(1, payload["meta_pixels"]!["x"]!.GetValue<int>());
+        Assert.Equal(now, EventParser.Parse(Encoding.UTF8.GetBytes(payload.ToJsonString()), null, DateTime.UnixEpoch).Event!.EventTime);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Attribution.Projections.Pipeline;
+using Attribution.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
+using static Attribution.Tests.Fixtures.Scenario;
+
+namespace Attribution.Tests.Pipeline;
+
+/// <summary>One batch, one transaction: dedup, parking of postbacks, derived audit replacement, offsets.</summary>
+public sealed class BatchApplierTests : IAsyncLifetime
+{
+    private static readonly TimeSpan S = TimeSpan.FromSeconds(1);
+    private readonly string _connectionString = TestPostgres.NewDatabase("batch");
+    private EngineHost _engine = null!;
+    private BatchApplier _applier = null!;
+    private long _offset;
+
+    public async Task InitializeAsync()
+    {
+        _engine = await EngineHost.StartAsync(EngineHost.Settings(_connectionString, "unused"), runConsumer: false);
+        _applier = _engine.Services.GetRequiredService<BatchApplier>();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _engine.DisposeAsync();
+        TestPostgres.Drop(_connectionString);
+    }
+
+    private Task<BatchResult> Apply(params JsonObject[] events) =>
+        _applier.ApplyAsync("g", "t", "cluster-1", events.Select(e =>
+            new KafkaRecord(0, _offset++, null, Encoding.UTF8.GetBytes(e.ToJsonString()), T0)).ToList(), CancellationToken.None);
+
+    [Fact]
+    public async Task Delivering_the_same_events_twice_changes_nothing_and_audits_each_repeat()
+    {
+        JsonObject[] events = [Impression("i-1", "e1", 0 * S), Click("i-1", "e2", 5 * S), Conversion("i-1", "e3", 9 * S, 12.5m)];
+        await Apply(events);
+        var gold = await Db.GoldSnapshotAsync(_engine.DataSource);
+
+        var again = await Apply(events);
+
+        Assert.Equal(3, again.Duplicates);
+        Assert.Equal(0, again.Applied);
+        Assert.Equal(gold, await Db.GoldSnapshotAsync(_engine.DataSource));
+        Assert.Equal(3, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM events"));
+        Assert.Equal(3, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM audit_log WHERE reason = 'DUPLICATE_EVENT'"));
+    }
+
+    [Fact]
+    public async Task A_repeat_within_one_batch_is_a_duplicate_too()
+    {
+        var result = await Apply(Impression("i-2", "e10", 0 * S), Impression("i-2", "e10", 0 * S));
+
+        Assert.Equal(1, result.Applied);
+        Assert.Equal(1, result.Duplicates);
+    }
+
+    [Fact]
+    public async Task A_postback_for_an_unknown_click_is_kept_and_applied_when_the_click_arrives()
+    {
+        await Apply(Impression("i-3", "e20", 0 * S));
+        var parked = await Apply(Conversion(null, "e22", 30 * S, 40m, clickId: "e21"));
+        Assert.Equal(1, parked.Parked);
+        Assert.Equal(1, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM audit_log WHERE reason = 'UNKNOWN_CLICK_ID' AND event_id = 'e22'"));
+
+        await Apply(Click("i-3", "e21", 10 * S));
+
+        Assert.Equal(0, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM pending_conversions"));
+        Assert.Equal(0, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM audit_log WHERE event_id = 'e22'"));
+        Assert.Equal(1, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM ad_performance_state WHERE impression_id = 'i-3' AND is_converted AND revenue = 40"));
+    }
+
+    [Fact]
+    public async Task A_postback_for_a_known_click_is_applied_to_the_click_impression()
+    {
+        await Apply(Impression("i-4", "e30", 0 * S), Click("i-4", "e31", 10 * S));
+
+        await Apply(Conversion(null, "e32", 30 * S, 7m, clickId: "e31"));
+
+        Assert.Equal(1, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM events WHERE event_id = 'e32' AND stream_id = 'i-4'"));
+        Assert.Equal(1, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM ad_performance_state WHERE impression_id = 'i-4' AND revenue = 7"));
+    }
+
+    [Fact]
+    public async Task Derived_audit_outcomes_are_replaced_when_the_impression_changes()
+    {
+        await Apply(Impression("i-5", "e40", 0 * S), Conversion("i-5", "e42", 60 * S, 3m));
+        Assert.Equal(1, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM audit_log WHERE event_id = 'e42' AND reason = 'NO_PRIOR_CLICK'"));
+
+        await Apply(Click("i-5", "e41", 30 * S));
+
+        Assert.Equal(0, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM audit_log WHERE event_id = 'e42'"));
+    }
+
+    [Fact]
+    public async Task A_message_that_is_not_an_event_is_audited_invalid_with_its_payload_and_its_offset_is_stored()
+    {
+        var records = new List<KafkaRecord> { new(3, 77, null, Encoding.UTF8.GetBytes("{not json"), T0) };
+
+        var result = await _applier.ApplyAsync("g", "t", "cluster-1", records, CancellationToken.None);
+
+        Assert.Equal(1, result.Invalid);
+        Assert.Equal(1, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM audit_log WHERE reason = 'INVALID' AND raw_payload = '{not json' AND kafka_offset = 77"));
+        Assert.Equal(78, await Db.CountAsync(_engine.DataSource, "SELECT next_offset FROM kafka_offsets WHERE kafka_partition = 3"));
+    }
+
+    [Fact]
+    public async Task Offsets_stored_for_another_cluster_are_not_applied()
+    {
+        await Apply(Impression("i-6", "e50", 0 * S));
+        await using var conn = await _engine.DataSource.OpenConnectionAsync();
+
+        Assert.NotEmpty(await OffsetStore.ReadAsync(conn, "g", "t", "cluster-1", CancellationToken.None));
+        Assert.Empty(await OffsetStore.ReadAsync(conn, "g", "t", "cluster-2", CancellationToken.None));
+    }
+}

@@ -1,0 +1,188 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Attribution.Api.Simulation;
+using Attribution.Projections.Gold;
+using Attribution.Projections.Pipeline;
+using Attribution.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
+using static Attribution.Tests.Fixtures.Scenario;
+
+namespace Attribution.Tests.Pipeline;
+
+/// <summary>Through the real Kafka protocol (the mock cluster) into PostgreSQL, with the consumer the service runs.</summary>
+public sealed class ConsumerTests
+{
+    private static List<JsonObject> GeneratedEvents(int seed, int impressions)
+    {
+        var model = new TrafficModel(new TrafficOptions { Seed = seed, ClickRate = 0.3, ConversionRate = 0.4, MeanConversionDelay = TimeSpan.FromHours(30) });
+        var events = new List<JsonObject>();
+        for (var i = 0; i < impressions; i++)
+        {
+            foreach (var e in model.Funnel(T0.AddSeconds(i)))
+            {
+                e.Payload["ingest_timestamp"] = 1_793_534_400_000L + i;
+                events.Add(e.Payload);
+            }
+        }
+
+        return events;
+    }
+
+    private static async Task<(List<string> Gold, List<string> Audit)> RunToCompletionAsync(IEnumerable<JsonObject> events, int partitions = 4)
+    {
+        var list = events.ToList();
+        var topic = TestKafka.NewTopic(partitions);
+        var db = TestPostgres.NewDatabase("consumer");
+        try
+        {
+            TestKafka.Produce(topic, list.Select(Message));
+            await using var engine = await EngineHost.StartAsync(EngineHost.Settings(db, topic));
+            await engine.WaitForDrainAsync(list.Select(e => e["event_id"]!.ToString()).Distinct().Count());
+            return (await Db.GoldSnapshotAsync(engine.DataSource), await Db.AuditSnapshotAsync(engine.DataSource));
+        }
+        finally
+        {
+            TestPostgres.Drop(db);
+        }
+    }
+
+    [Fact]
+    public async Task Events_produced_to_kafka_end_up_in_the_event_store_and_gold()
+    {
+        var events = GeneratedEvents(seed: 1, impressions: 400);
+        var topic = TestKafka.NewTopic();
+        var db = TestPostgres.NewDatabase("consumer");
+        try
+        {
+            TestKafka.Produce(topic, events.Select(Message));
+            await using var engine = await EngineHost.StartAsync(EngineHost.Settings(db, topic));
+            var status = await engine.WaitForDrainAsync(events.Count);
+
+            Assert.Equal(events.Count, status.EventsApplied);
+            Assert.Equal(0, status.LostMessages);
+            Assert.Equal(events.Count, await Db.CountAsync(engine.DataSource, "SELECT count(*) FROM events"));
+            Assert.Equal(400, await Db.CountAsync(engine.DataSource, "SELECT count(*) FROM ad_performance_state WHERE impression_time IS NOT NULL"));
+            var clicks = events.Count(e => e["event_type"]!.ToString() == "CLICK");
+            Assert.Equal(clicks, await Db.CountAsync(engine.DataSource, "SELECT count(*) FROM ad_performance_state WHERE is_clicked"));
+            Assert.Equal(0, await Db.CountAsync(engine.DataSource, "SELECT count(*) FROM events e WHERE kafka_offset IS NULL"));
+        }
+        finally
+        {
+            TestPostgres.Drop(db);
+        }
+    }
+
+    [Fact]
+    public async Task The_same_messages_delivered_twice_change_nothing()
+    {
+        var events = GeneratedEvents(seed: 2, impressions: 300);
+        var (onceGold, _) = await RunToCompletionAsync(events);
+
+        var (twiceGold, twiceAudit) = await RunToCompletionAsync(events.Concat(events.Select(e => e.DeepClone().AsObject())));
+
+        Assert.Equal(onceGold, twiceGold);
+        Assert.Equal(events.Count, twiceAudit.Count(a => a.EndsWith(":DUPLICATE_EVENT", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_consumer_stopped_mid_way_and_restarted_as_a_new_instance_leaves_gold_identical_to_an_uninterrupted_run()
+    {
+        var events = GeneratedEvents(seed: 3, impressions: 6000);
+        var (reference, referenceAudit) = await RunToCompletionAsync(events);
+
+        var topic = TestKafka.NewTopic();
+        var db = TestPostgres.NewDatabase("restart");
+        try
+        {
+            TestKafka.Produce(topic, events.Select(Message));
+            var settings = EngineHost.Settings(db, topic);
+            settings["Kafka:MaxBatchSize"] = "300";
+            var first = await EngineHost.StartAsync(settings);
+            await using var probe = Npgsql.NpgsqlDataSource.Create(db);
+            while (await Db.CountAsync(probe, "SELECT count(*) FROM events") == 0) await Task.Delay(10);
+            await first.DisposeAsync(); // cancels the consumer wherever it is, mid-batch included
+            Assert.InRange(await Db.CountAsync(probe, "SELECT count(*) FROM events"), 1, events.Count - 1);
+
+            await using var second = await EngineHost.StartAsync(settings);
+            await second.WaitForDrainAsync(events.Count);
+
+            Assert.Equal(reference, await Db.GoldSnapshotAsync(second.DataSource));
+            Assert.Equal(referenceAudit, await Db.AuditSnapshotAsync(second.DataSource));
+            Assert.Equal(events.Count, await Db.CountAsync(second.DataSource, "SELECT count(*) FROM events"));
+        }
+        finally
+        {
+            TestPostgres.Drop(db);
+        }
+    }
+
+    [Fact]
+    public async Task Replay_rebuilds_gold_and_audit_exactly()
+    {
+        var events = GeneratedEvents(seed: 4, impressions: 1500);
+        var topic = TestKafka.NewTopic();
+        var db = TestPostgres.NewDatabase("replay");
+        try
+        {
+            TestKafka.Produce(topic, events.Select(Message));
+            await using var engine = await EngineHost.StartAsync(EngineHost.Settings(db, topic));
+            await engine.WaitForDrainAsync(events.Count);
+            var live = await Db.GoldSnapshotAsync(engine.DataSource);
+            var liveAudit = await Db.AuditSnapshotAsync(engine.DataSource);
+            await using (var wipe = engine.DataSource.CreateCommand("UPDATE ad_performance_state SET revenue = 0, is_converted = false"))
+                await wipe.ExecuteNonQueryAsync();
+
+            var progress = new List<long>();
+            var (impressions, replayed) = await engine.Services.GetRequiredService<GoldRebuilder>()
+                .RebuildAsync(new Progress<(long Done, long Total)>(p => progress.Add(p.Done)), CancellationToken.None, chunk: 400);
+
+            Assert.Equal(1500, impressions);
+            Assert.Equal(events.Count, replayed);
+            Assert.Equal(live, await Db.GoldSnapshotAsync(engine.DataSource));
+            Assert.Equal(liveAudit, await Db.AuditSnapshotAsync(engine.DataSource));
+        }
+        finally
+        {
+            TestPostgres.Drop(db);
+        }
+    }
+
+    [Fact]
+    public async Task Messages_the_broker_dropped_before_they_were_read_are_counted_as_lost_never_skipped_silently()
+    {
+        // One partition, ~12 MiB: the mock cluster keeps ~5 MiB per partition and drops the oldest silently.
+        var topic = TestKafka.NewTopic(partitions: 1);
+        var padding = new string('x', 8000);
+        var events = Enumerable.Range(0, 1500).Select(i =>
+        {
+            var e = Impression($"lost-{i}", $"lost-e{i}", TimeSpan.FromSeconds(i));
+            e["padding"] = padding;
+            return e;
+        }).ToList();
+        TestKafka.Produce(topic, events.Select(Message));
+        var db = TestPostgres.NewDatabase("lost");
+        try
+        {
+            await using var engine = await EngineHost.StartAsync(EngineHost.Settings(db, topic));
+            var reader = engine.Services.GetRequiredService<PipelineStatusReader>();
+            PipelineStatus status;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            do
+            {
+                status = await reader.ReadAsync(CancellationToken.None);
+                await Task.Delay(100);
+            }
+            while ((status.Lag > 0 || status.LostMessages == 0) && DateTime.UtcNow < deadline);
+
+            var low = status.Partitions.Single().LowWatermark;
+            Assert.True(low > 0, "the broker should have dropped the oldest messages");
+            Assert.Equal(low, status.LostMessages);
+            Assert.Equal(events.Count - low, status.EventsApplied);
+            Assert.Equal(1, await Db.CountAsync(engine.DataSource, "SELECT count(*) FROM kafka_lost_messages WHERE from_offset = 0 AND to_offset = $1", low));
+        }
+        finally
+        {
+            TestPostgres.Drop(db);
+        }
+    }
+}
