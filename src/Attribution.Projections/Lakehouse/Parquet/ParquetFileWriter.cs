@@ -145,6 +145,7 @@ public static class ParquetFileWriter
         var compressed = scratch.Compress(uncompressed);
 
         var header = new ThriftCompactWriter();
+        header.BeginStruct();
         header.I32Field(1, 0); // DATA_PAGE
         header.I32Field(2, uncompressed.Length);
         header.I32Field(3, compressed.Length);
