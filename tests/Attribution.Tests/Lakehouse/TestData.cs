@@ -18,6 +18,8 @@ internal sealed class TempDirectory : IDisposable
 
     public void Dispose()
     {
+        // LAKEHOUSE_KEEP_TEMP=1 keeps the files for a look with other readers.
+        if (Environment.GetEnvironmentVariable("LAKEHOUSE_KEEP_TEMP") == "1") return;
         try
         {
             Directory.Delete(Path, recursive: true);

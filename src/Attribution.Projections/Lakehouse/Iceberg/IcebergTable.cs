@@ -472,11 +472,15 @@ public sealed class IcebergTable
         return summary;
     }
 
+    /// <summary>
+    /// A random positive id below 2^53: JavaScript readers (icebird) parse metadata numbers as doubles, and ids in
+    /// that range survive the trip exactly while leaving ample room against collisions, which are checked anyway.
+    /// </summary>
     private static long NewSnapshotId(TableMetadata metadata)
     {
         while (true)
         {
-            var id = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) & long.MaxValue;
+            var id = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) & ((1L << 53) - 1);
             if (id != 0 && metadata.Snapshots.All(s => s.SnapshotId != id)) return id;
         }
     }
