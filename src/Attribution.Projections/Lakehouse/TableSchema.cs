@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-
-[assembly: InternalsVisibleTo("Attribution.Tests")]
-
 namespace Attribution.Projections.Lakehouse;
 
 /// <summary>The column types the lakehouse writes. Each maps to one Iceberg primitive and one Parquet physical type.</summary>

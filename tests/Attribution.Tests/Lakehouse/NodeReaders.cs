@@ -55,7 +55,16 @@ internal static class NodeReaders
         if (!Directory.Exists(Path.Combine(dir, "node_modules", "icebird")))
         {
             // scripts/test.sh runs npm ci first; a plain `dotnet test` on a fresh clone installs here instead.
-            var (code, stdout, stderr) = Exec("npm", dir, TimeSpan.FromMinutes(5), ["ci", "--no-audit", "--no-fund"]);
+            int code;
+            string stdout, stderr;
+            try
+            {
+                (code, stdout, stderr) = Exec("npm", dir, TimeSpan.FromMinutes(5), ["ci", "--no-audit", "--no-fund"]);
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new InvalidOperationException($"npm is required to install the reader packages in {dir} (apt-get install -y npm).", e);
+            }
             if (code != 0)
                 throw new InvalidOperationException($"npm ci in {dir} failed ({code}); the reader packages are required:\n{stdout}\n{stderr}");
         }

@@ -52,9 +52,8 @@ internal sealed record ManifestFile(
 /// </summary>
 internal static class Manifests
 {
-    public static JsonObject EntrySchema(TableSchema schema, BoundPartitionSpec spec)
+    public static JsonObject EntrySchema(BoundPartitionSpec spec)
     {
-        _ = schema;
         var partitionFields = new JsonArray();
         foreach (var f in spec.Fields)
             partitionFields.Add(Optional(f.Name, AvroType(f.ResultType), f.FieldId));
@@ -189,7 +188,7 @@ internal static class Manifests
         };
         using (var stream = new FileStream(localPath, FileMode.CreateNew, FileAccess.Write))
         {
-            AvroContainer.Write(stream, EntrySchema(schema, spec), entries.Select(e => (object?)ToAvro(e, spec)), metadata, codec);
+            AvroContainer.Write(stream, EntrySchema(spec), entries.Select(e => (object?)ToAvro(e, spec)), metadata, codec);
             stream.Flush(flushToDisk: true);
         }
 
