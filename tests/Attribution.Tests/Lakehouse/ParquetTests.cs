@@ -1,0 +1,170 @@
+using Attribution.Projections.Lakehouse;
+using Attribution.Projections.Lakehouse.Parquet;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Attribution.Tests.Lakehouse;
+
+public class ParquetTests
+{
+    [Theory]
+    [InlineData(ParquetCompression.Uncompressed)]
+    [InlineData(ParquetCompression.Gzip)]
+    [InlineData(ParquetCompression.Snappy)]
+    public void Hyparquet_reads_every_value_row_group_and_statistic(ParquetCompression compression)
+    {
+        using var dir = new TempDirectory();
+        var rows = TestData.AllTypesRows(2_500);
+        var file = dir.File("all.parquet");
+        var metrics = ParquetFileWriter.Write(file, TestData.AllTypes, rows,
+            new ParquetWriteOptions { Compression = compression, RowGroupRows = 1_000, PageSizeBytes = 4_096 });
+
+        var result = NodeReaders.Parquet(file);
+        var metadata = result.GetProperty("metadata");
+        var read = result.GetProperty("rows");
+        Assert.Equal(rows.Count, read.GetArrayLength());
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var row = read[r];
+            for (var c = 0; c < TestData.AllTypes.Fields.Count; c++)
+            {
+                var f = TestData.AllTypes.Fields[c];
+                row.TryGetProperty(f.Name, out var value);
+                TestData.AssertJsValue(f.Type, rows[r][c], value, $"row {r} column {f.Name}");
+            }
+        }
+
+        var schema = metadata.GetProperty("schema");
+        for (var c = 0; c < TestData.AllTypes.Fields.Count; c++)
+        {
+            var f = TestData.AllTypes.Fields[c];
+            var element = schema[c + 1];
+            Assert.Equal(f.Name, element.GetProperty("name").GetString());
+            Assert.Equal(f.Id, element.GetProperty("field_id").GetInt32());
+            Assert.Equal(f.Required ? "REQUIRED" : "OPTIONAL", element.GetProperty("repetition_type").GetString());
+        }
+        Assert.Equal("STRING", schema[2].GetProperty("logical_type").GetProperty("type").GetString());
+        var ts = schema[6].GetProperty("logical_type");
+        Assert.Equal("TIMESTAMP", ts.GetProperty("type").GetString());
+        Assert.True(ts.GetProperty("isAdjustedToUTC").GetBoolean());
+        Assert.Equal("MICROS", ts.GetProperty("unit").GetString());
+
+        var rowGroups = metadata.GetProperty("row_groups");
+        Assert.Equal(3, rowGroups.GetArrayLength());
+        Assert.Equal(3, metrics.RowGroupOffsets.Count);
+        for (var g = 0; g < 3; g++)
+        {
+            var groupRows = rows.Skip(g * 1_000).Take(1_000).ToList();
+            var columns = rowGroups[g].GetProperty("columns");
+            var idStats = columns[0].GetProperty("meta_data").GetProperty("statistics");
+            Assert.Equal(groupRows.Min(r => (long)r[0]!), TestData.JsLong(idStats.GetProperty("min_value")));
+            Assert.Equal(groupRows.Max(r => (long)r[0]!), TestData.JsLong(idStats.GetProperty("max_value")));
+            var nameStats = columns[1].GetProperty("meta_data").GetProperty("statistics");
+            Assert.Equal(groupRows.Count(r => r[1] is null), TestData.JsLong(nameStats.GetProperty("null_count")));
+            Assert.Equal(compression.ToString().ToUpperInvariant(), columns[1].GetProperty("meta_data").GetProperty("codec").GetString());
+        }
+    }
+
+    [Fact]
+    public void Metrics_carry_counts_bounds_and_sizes_for_iceberg()
+    {
+        using var dir = new TempDirectory();
+        var rows = TestData.AllTypesRows(3_000);
+        var file = dir.File("m.parquet");
+        var metrics = ParquetFileWriter.Write(file, TestData.AllTypes, rows, new ParquetWriteOptions { RowGroupRows = 700 });
+
+        Assert.Equal(rows.Count, metrics.RecordCount);
+        Assert.Equal(new FileInfo(file).Length, metrics.FileSizeBytes);
+        Assert.Equal(5, metrics.RowGroupOffsets.Count);
+        Assert.Equal(4, metrics.RowGroupOffsets[0]);
+        for (var c = 0; c < TestData.AllTypes.Fields.Count; c++)
+        {
+            var f = TestData.AllTypes.Fields[c];
+            var m = metrics.Columns[c];
+            var values = rows.Select(r => ColumnValues.Canonical(f.Type, r[c])).Where(v => v is not null).Cast<object>().ToList();
+            Assert.Equal(f.Id, m.FieldId);
+            Assert.Equal(rows.Count, m.ValueCount);
+            Assert.Equal(rows.Count - values.Count, m.NullCount);
+            Assert.True(m.SizeBytes > 0);
+            var lower = ColumnValues.FromIcebergBinary(f.Type, m.LowerBound);
+            var upper = ColumnValues.FromIcebergBinary(f.Type, m.UpperBound);
+            Assert.All(values, v => Assert.True(ColumnValues.Compare(f.Type, lower, v) <= 0 && ColumnValues.Compare(f.Type, v, upper) <= 0));
+            Assert.Contains(values, v => ColumnValues.Compare(f.Type, v, lower) == 0);
+            Assert.Contains(values, v => ColumnValues.Compare(f.Type, v, upper) == 0);
+        }
+        Assert.Equal(0, metrics.Columns[4].NanCount);
+        Assert.Null(metrics.Columns[0].NanCount);
+    }
+
+    [Fact]
+    public void DuckDB_reads_a_file_with_its_own_parquet_reader()
+    {
+        using var dir = new TempDirectory();
+        var rows = TestData.AllTypesRows(1_200);
+        var file = dir.File("duck.parquet");
+        ParquetFileWriter.Write(file, TestData.AllTypes, rows, new ParquetWriteOptions { RowGroupRows = 500, Compression = ParquetCompression.Gzip });
+
+        var result = NodeReaders.DuckDb(file);
+        var types = result.GetProperty("types").EnumerateArray().Select(t => t.GetProperty("type").GetString()!).ToArray();
+        Assert.Equal(["BIGINT", "VARCHAR", "BOOLEAN", "INTEGER", "DOUBLE", "TIMESTAMP WITH TIME ZONE"], types);
+        var read = result.GetProperty("rows");
+        Assert.Equal(rows.Count, read.GetArrayLength());
+        for (var r = 0; r < rows.Count; r++)
+            for (var c = 0; c < TestData.AllTypes.Fields.Count; c++)
+            {
+                var f = TestData.AllTypes.Fields[c];
+                TestData.AssertJsValue(f.Type, rows[r][c], read[r].GetProperty(f.Name), $"row {r} column {f.Name}");
+            }
+        var fieldIds = result.GetProperty("schema").EnumerateArray().Skip(1).Select(s => (int)TestData.JsLong(s.GetProperty("field_id")));
+        Assert.Equal(TestData.AllTypes.Fields.Select(f => f.Id), fieldIds);
+        Assert.Equal(3 * TestData.AllTypes.Fields.Count, result.GetProperty("stats").GetArrayLength());
+    }
+
+    [Fact]
+    public void Own_reader_round_trips_random_rows()
+    {
+        var schema = new TableSchema(
+            new SchemaField(1, "k", ColumnType.String, Required: true),
+            new SchemaField(2, "v", ColumnType.Long),
+            new SchemaField(3, "b", ColumnType.Boolean),
+            new SchemaField(4, "d", ColumnType.Double));
+        using var dir = new TempDirectory();
+        var n = 0;
+        Prop.ForAll(ArbMap.Default.ArbFor<(NonNull<string>, long?, bool?, NormalFloat)[]>(), (input) =>
+        {
+            var rows = input.Select(t => new object?[] { t.Item1.Get, t.Item2, t.Item3, t.Item4.Get }).ToList();
+            var file = dir.File($"p{n++}.parquet");
+            ParquetFileWriter.Write(file, schema, rows, new ParquetWriteOptions
+            {
+                RowGroupRows = 7,
+                PageSizeBytes = 16,
+                Compression = (ParquetCompression)(n % 3),
+            });
+            var back = ParquetFileReader.ReadRows(file, schema);
+            return back.Count == rows.Count && back.Zip(rows).All(p => p.First.SequenceEqual(p.Second));
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void Null_in_required_column_is_rejected()
+    {
+        using var dir = new TempDirectory();
+        var rows = new List<object?[]> { new object?[] { null, "x", true, 1, 1.0, null } };
+        Assert.Throws<ArgumentException>(() => ParquetFileWriter.Write(dir.File("bad.parquet"), TestData.AllTypes, rows));
+    }
+
+    [Fact]
+    public void Snappy_round_trips_and_compresses_repetitive_data()
+    {
+        Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), bytes =>
+        {
+            var packed = Snappy.Compress(bytes);
+            return Snappy.Decompress(packed).AsSpan().SequenceEqual(bytes);
+        }).QuickCheckThrowOnFailure();
+
+        var repetitive = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("campaign-42;", 5_000)));
+        var compressed = Snappy.Compress(repetitive);
+        Assert.True(compressed.Length < repetitive.Length / 10, $"{compressed.Length} bytes");
+        Assert.Equal(repetitive, Snappy.Decompress(compressed));
+    }
+}
