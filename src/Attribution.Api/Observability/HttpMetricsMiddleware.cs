@@ -70,7 +70,7 @@ internal sealed class HttpMetricsMiddleware
         }
     }
 
-    // Design rule "bounded cardinality": label by route template, never the raw path, which carries ids.
+    // Design rule "label by route template": never the raw path, whose ids would make a series per request.
     private static string Route(HttpContext context) =>
         context.GetEndpoint() is RouteEndpoint endpoint && endpoint.RoutePattern.RawText is { } template
             ? template
