@@ -1,0 +1,98 @@
+namespace Attribution.Domain.Campaigns;
+
+/// <summary>A campaign's delivery status, stored as ACTIVE / PAUSED.</summary>
+public enum CampaignStatus
+{
+    Active,
+    Paused,
+}
+
+/// <summary>The stored spellings of <see cref="CampaignStatus"/>.</summary>
+public static class CampaignStatusCodes
+{
+    public const string Active = "ACTIVE";
+    public const string Paused = "PAUSED";
+
+    public static string ToCode(this CampaignStatus status) => status switch
+    {
+        CampaignStatus.Active => Active,
+        CampaignStatus.Paused => Paused,
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    public static bool TryParse(string? code, out CampaignStatus status)
+    {
+        switch (code)
+        {
+            case Active:
+                status = CampaignStatus.Active;
+                return true;
+            case Paused:
+                status = CampaignStatus.Paused;
+                return true;
+            default:
+                status = default;
+                return false;
+        }
+    }
+}
+
+/// <summary>One row of dim_campaigns: a campaign's attributes during [StartTs, EndTs).</summary>
+/// <param name="CampaignKey">Surrogate key of this version.</param>
+/// <param name="CampaignId">Natural key, the id in the source systems.</param>
+public sealed record CampaignVersion(
+    long CampaignKey,
+    string CampaignId,
+    string Name,
+    decimal BudgetAmount,
+    string BudgetType,
+    CampaignStatus Status,
+    DateTimeOffset StartTs,
+    DateTimeOffset EndTs,
+    bool IsCurrent)
+{
+    /// <summary>The end of a version that is still current (design 3.4: the 9999-12-31 high watermark).</summary>
+    public static DateTimeOffset OpenEnd { get; } = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Design rule "time-travel join" (3.4): a version is valid at t when start_ts &lt;= t &lt; end_ts.</summary>
+    public bool IsValidAt(DateTimeOffset t) => StartTs <= t && t < EndTs;
+
+    /// <summary>Whether two versions carry the same tracked attributes (budget 100 and 100.00 are the same).</summary>
+    public bool SameAttributesAs(CampaignVersion other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return string.Equals(Name, other.Name, StringComparison.Ordinal)
+            && BudgetAmount == other.BudgetAmount
+            && string.Equals(BudgetType, other.BudgetType, StringComparison.Ordinal)
+            && Status == other.Status;
+    }
+}
+
+/// <summary>
+/// A staged change to a campaign, effective from <paramref name="EffectiveAt"/>. Attributes left null keep their
+/// current value; the first version of a campaign needs all of them.
+/// </summary>
+/// <param name="Sequence">Orders changes with the same effective time (e.g. the staging row id); later wins.</param>
+public sealed record CampaignChange(
+    string CampaignId,
+    DateTimeOffset EffectiveAt,
+    string? Name = null,
+    decimal? BudgetAmount = null,
+    string? BudgetType = null,
+    CampaignStatus? Status = null,
+    long Sequence = 0)
+{
+    /// <summary>This change with <paramref name="later"/>'s attributes laid over it, for changes at one instant.</summary>
+    public CampaignChange Then(CampaignChange later)
+    {
+        ArgumentNullException.ThrowIfNull(later);
+        return this with
+        {
+            Name = later.Name ?? Name,
+            BudgetAmount = later.BudgetAmount ?? BudgetAmount,
+            BudgetType = later.BudgetType ?? BudgetType,
+            Status = later.Status ?? Status,
+            Sequence = Math.Max(Sequence, later.Sequence),
+        };
+    }
+}
