@@ -5,6 +5,7 @@ using Attribution.Api.Health;
 using Attribution.Api.Impressions;
 using Attribution.Api.Infrastructure;
 using Attribution.Api.Metrics;
+using Attribution.Api.Observability;
 using Attribution.Api.Pipeline;
 using Attribution.Api.Tracking;
 
@@ -25,6 +26,7 @@ app.MapAudit();
 app.MapPipeline();
 app.MapAttributionConfig();
 app.MapHealth();
+app.MapPrometheusScrape();
 
 await app.RunAsync();
 return 0;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Attribution.Api.Health;
+using Attribution.Api.Observability;
 using Attribution.Projections;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
@@ -26,6 +27,7 @@ public static class ApiSetup
         services.AddAttributionStore(builder.Configuration);
         services.AddAttributionPipeline(builder.Configuration);
         services.AddAttributionHealthChecks();
+        services.AddPrometheusExporter();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Tracking.TrackingIngest>();
         return builder;
@@ -39,6 +41,7 @@ public static class ApiSetup
             StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.UseHttpMetrics();
         app.UseSwagger();
         app.UseSwaggerUI(o => o.DocumentTitle = "Attribution API");
         return app;

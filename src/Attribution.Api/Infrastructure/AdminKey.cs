@@ -1,0 +1,33 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Attribution.Api.Infrastructure;
+
+/// <summary>Changing actions need the admin key (configuration Admin:ApiKey) in the X-Admin-Key header:
+/// 401 without it, 403 when it is wrong. The comparison takes the same time whatever the key.</summary>
+public static class AdminKey
+{
+    public const string Header = "X-Admin-Key";
+
+    public static TBuilder RequireAdminKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var configured = context.HttpContext.RequestServices.GetRequiredService<IConfiguration>()["Admin:ApiKey"];
+            if (!context.HttpContext.Request.Headers.TryGetValue(Header, out var sent) || string.IsNullOrEmpty(sent))
+                return Problem(401, "Admin key required", $"Send the admin key in the {Header} header.");
+            if (string.IsNullOrEmpty(configured))
+                return Problem(403, "Admin actions are disabled", "Admin:ApiKey is not configured on this service.");
+            var a = SHA256.HashData(Encoding.UTF8.GetBytes(sent.ToString()));
+            var b = SHA256.HashData(Encoding.UTF8.GetBytes(configured));
+            return CryptographicOperations.FixedTimeEquals(a, b)
+                ? await next(context)
+                : Problem(403, "Wrong admin key", $"The {Header} header does not match Admin:ApiKey.");
+        });
+        return builder;
+    }
+
+    private static IResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail });
+}
