@@ -2,6 +2,7 @@ using Attribution.Api.Infrastructure;
 using Attribution.Domain.Attribution;
 using Attribution.Projections.Audit;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Attribution.Api.Audit;
 
@@ -22,7 +23,7 @@ public static class AuditEndpoints
     public sealed record AuditResponse(IReadOnlyList<AuditRow> Rows);
 
     private static async Task<Results<Ok<AuditResponse>, ProblemHttpResult>> Find(
-        string? eventId, string? impressionId, string? reason, int? limit, AuditQueries audit, CancellationToken ct)
+        [FromQuery(Name = "event_id")] string? eventId, [FromQuery(Name = "impression_id")] string? impressionId, string? reason, int? limit, AuditQueries audit, CancellationToken ct)
     {
         string? reasonWire = null;
         if (!string.IsNullOrWhiteSpace(reason))

@@ -2,6 +2,7 @@ using Attribution.Api.Infrastructure;
 using Attribution.Domain.Metrics;
 using Attribution.Projections.Gold;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Attribution.Api.Metrics;
 
@@ -25,7 +26,7 @@ public static class MetricsEndpoints
     public sealed record MetricsResponse<T>(IReadOnlyList<T> Rows);
 
     private static async Task<Results<Ok<MetricsResponse<CampaignMetricsRow>>, ProblemHttpResult>> Campaigns(
-        string? from, string? to, string? campaignId, GoldQueries gold, CancellationToken ct)
+        string? from, string? to, [FromQuery(Name = "campaign_id")] string? campaignId, GoldQueries gold, CancellationToken ct)
     {
         if (QueryTime.TryParseRange(from, to, out var fromTime, out var toTime) is { } error) return Problems.BadRequest(error);
         var totals = await gold.CampaignTotalsAsync(fromTime, toTime, string.IsNullOrWhiteSpace(campaignId) ? null : campaignId, ct);

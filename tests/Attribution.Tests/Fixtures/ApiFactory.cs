@@ -1,0 +1,74 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Attribution.Projections.Pipeline;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Attribution.Tests.Fixtures;
+
+/// <summary>The whole service in-process on a database and a topic of its own, on the shared mock cluster.</summary>
+public class ApiFactory : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "test-admin-key";
+
+    public ApiFactory()
+    {
+        ConnectionString = TestPostgres.NewDatabase("api");
+        Topic = TestKafka.NewTopic(partitions: 4);
+    }
+
+    public string ConnectionString { get; }
+
+    public string Topic { get; }
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    protected virtual IDictionary<string, string?> Settings() => new Dictionary<string, string?>
+    {
+        ["ConnectionStrings:Postgres"] = ConnectionString,
+        ["Kafka:BootstrapServers"] = TestKafka.BootstrapServers,
+        ["Kafka:Topic"] = Topic,
+        ["Kafka:ConsumerGroup"] = $"g-{Guid.NewGuid():N}",
+        ["Kafka:SessionTimeoutMs"] = "6000",
+        ["Admin:ApiKey"] = AdminKey,
+        ["Jobs:Enabled"] = "false",
+        ["Lakehouse:WarehousePath"] = Path.Combine(Path.GetTempPath(), "attribution-tests", Guid.NewGuid().ToString("N")),
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in Settings()) builder.UseSetting(key, value);
+        builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+    }
+
+    public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    /// <summary>Waits until the consumer has applied everything Kafka holds and at least this many events.</summary>
+    public async Task<PipelineStatus> WaitForDrainAsync(long events, TimeSpan? timeout = null)
+    {
+        var reader = Services.GetRequiredService<PipelineStatusReader>();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+        PipelineStatus status;
+        do
+        {
+            status = await reader.ReadAsync(CancellationToken.None);
+            if (status.Lag == 0 && status.EventsApplied >= events) return status;
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new TimeoutException($"pipeline did not drain: lag {status.Lag}, applied {status.EventsApplied} of {events}");
+    }
+
+    public static async Task<T> Read<T>(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<T>(Json))!;
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) TestPostgres.Drop(ConnectionString);
+    }
+}
