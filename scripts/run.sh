@@ -9,6 +9,9 @@ pg_port="${ATTRIBUTION_PG_PORT:-55432}"
 export ConnectionStrings__Postgres="${ConnectionStrings__Postgres:-Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=attribution}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:5080}"
 export Lakehouse__WarehousePath="${Lakehouse__WarehousePath:-$root/.data/warehouse}"
+# Changing actions (jobs, campaigns, config) need X-Admin-Key; a local run gets a fixed development key.
+export Admin__ApiKey="${Admin__ApiKey:-dev-admin-key}"
+echo "run: admin key for X-Admin-Key is '$Admin__ApiKey' (set Admin__ApiKey to choose your own)"
 dotnet build "$root/src/Attribution.Api" -c Release -v q -nologo
 api="$root/src/Attribution.Api/bin/Release/net10.0/Attribution.Api.dll"
 if [ "${1:-}" = "--simulate" ]; then

@@ -9,4 +9,14 @@ if [ -f "$root/tests/js/package.json" ]; then
   (cd "$root/tests/js" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 cd "$root"
-dotnet test Attribution.sln -c Release --nologo --logger "console;verbosity=normal" "$@"
+log="$(mktemp)"
+set +e
+dotnet test Attribution.sln -c Release --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line with the totals of every test assembly.
+passed=$(grep -Eo 'Passed: +[0-9]+,' "$log" | awk '{ s += $2 } END { print s + 0 }')
+failed=$(grep -Eo 'Failed: +[0-9]+,' "$log" | awk '{ s += $2 } END { print s + 0 }')
+rm -f "$log"
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
