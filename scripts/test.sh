@@ -15,8 +15,15 @@ dotnet test Attribution.sln -c Release --nologo --logger "console;verbosity=norm
 status=${PIPESTATUS[0]}
 set -e
 # One plain closing line with the totals of every test assembly.
-passed=$(grep -Eo 'Passed: +[0-9]+,' "$log" | awk '{ s += $2 } END { print s + 0 }')
-failed=$(grep -Eo 'Failed: +[0-9]+,' "$log" | awk '{ s += $2 } END { print s + 0 }')
+# dotnet test ends each assembly with "Passed: N" / "Failed: N" lines (normal verbosity) or one
+# "Passed!  - Failed: N, Passed: N, ..." line (minimal verbosity); read either.
+counts=$(awk '
+  /^[[:space:]]+Passed:[[:space:]]+[0-9]+[[:space:]]*$/ { p += $2 }
+  /^[[:space:]]+Failed:[[:space:]]+[0-9]+[[:space:]]*$/ { f += $2 }
+  /(Passed|Failed)!  - Failed:/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) } }
+  END { print p + 0, f + 0 }' "$log")
+passed=${counts% *}
+failed=${counts#* }
 rm -f "$log"
 echo "tests: ${passed:-0} passed, ${failed:-0} failed"
 exit "$status"

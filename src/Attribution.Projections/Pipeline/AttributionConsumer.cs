@@ -36,8 +36,16 @@ public sealed class AttributionConsumer(
             {
                 using var consumer = Build(options);
                 consumer.Subscribe(kafka.Topic);
-                await LoopAsync(consumer, options, ct);
-                consumer.Close();
+                try
+                {
+                    await LoopAsync(consumer, options, ct);
+                }
+                finally
+                {
+                    // Leave the group cleanly, also when stopping mid-batch, so the partitions move to another
+                    // instance now instead of after the session timeout.
+                    CloseQuietly(consumer);
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -53,6 +61,18 @@ public sealed class AttributionConsumer(
         }
 
         state.Assigned = [];
+    }
+
+    private void CloseQuietly(IConsumer<byte[]?, byte[]> consumer)
+    {
+        try
+        {
+            consumer.Close();
+        }
+        catch (KafkaException e)
+        {
+            logger.LogWarning(e, "Kafka consumer did not leave the group cleanly");
+        }
     }
 
     private IConsumer<byte[]?, byte[]> Build(KafkaOptions options) =>
