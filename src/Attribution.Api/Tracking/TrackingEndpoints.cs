@@ -59,14 +59,7 @@ public static class TrackingEndpoints
         var e = ingest.Prepare(EventEnvelope.FromQuery(Query(http), EventTypeNames.Click));
         ingest.Count("click", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The click is not valid");
-        try
-        {
-            await ingest.SendAsync([e], ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return Problems.Unavailable(ex.Message);
-        }
+        if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(unavailable);
 
         var clickId = e.Validation.Event!.EventId;
         return TypedResults.Redirect(QueryHelpers.AddQueryString(target, "click_id", clickId));
@@ -101,14 +94,7 @@ public static class TrackingEndpoints
         var e = ingest.Prepare(payload);
         ingest.Count("conversions", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The conversion is not valid");
-        try
-        {
-            await ingest.SendAsync([e], ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return Problems.Unavailable(ex.Message);
-        }
+        if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(unavailable);
 
         return TypedResults.Accepted((string?)null, new EventAccepted(e.Validation.Event!.EventId));
     }
@@ -124,14 +110,7 @@ public static class TrackingEndpoints
         if (events.Count > options.Value.MaxBatchEvents)
             return Problems.BadRequest($"A batch holds at most {options.Value.MaxBatchEvents} events, got {events.Count}", "The batch is too large");
         foreach (var e in events) ingest.Count("events", e.Validation);
-        try
-        {
-            await ingest.SendAsync(events, ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return Problems.Unavailable(ex.Message);
-        }
+        if (await ingest.TrySendAsync(events, ct) is { } unavailable) return Problems.Unavailable(unavailable);
 
         return TypedResults.Accepted((string?)null, new BatchAccepted(events.Count - rejected.Count, rejected));
     }

@@ -64,8 +64,19 @@ public sealed class TrackingIngest(AdEventProducer producer, PipelineMetrics met
         return (events, rejected);
     }
 
-    public Task SendAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct) =>
-        producer.ProduceAsync(events.Select(e => (e.Key, e.Value)).ToList(), ct);
+    /// <summary>Writes the events to Kafka; returns why Kafka did not acknowledge them, or null once it did.</summary>
+    public async Task<string?> TrySendAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
+    {
+        try
+        {
+            await producer.ProduceAsync(events.Select(e => (e.Key, e.Value)).ToList(), ct);
+            return null;
+        }
+        catch (Confluent.Kafka.KafkaException e)
+        {
+            return e.Message;
+        }
+    }
 
     public void Enqueue(OutgoingEvent e) => producer.Enqueue(e.Key, e.Value, e.Validation.Event?.EventId ?? "?");
 

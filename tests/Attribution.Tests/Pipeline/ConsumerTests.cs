@@ -28,17 +28,18 @@ public sealed class ConsumerTests
         return events;
     }
 
-    private static async Task<(List<string> Gold, List<string> Audit)> RunToCompletionAsync(IEnumerable<JsonObject> events, int partitions = 4)
+    /// <summary>Produces the events to a fresh topic, runs an engine on a fresh database until they are applied,
+    /// then hands the engine to the test body.</summary>
+    private static async Task WithDrainedEngineAsync(IReadOnlyList<JsonObject> events, Func<EngineHost, Task> then, int partitions = 4)
     {
-        var list = events.ToList();
         var topic = TestKafka.NewTopic(partitions);
         var db = TestPostgres.NewDatabase("consumer");
         try
         {
-            TestKafka.Produce(topic, list.Select(Message));
+            TestKafka.Produce(topic, events.Select(Message));
             await using var engine = await EngineHost.StartAsync(EngineHost.Settings(db, topic));
-            await engine.WaitForDrainAsync(list.Select(e => e["event_id"]!.ToString()).Distinct().Count());
-            return (await Db.GoldSnapshotAsync(engine.DataSource), await Db.AuditSnapshotAsync(engine.DataSource));
+            await engine.WaitForDrainAsync(events.Select(e => e["event_id"]!.ToString()).Distinct().Count());
+            await then(engine);
         }
         finally
         {
@@ -46,18 +47,21 @@ public sealed class ConsumerTests
         }
     }
 
+    private static async Task<(List<string> Gold, List<string> Audit)> RunToCompletionAsync(IEnumerable<JsonObject> events)
+    {
+        (List<string>, List<string>) result = default;
+        await WithDrainedEngineAsync(events.ToList(), async engine =>
+            result = (await Db.GoldSnapshotAsync(engine.DataSource), await Db.AuditSnapshotAsync(engine.DataSource)));
+        return result;
+    }
+
     [Fact]
     public async Task Events_produced_to_kafka_end_up_in_the_event_store_and_gold()
     {
         var events = GeneratedEvents(seed: 1, impressions: 400);
-        var topic = TestKafka.NewTopic();
-        var db = TestPostgres.NewDatabase("consumer");
-        try
+        await WithDrainedEngineAsync(events, async engine =>
         {
-            TestKafka.Produce(topic, events.Select(Message));
-            await using var engine = await EngineHost.StartAsync(EngineHost.Settings(db, topic));
             var status = await engine.WaitForDrainAsync(events.Count);
-
             Assert.Equal(events.Count, status.EventsApplied);
             Assert.Equal(0, status.LostMessages);
             Assert.Equal(events.Count, await Db.CountAsync(engine.DataSource, "SELECT count(*) FROM events"));
@@ -65,11 +69,7 @@ public sealed class ConsumerTests
             var clicks = events.Count(e => e["event_type"]!.ToString() == "CLICK");
             Assert.Equal(clicks, await Db.CountAsync(engine.DataSource, "SELECT count(*) FROM ad_performance_state WHERE is_clicked"));
             Assert.Equal(0, await Db.CountAsync(engine.DataSource, "SELECT count(*) FROM events e WHERE kafka_offset IS NULL"));
-        }
-        finally
-        {
-            TestPostgres.Drop(db);
-        }
+        });
     }
 
     [Fact]
@@ -120,31 +120,21 @@ public sealed class ConsumerTests
     public async Task Replay_rebuilds_gold_and_audit_exactly()
     {
         var events = GeneratedEvents(seed: 4, impressions: 1500);
-        var topic = TestKafka.NewTopic();
-        var db = TestPostgres.NewDatabase("replay");
-        try
+        await WithDrainedEngineAsync(events, async engine =>
         {
-            TestKafka.Produce(topic, events.Select(Message));
-            await using var engine = await EngineHost.StartAsync(EngineHost.Settings(db, topic));
-            await engine.WaitForDrainAsync(events.Count);
             var live = await Db.GoldSnapshotAsync(engine.DataSource);
             var liveAudit = await Db.AuditSnapshotAsync(engine.DataSource);
             await using (var wipe = engine.DataSource.CreateCommand("UPDATE ad_performance_state SET revenue = 0, is_converted = false"))
                 await wipe.ExecuteNonQueryAsync();
 
-            var progress = new List<long>();
             var (impressions, replayed) = await engine.Services.GetRequiredService<GoldRebuilder>()
-                .RebuildAsync(new Progress<(long Done, long Total)>(p => progress.Add(p.Done)), CancellationToken.None, chunk: 400);
+                .RebuildAsync(null, CancellationToken.None, chunk: 400);
 
             Assert.Equal(1500, impressions);
             Assert.Equal(events.Count, replayed);
             Assert.Equal(live, await Db.GoldSnapshotAsync(engine.DataSource));
             Assert.Equal(liveAudit, await Db.AuditSnapshotAsync(engine.DataSource));
-        }
-        finally
-        {
-            TestPostgres.Drop(db);
-        }
+        });
     }
 
     [Fact]
