@@ -45,11 +45,11 @@ public static class EventParser
 
         var eventId = Text(e, EventFields.EventId, out var idError) ?? fallbackEventId;
         var impressionId = Text(e, EventFields.ImpressionId, out var impError);
-        var typeText = Text(e, EventFields.EventType, out _);
+        var typeText = Text(e, EventFields.EventType, out var typeError);
         if (idError is not null) return Reject(eventId, impressionId, typeText, idError);
-        if (impError is not null) return Reject(eventId, impressionId, typeText, impError);
+        if (impError is not null) return Reject(eventId, null, typeText, impError);
+        if (typeError is not null) return Reject(eventId, impressionId, null, typeError);
         if (string.IsNullOrEmpty(eventId)) return Reject(null, impressionId, typeText, "event_id is required");
-        if (eventId.Length > 200) return Reject(eventId[..200], impressionId, typeText, "event_id is longer than 200 characters");
 
         var type = EventTypeNames.TryParse(typeText);
         if (type is null)
@@ -60,7 +60,19 @@ public static class EventParser
         }
 
         var wireType = type.Value.ToWire();
-        var clickId = Text(e, EventFields.ClickId, out _);
+        string? fieldError = null;
+        string? Field(string name)
+        {
+            var value = Text(e, name, out var error);
+            fieldError ??= error;
+            return value;
+        }
+
+        var clickId = Field(EventFields.ClickId);
+        string? campaign = Field(EventFields.CampaignId), creative = Field(EventFields.CreativeId),
+            user = Field(EventFields.UserId), geo = Field(EventFields.GeoCountry),
+            platform = Field(EventFields.Platform), conversionType = Field(EventFields.ConversionType);
+        if (fieldError is not null) return Reject(eventId, impressionId, wireType, fieldError);
         if (impressionId is null && !(type == AdEventType.Conversion && clickId is not null))
         {
             return Reject(eventId, null, wireType, type == AdEventType.Conversion
@@ -83,9 +95,6 @@ public static class EventParser
             ImpressionId: impressionId,
             EventTime: eventTime ?? fallbackIngestTime,
             IngestTime: ingestTime ?? fallbackIngestTime);
-        string? campaign = Text(e, EventFields.CampaignId, out _), creative = Text(e, EventFields.CreativeId, out _),
-            user = Text(e, EventFields.UserId, out _), geo = Text(e, EventFields.GeoCountry, out _),
-            platform = Text(e, EventFields.Platform, out _);
 
         switch (type.Value)
         {
@@ -113,7 +122,7 @@ public static class EventParser
                     EventId = header.EventId, ImpressionId = header.ImpressionId, EventTime = header.EventTime,
                     IngestTime = header.IngestTime, CampaignId = campaign, CreativeId = creative, UserId = user,
                     GeoCountry = geo, Platform = platform, ConversionValue = value,
-                    ConversionType = Text(e, EventFields.ConversionType, out _), ClickId = clickId,
+                    ConversionType = conversionType, ClickId = clickId,
                 }, null);
         }
     }
@@ -136,6 +145,10 @@ public static class EventParser
     private static EventParseResult Reject(string? eventId, string? impressionId, string? type, string detail) =>
         new(null, new EventRejection(eventId, impressionId, type?.ToUpperInvariant(), detail));
 
+    /// <summary>Identifiers are indexed and stored as text: a bounded length and no NUL keep one event from
+    /// wedging the pipeline on a database error.</summary>
+    public const int MaxTextLength = 256;
+
     private static string? Text(JsonElement e, string name, out string? error)
     {
         error = null;
@@ -144,7 +157,10 @@ public static class EventParser
         {
             case JsonValueKind.String:
                 var s = p.GetString();
-                return string.IsNullOrWhiteSpace(s) ? null : s;
+                if (string.IsNullOrWhiteSpace(s)) return null;
+                if (s.Length > MaxTextLength) error = $"{name} is longer than {MaxTextLength} characters";
+                else if (s.Contains('\0', StringComparison.Ordinal)) error = $"{name} contains a NUL character";
+                return error is null ? s : null;
             case JsonValueKind.Number:
                 return p.GetRawText();
             case JsonValueKind.Null:

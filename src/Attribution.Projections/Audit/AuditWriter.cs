@@ -63,6 +63,8 @@ public static class AuditWriter
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    // PostgreSQL text cannot hold NUL, and an audit row must never fail: whatever a broken message carried is
+    // kept, with NUL shown as U+FFFD.
     private static Task Text(NpgsqlBinaryImporter importer, string? value, CancellationToken ct) =>
-        value is null ? importer.WriteNullAsync(ct) : importer.WriteAsync(value, NpgsqlDbType.Text, ct);
+        value is null ? importer.WriteNullAsync(ct) : importer.WriteAsync(value.Replace('\0', '\uFFFD'), NpgsqlDbType.Text, ct);
 }

@@ -20,6 +20,7 @@ public class EventParserTests
     [InlineData("""{"event_type":"CLICK","impression_id":"i","event_timestamp":"yesterday"}""", "event_timestamp is not a time")]
     [InlineData("""{"event_type":"CLICK","impression_id":"i","event_timestamp":-3}""", "event_timestamp is out of range")]
     [InlineData("""{"event_type":"CLICK","impression_id":{"a":1}}""", "impression_id must be a string")]
+    [InlineData("""{"event_type":"CLICK","impression_id":"i","campaign_id":"a\u0000b"}""", "campaign_id contains a NUL character")]
     [InlineData("""[1,2]""", "an event must be a JSON object")]
     [InlineData("""{"event_type":""", "payload is not JSON")]
     public void An_invalid_event_is_rejected_with_its_reason(string json, string reason)
@@ -28,6 +29,14 @@ public class EventParserTests
 
         Assert.False(result.IsValid);
         Assert.Contains(reason, result.Rejection!.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identifiers_longer_than_the_limit_are_invalid()
+    {
+        var result = Parse($$"""{"event_type":"CLICK","impression_id":"i","user_id":"{{new string('u', EventParser.MaxTextLength + 1)}}"}""");
+
+        Assert.Contains("user_id is longer than 256 characters", result.Rejection!.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -115,4 +115,24 @@ public sealed class BatchApplierTests : IAsyncLifetime
         Assert.NotEmpty(await OffsetStore.ReadAsync(conn, "g", "t", "cluster-1", CancellationToken.None));
         Assert.Empty(await OffsetStore.ReadAsync(conn, "g", "t", "cluster-2", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Messages_the_database_could_not_store_as_they_are_are_audited_and_never_wedge_the_pipeline()
+    {
+        var records = new List<KafkaRecord>
+        {
+            new(1, 1, null, [0x7B, 0x00, 0xFF, 0x7D], T0),
+            new(1, 2, null, Encoding.UTF8.GetBytes($$"""{"event_id":"long","event_type":"CLICK","impression_id":"{{new string('x', 5000)}}"}"""), T0),
+            new(1, 3, null, Encoding.UTF8.GetBytes("""{"event_id":"nul","event_type":"CLICK","impression_id":"a\u0000b"}"""), T0),
+            new(1, 4, null, Encoding.UTF8.GetBytes("""{"event_id":"ok","event_type":"CLICK","impression_id":"fine"}"""), T0),
+        };
+
+        var result = await _applier.ApplyAsync("g", "t", "cluster-1", records, CancellationToken.None);
+
+        Assert.Equal(3, result.Invalid);
+        Assert.Equal(1, result.Applied);
+        Assert.Equal(1, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM audit_log WHERE event_id = 'long' AND detail LIKE 'impression_id is longer%'"));
+        Assert.Equal(1, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM audit_log WHERE event_id = 'nul' AND detail LIKE '%NUL%'"));
+        Assert.Equal(5, await Db.CountAsync(_engine.DataSource, "SELECT next_offset FROM kafka_offsets WHERE kafka_partition = 1"));
+    }
 }
