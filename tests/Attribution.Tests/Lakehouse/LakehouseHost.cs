@@ -42,7 +42,8 @@ internal sealed class LakehouseHost : IAsyncDisposable
 
     public string Warehouse => _warehouse.Path;
 
-    public static async Task<LakehouseHost> StartAsync(string prefix, IDictionary<string, string?>? extra = null)
+    public static async Task<LakehouseHost> StartAsync(string prefix, IDictionary<string, string?>? extra = null,
+        Action<IServiceCollection>? services = null)
     {
         var connectionString = TestPostgres.NewDatabase(prefix);
         var warehouse = new TempDirectory();
@@ -61,14 +62,21 @@ internal sealed class LakehouseHost : IAsyncDisposable
         builder.Services.AddAttributionStore(builder.Configuration);
         builder.Services.AddAttributionPipeline(builder.Configuration);
         builder.Services.AddMaintenanceJobs(builder.Configuration);
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         return new LakehouseHost(host, connectionString, warehouse);
     }
 
-    public Task<BatchResult> ApplyAsync(params JsonObject[] events) =>
-        Services.GetRequiredService<BatchApplier>().ApplyAsync("g", "t", "cluster-1", events.Select(e =>
-            new KafkaRecord(0, _offset++, null, Encoding.UTF8.GetBytes(e.ToJsonString()), Scenario.T0)).ToList(), CancellationToken.None);
+    public Task<BatchResult> ApplyAsync(params JsonObject[] events) => ApplyAsync(0, events);
+
+    /// <summary>One batch as if read from one Kafka partition; batches of different partitions may run concurrently.</summary>
+    public Task<BatchResult> ApplyAsync(int partition, params JsonObject[] events)
+    {
+        var records = events.Select(e => new KafkaRecord(partition, Interlocked.Increment(ref _offset), null,
+            Encoding.UTF8.GetBytes(e.ToJsonString()), Scenario.T0)).ToList();
+        return Services.GetRequiredService<BatchApplier>().ApplyAsync("g", "t", "cluster-1", records, CancellationToken.None);
+    }
 
     public async Task<JobRun> RunAsync(string job)
     {
