@@ -50,12 +50,14 @@ public static class JobsEndpoints
             }),
         };
 
-    /// <summary>The dashboard: a static page (no build step) that reads the JSON above.</summary>
-    private static IResult Page(IWebHostEnvironment environment)
+    private static readonly Lazy<string> PageHtml = new(() =>
     {
-        var file = environment.WebRootFileProvider.GetFileInfo("jobs/index.html");
-        return file.Exists && file.PhysicalPath is { } path
-            ? TypedResults.PhysicalFile(path, "text/html; charset=utf-8")
-            : Problems.NotFound("The jobs page (wwwroot/jobs/index.html) is not deployed with this build.");
-    }
+        using var stream = typeof(JobsEndpoints).Assembly.GetManifestResourceStream("Attribution.Api.JobsPage.html")
+                           ?? throw new InvalidOperationException("The jobs page (wwwroot/jobs/index.html) is not embedded in this build.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    /// <summary>The dashboard: a static page (wwwroot/jobs/index.html, no build step) that reads the JSON above.</summary>
+    private static ContentHttpResult Page() => TypedResults.Content(PageHtml.Value, "text/html; charset=utf-8");
 }
