@@ -46,6 +46,25 @@ public sealed class JobRunnerTests
     }
 
     [Fact]
+    public async Task With_the_scheduler_disabled_jobs_and_history_are_listed_and_commands_are_refused()
+    {
+        await using var host = await LakehouseHost.StartAsync("jobsoff");
+        await host.RunOkAsync("export-bronze");
+        var jobs = host.Services.GetRequiredService<MaintenanceJobs>();
+
+        var overview = await jobs.ListAsync(5, CancellationToken.None);
+
+        Assert.False(overview.SchedulerEnabled);
+        Assert.Equal(["export-bronze", "export-gold", "compact", "expire-snapshots", "retention"], overview.Jobs.Select(j => j.Name));
+        var bronze = overview.Jobs[0];
+        Assert.Equal("0 * * * * ?", bronze.Schedule);
+        Assert.Null(bronze.NextRun);
+        Assert.Equal("direct", Assert.Single(bronze.LastRuns).Trigger);
+        Assert.Equal(JobCommandResult.SchedulerDisabled, await jobs.TriggerAsync("export-bronze", CancellationToken.None));
+        Assert.Equal(JobCommandResult.UnknownJob, await jobs.PauseAsync("nope", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Exports_running_beside_concurrent_ingest_miss_no_row_and_repeat_none()
     {
         await using var host = await LakehouseHost.StartAsync("exportrace");
