@@ -4,6 +4,8 @@ using Attribution.Api.Config;
 using Attribution.Api.Health;
 using Attribution.Api.Impressions;
 using Attribution.Api.Infrastructure;
+using Attribution.Api.Jobs;
+using Attribution.Api.Lakehouse;
 using Attribution.Api.Metrics;
 using Attribution.Api.Observability;
 using Attribution.Api.Pipeline;
@@ -27,6 +29,8 @@ app.MapPipeline();
 app.MapAttributionConfig();
 app.MapHealth();
 app.MapPrometheusScrape();
+app.MapJobs();
+app.MapLakehouse();
 
 await app.RunAsync();
 return 0;

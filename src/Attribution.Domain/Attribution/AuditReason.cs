@@ -23,6 +23,10 @@ public enum AuditReason
 
     /// <summary>A postback names a click that is not known (yet).</summary>
     UnknownClickId,
+
+    /// <summary>The event belongs to an impression whose history retention removed from the event store; it is kept
+    /// in the audit trail and not folded onto what would be a partial history.</summary>
+    RetiredImpression,
 }
 
 public static class AuditReasons
@@ -36,6 +40,7 @@ public static class AuditReasons
         AuditReason.OutOfWindow => "OUT_OF_WINDOW",
         AuditReason.ExtraConversion => "EXTRA_CONVERSION",
         AuditReason.UnknownClickId => "UNKNOWN_CLICK_ID",
+        AuditReason.RetiredImpression => "RETIRED_IMPRESSION",
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
 

@@ -25,7 +25,8 @@ public static class EventStoreReader
         return streams;
     }
 
-    /// <summary>Which of these event ids the store (or the postbacks waiting for their click) already holds.</summary>
+    /// <summary>Which of these event ids the store (or the postbacks waiting for their click, or retention's list of
+    /// retired ids) already holds.</summary>
     public static async Task<HashSet<string>> KnownEventIdsAsync(
         NpgsqlConnection conn, NpgsqlTransaction? tx, IReadOnlyCollection<string> eventIds, CancellationToken ct)
     {
@@ -35,6 +36,8 @@ public static class EventStoreReader
             SELECT event_id FROM events WHERE event_id = ANY($1)
             UNION ALL
             SELECT event_id FROM pending_conversions WHERE event_id = ANY($1)
+            UNION ALL
+            SELECT event_id FROM retired_event_ids WHERE event_id = ANY($1)
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = eventIds.ToArray() });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -42,14 +45,17 @@ public static class EventStoreReader
         return known;
     }
 
-    /// <summary>The impression each of these click ids belongs to, for the clicks already stored.</summary>
+    /// <summary>The impression each of these click ids belongs to, for the clicks already stored (or retired).</summary>
     public static async Task<Dictionary<string, string>> ClickImpressionsAsync(
         NpgsqlConnection conn, NpgsqlTransaction? tx, IReadOnlyCollection<string> clickIds, CancellationToken ct)
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         if (clickIds.Count == 0) return map;
-        await using var cmd = new NpgsqlCommand(
-            "SELECT event_id, stream_id FROM events WHERE event_id = ANY($1) AND event_type = 'CLICK'", conn, tx);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT event_id, stream_id FROM events WHERE event_id = ANY($1) AND event_type = 'CLICK'
+            UNION ALL
+            SELECT event_id, impression_id FROM retired_event_ids WHERE event_id = ANY($1) AND event_type = 'CLICK'
+            """, conn, tx);
         cmd.Parameters.Add(new() { Value = clickIds.ToArray() });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) map[reader.GetString(0)] = reader.GetString(1);

@@ -28,9 +28,21 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, AttributionConfig
         long total;
         await using (var count = new NpgsqlCommand("SELECT count(DISTINCT stream_id) FROM events", conn, tx))
             total = (long)(await count.ExecuteScalarAsync(ct))!;
-        await using (var truncate = new NpgsqlCommand("TRUNCATE ad_performance_state", conn, tx))
+        // Impressions retired from the event store keep their Gold row: there is no history left here to re-derive it.
+        await using (var truncate = new NpgsqlCommand("""
+            DO $$ BEGIN
+                IF EXISTS (SELECT 1 FROM retired_impressions) THEN
+                    DELETE FROM ad_performance_state g WHERE NOT EXISTS (SELECT 1 FROM retired_impressions r WHERE r.impression_id = g.impression_id);
+                ELSE
+                    TRUNCATE ad_performance_state;
+                END IF;
+            END $$
+            """, conn, tx))
             await truncate.ExecuteNonQueryAsync(ct);
-        await using (var clear = new NpgsqlCommand("DELETE FROM audit_log WHERE reason = ANY($1)", conn, tx))
+        await using (var clear = new NpgsqlCommand("""
+            DELETE FROM audit_log a WHERE a.reason = ANY($1)
+              AND NOT EXISTS (SELECT 1 FROM retired_impressions r WHERE r.impression_id = a.impression_id)
+            """, conn, tx))
         {
             clear.Parameters.Add(new() { Value = Domain.Attribution.AuditReasons.DerivedWire.ToArray() });
             await clear.ExecuteNonQueryAsync(ct);

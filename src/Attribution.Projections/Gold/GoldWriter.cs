@@ -32,7 +32,8 @@ public static class GoldWriter
             click_time = EXCLUDED.click_time, conversion_time = EXCLUDED.conversion_time, cost = EXCLUDED.cost,
             revenue = EXCLUDED.revenue, eligible = EXCLUDED.eligible, is_late = EXCLUDED.is_late,
             late_by_ms = EXCLUDED.late_by_ms, revenue_out_of_window = EXCLUDED.revenue_out_of_window,
-            stream_version = EXCLUDED.stream_version, last_updated_ts = EXCLUDED.last_updated_ts
+            stream_version = EXCLUDED.stream_version, last_updated_ts = EXCLUDED.last_updated_ts,
+            change_seq = nextval('ad_performance_state_change_seq')
         """;
 
     private static void Bind(NpgsqlCommand cmd, IReadOnlyList<GoldRow> rows)

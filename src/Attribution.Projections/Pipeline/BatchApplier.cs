@@ -131,6 +131,9 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         toAppend.AddRange(unparked);
         await AuditWriter.DeleteUnknownClickAsync(conn, tx, unparked.Select(u => u.Event.EventId).ToList(), ct);
 
+        // Retention: events of impressions retired from the event store are audited, never folded on a partial history.
+        await RetiredImpressions.DivertAsync(conn, tx, toAppend, audit, ct);
+
         // Fold every touched impression over its whole history plus the new events.
         var touched = toAppend.Select(a => a.Event.ImpressionId!).Distinct(StringComparer.Ordinal).ToList();
         var history = await EventStoreReader.LoadStreamsAsync(conn, tx, touched, ct);

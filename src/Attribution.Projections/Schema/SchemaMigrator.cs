@@ -16,6 +16,8 @@ public static class SchemaMigrator
     [
         new(1, "event store, Gold, audit, offsets, attribution config",
             ["EventStore.EventStore.sql", "Gold.Gold.sql", "Audit.Audit.sql", "Pipeline.Pipeline.sql", "Config.Config.sql"]),
+        new(2, "lakehouse export state, Gold change marker, retired events, Quartz job store, job runs",
+            ["Gold.GoldChangeSeq.sql", "Lakehouse.Export.Export.sql", "EventStore.Retired.sql", "Jobs.Quartz.sql", "Jobs.JobRuns.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

@@ -58,6 +58,13 @@ public sealed class IcebergTable
 
     public string MetadataFileName => MetadataName(_version);
 
+    /// <summary>The partition spec as metadata declares it: field id, name, transform and source column.</summary>
+    public IReadOnlyList<PartitionFieldInfo> PartitionFields =>
+        _metadata.Spec.Fields.Select(f => new PartitionFieldInfo(f.FieldId, f.Name, f.Transform.Name, Schema.Fields[f.SourceIndex].Name)).ToList();
+
+    /// <summary>A partition tuple in its human form, e.g. <c>event_time_hour=2026-11-01-12</c>.</summary>
+    public string PartitionPath(PartitionKey partition) => _metadata.Spec.PathOf(partition);
+
     /// <summary><c>&lt;warehouse&gt;/&lt;namespace&gt;/&lt;table&gt;</c>, the Hadoop catalog's table folder.</summary>
     public static string HadoopTablePath(string warehouse, string @namespace, string table) =>
         Path.Combine(warehouse, @namespace, table);
@@ -163,8 +170,12 @@ public sealed class IcebergTable
 
     // ---------------------------------------------------------------- writes
 
-    /// <summary>Adds rows (in schema order) as new data files, split by partition. Null when there is nothing to add.</summary>
-    public CommitResult? Append(IReadOnlyList<object?[]> rows)
+    /// <summary>
+    /// Adds rows (in schema order) as new data files, split by partition. Null when there is nothing to add.
+    /// <paramref name="summaryProperties"/> go into the snapshot summary beside the standard keys (which they cannot
+    /// replace), so a writer can record what the snapshot holds, e.g. the source range an export covered.
+    /// </summary>
+    public CommitResult? Append(IReadOnlyList<object?[]> rows, IReadOnlyDictionary<string, string>? summaryProperties = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
         if (rows.Count == 0) return null;
@@ -173,7 +184,7 @@ public sealed class IcebergTable
             var attempt = new Attempt();
             var canonical = Canonicalize(rows);
             var added = WriteDataFiles(canonical, attempt);
-            return Commit("append", [], added, attempt);
+            return Commit("append", [], added, attempt, summaryProperties);
         }
     }
 
@@ -181,7 +192,7 @@ public sealed class IcebergTable
     /// Replaces rows by key: every existing row whose <paramref name="keyColumn"/> equals a key in
     /// <paramref name="rows"/> is removed and the given rows are added (the last of duplicate keys wins).
     /// </summary>
-    public CommitResult? Overwrite(string keyColumn, IReadOnlyList<object?[]> rows)
+    public CommitResult? Overwrite(string keyColumn, IReadOnlyList<object?[]> rows, IReadOnlyDictionary<string, string>? summaryProperties = null)
     {
         ArgumentNullException.ThrowIfNull(keyColumn);
         ArgumentNullException.ThrowIfNull(rows);
@@ -210,7 +221,7 @@ public sealed class IcebergTable
                 foreach (var d in WriteDataFiles(kept, attempt)) rewritten.Add(d);
             });
             var added = rewritten.Concat(WriteDataFiles(newRows, attempt)).ToList();
-            return Commit("overwrite", removed.ToList(), added, attempt);
+            return Commit("overwrite", removed.ToList(), added, attempt, summaryProperties);
         }
     }
 
@@ -384,7 +395,8 @@ public sealed class IcebergTable
 
     private sealed record LiveFile(ManifestFile Manifest, ManifestEntry Entry);
 
-    private CommitResult Commit(string operation, IReadOnlyList<LiveFile> removed, IReadOnlyList<DataFile> added, Attempt attempt)
+    private CommitResult Commit(string operation, IReadOnlyList<LiveFile> removed, IReadOnlyList<DataFile> added, Attempt attempt,
+        IReadOnlyDictionary<string, string>? summaryProperties = null)
     {
         var base_ = _metadata;
         var parent = base_.CurrentSnapshot;
@@ -432,6 +444,8 @@ public sealed class IcebergTable
         Manifests.WriteList(listLocal, manifests, snapshotId, parent?.SnapshotId, sequence, _options.ManifestCodec);
 
         var summary = Summary(operation, parent, removed.Select(r => r.Entry.File).ToList(), added);
+        foreach (var (key, value) in summaryProperties ?? new Dictionary<string, string>())
+            summary.TryAdd(key, value);
         var snapshot = new SnapshotRecord(snapshotId, parent?.SnapshotId, sequence, now, ToUri(listLocal), summary, base_.Schema.SchemaId);
         var next = base_ with
         {

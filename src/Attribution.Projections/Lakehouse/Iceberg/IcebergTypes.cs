@@ -71,6 +71,8 @@ public sealed record DataFileInfo(
     long SnapshotId,
     long DataSequenceNumber);
 
+public sealed record PartitionFieldInfo(int FieldId, string Name, string Transform, string SourceColumn);
+
 public sealed record ExpireResult(IReadOnlyList<long> ExpiredSnapshotIds, IReadOnlyList<string> DeletedFiles);
 
 /// <summary>Another writer committed first; reload the table and apply the change again.</summary>

@@ -1,0 +1,26 @@
+namespace Attribution.Projections.Lakehouse.Export;
+
+/// <summary>Configuration section "Lakehouse".</summary>
+public sealed class LakehouseOptions
+{
+    /// <summary>The Hadoop-catalog warehouse folder; relative paths are taken from the content root.</summary>
+    public string WarehousePath { get; set; } = Path.Combine(".data", "warehouse");
+
+    /// <summary>Rows read from PostgreSQL and committed per snapshot; bounds the memory of one export step.</summary>
+    public int ExportBatchRows { get; set; } = 100_000;
+
+    /// <summary>Compaction rewrites files smaller than this into files of about this size.</summary>
+    public long CompactTargetFileBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Snapshots younger than this stay available for time travel.</summary>
+    public double SnapshotRetentionDays { get; set; } = 7;
+
+    /// <summary>The newest snapshots kept whatever their age (the current one always).</summary>
+    public int RetainLastSnapshots { get; set; } = 10;
+
+    /// <summary>Unreferenced files younger than this are left alone: they may belong to a commit in flight.</summary>
+    public double OrphanFileMinAgeMinutes { get; set; } = 60;
+
+    /// <summary>How long an export waits for in-flight ingest batches (or a Gold replay) before giving up this run.</summary>
+    public double BarrierTimeoutSeconds { get; set; } = 30;
+}

@@ -1,0 +1,64 @@
+using Attribution.Projections.Lakehouse.Iceberg;
+
+namespace Attribution.Projections.Lakehouse.Export;
+
+/// <summary>One exported table: where it lives in the warehouse, its columns and its partitioning.</summary>
+public sealed record LakehouseTableDefinition(string Namespace, string Table, TableSchema Schema, PartitionSpec Spec)
+{
+    /// <summary><c>namespace.table</c>, the name queries and the API use.</summary>
+    public string QualifiedName => $"{Namespace}.{Table}";
+}
+
+/// <summary>The two tables design 000 §3.2 names, in Iceberg terms. Field ids never change once written.</summary>
+public static class LakehouseTables
+{
+    /// <summary>The time machine: every stored event, header columns plus the raw payload, partitioned by event hour.</summary>
+    public static LakehouseTableDefinition Bronze { get; } = new("bronze", "ad_events",
+        new TableSchema(
+            new SchemaField(1, "event_id", ColumnType.String, Required: true),
+            new SchemaField(2, "event_type", ColumnType.String, Required: true),
+            new SchemaField(3, "event_time", ColumnType.TimestampTz, Required: true),
+            new SchemaField(4, "impression_id", ColumnType.String, Required: true),
+            new SchemaField(5, "campaign_id", ColumnType.String),
+            new SchemaField(6, "creative_id", ColumnType.String),
+            new SchemaField(7, "user_id", ColumnType.String),
+            new SchemaField(8, "geo_country", ColumnType.String),
+            new SchemaField(9, "platform", ColumnType.String),
+            new SchemaField(10, "bid_price", ColumnType.Double),
+            new SchemaField(11, "conversion_value", ColumnType.Double),
+            new SchemaField(12, "conversion_type", ColumnType.String),
+            new SchemaField(13, "click_id", ColumnType.String),
+            new SchemaField(14, "ingest_time", ColumnType.TimestampTz, Required: true),
+            new SchemaField(15, "kafka_partition", ColumnType.Int),
+            new SchemaField(16, "kafka_offset", ColumnType.Long),
+            new SchemaField(17, "seq", ColumnType.Long, Required: true),
+            new SchemaField(18, "stream_version", ColumnType.Int, Required: true),
+            new SchemaField(19, "raw_payload", ColumnType.String, Required: true)),
+        PartitionSpec.Of(PartitionFieldDefinition.Hour("event_time")));
+
+    /// <summary>The 18 Gold columns of design 000 §3.2.2; money as double, as the design's schema says.</summary>
+    public static LakehouseTableDefinition Gold { get; } = new("gold", "ad_performance_state",
+        new TableSchema(
+            new SchemaField(1, "impression_id", ColumnType.String, Required: true),
+            new SchemaField(2, "campaign_id", ColumnType.String),
+            new SchemaField(3, "creative_id", ColumnType.String),
+            new SchemaField(4, "user_id", ColumnType.String),
+            new SchemaField(5, "geo_country", ColumnType.String),
+            new SchemaField(6, "platform", ColumnType.String),
+            new SchemaField(7, "is_clicked", ColumnType.Boolean, Required: true),
+            new SchemaField(8, "is_converted", ColumnType.Boolean, Required: true),
+            new SchemaField(9, "impression_time", ColumnType.TimestampTz),
+            new SchemaField(10, "click_time", ColumnType.TimestampTz),
+            new SchemaField(11, "conversion_time", ColumnType.TimestampTz),
+            new SchemaField(12, "cost", ColumnType.Double, Required: true),
+            new SchemaField(13, "revenue", ColumnType.Double, Required: true),
+            new SchemaField(14, "eligible", ColumnType.Boolean, Required: true),
+            new SchemaField(15, "is_late", ColumnType.Boolean, Required: true),
+            new SchemaField(16, "late_by_ms", ColumnType.Long, Required: true),
+            new SchemaField(17, "revenue_out_of_window", ColumnType.Double, Required: true),
+            new SchemaField(18, "last_updated_ts", ColumnType.TimestampTz, Required: true)),
+        PartitionSpec.Of(PartitionFieldDefinition.Bucket("impression_id", 16)));
+
+    /// <summary>The tables the export jobs write, in the order they run.</summary>
+    public static IReadOnlyList<LakehouseTableDefinition> Exported { get; } = [Bronze, Gold];
+}

@@ -1,0 +1,200 @@
+using System.Globalization;
+using Attribution.Projections.Lakehouse.Iceberg;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Attribution.Projections.Lakehouse.Export;
+
+/// <summary>What one export run did.</summary>
+public sealed record ExportResult(string Table, long Rows, int Snapshots, long FilesAdded, long FilesRemoved, long FromMark, long ToMark);
+
+/// <summary>
+/// Copies rows whose source marker lies above the table's high-water mark into an Iceberg snapshot, one snapshot per
+/// page, and advances the mark only after that snapshot is committed. Each snapshot's summary carries the marker range
+/// it covers (<c>attribution.&lt;mark&gt;-from</c>/<c>-to</c>); on start the exporter takes the larger of the stored
+/// mark and the newest range in the table's lineage, so a crash between the commit and the mark update cannot
+/// export a range twice, and a crash before the commit leaves only unreferenced files (swept by expiry).
+/// </summary>
+public abstract class TableExporter(
+    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, IOptions<LakehouseOptions> options, ILogger logger)
+{
+    public abstract LakehouseTableDefinition Definition { get; }
+
+    /// <summary>The marker's name in snapshot summaries, e.g. <c>seq</c>.</summary>
+    protected abstract string MarkName { get; }
+
+    /// <summary>The current maximum of the source marker, read under the export barrier.</summary>
+    protected abstract string MaxMarkSql { get; }
+
+    /// <summary>Rows with <c>after &lt; mark &lt;= upTo</c> in mark order, at most <paramref name="limit"/>.</summary>
+    protected abstract Task<List<(long Mark, object?[] Row)>> ReadAsync(NpgsqlConnection conn, long after, long upTo, int limit, CancellationToken ct);
+
+    protected abstract CommitResult? Commit(IcebergTable table, List<object?[]> rows, IReadOnlyDictionary<string, string> summary);
+
+    public string FromKey => $"attribution.{MarkName}-from";
+
+    public string ToKey => $"attribution.{MarkName}-to";
+
+    public async Task<ExportResult> ExportAsync(Action<double, string>? progress, CancellationToken ct)
+    {
+        var name = Definition.QualifiedName;
+        await using var tableLock = await LakehouseLocks.AcquireAsync(dataSource, name, ct);
+        var table = catalog.Open(Definition);
+        table.Refresh();
+
+        var stored = (await state.ReadAsync(name, ct))?.HighWaterMark ?? 0;
+        if (table.CurrentSnapshotId is null && stored > 0)
+        {
+            // A table without snapshots next to a stored mark is a new warehouse (the folder was moved or wiped).
+            logger.LogWarning("{Table} has no snapshot but was exported up to {Mark}; exporting again from the start", name, stored);
+            await state.ResetAsync(name, ct);
+            stored = 0;
+        }
+
+        var committed = LastCommittedMark(table, ToKey) ?? 0;
+        if (committed > stored)
+        {
+            logger.LogWarning("{Table}: snapshot {Snapshot} holds rows up to {Mark} but the stored mark is {Stored} (a crash after the commit); continuing from {Mark}",
+                name, table.CurrentSnapshotId, committed, stored, committed);
+            await state.AdvanceAsync(name, committed, table.CurrentSnapshotId, 0, ct);
+        }
+
+        var from = Math.Max(stored, committed);
+        var upTo = await ExportBarrier.ReadAsync(dataSource, MaxMarkSql, TimeSpan.FromSeconds(options.Value.BarrierTimeoutSeconds), ct);
+        var batch = Math.Max(1, options.Value.ExportBatchRows);
+        long mark = from, rows = 0, added = 0, removed = 0;
+        var snapshots = 0;
+        while (mark < upTo)
+        {
+            List<(long Mark, object?[] Row)> page;
+            await using (var conn = await dataSource.OpenConnectionAsync(ct))
+                page = await ReadAsync(conn, mark, upTo, batch, ct);
+            // A short page means nothing else lies at or below the barrier; gaps left by rolled-back writers are skipped.
+            var pageEnd = page.Count < batch ? upTo : page[^1].Mark;
+            if (page.Count > 0)
+            {
+                var summary = new Dictionary<string, string>
+                {
+                    [FromKey] = (mark + 1).ToString(CultureInfo.InvariantCulture),
+                    [ToKey] = pageEnd.ToString(CultureInfo.InvariantCulture),
+                };
+                var commit = Commit(table, page.Select(p => p.Row).ToList(), summary);
+                // The snapshot is durable now; the mark must follow even if the run is being cancelled.
+                await state.AdvanceAsync(name, pageEnd, commit?.SnapshotId, page.Count, CancellationToken.None);
+                snapshots += commit is null ? 0 : 1;
+                added += commit?.AddedFiles ?? 0;
+                removed += commit?.DeletedFiles ?? 0;
+                rows += page.Count;
+            }
+            else
+            {
+                await state.AdvanceAsync(name, pageEnd, null, 0, CancellationToken.None);
+            }
+
+            mark = pageEnd;
+            progress?.Invoke(upTo == from ? 1 : (double)(mark - from) / (upTo - from),
+                string.Create(CultureInfo.InvariantCulture, $"{name}: {rows:N0} rows in {snapshots} snapshots, {MarkName} {mark} of {upTo}"));
+            ct.ThrowIfCancellationRequested();
+        }
+
+        return new ExportResult(name, rows, snapshots, added, removed, from, mark);
+    }
+
+    /// <summary>The newest export range in the current snapshot's lineage (compactions carry none and are stepped over).</summary>
+    public static long? LastCommittedMark(IcebergTable table, string key)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        var byId = table.Snapshots().ToDictionary(s => s.SnapshotId);
+        var id = table.CurrentSnapshotId;
+        while (id is { } current && byId.TryGetValue(current, out var snapshot))
+        {
+            if (snapshot.Summary.TryGetValue(key, out var value) &&
+                long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var mark))
+                return mark;
+            id = snapshot.ParentSnapshotId;
+        }
+
+        return null;
+    }
+
+    /// <summary>Column values as Npgsql hands them out; the table canonicalises them (numeric to double, times to micros).</summary>
+    protected static async Task<List<(long Mark, object?[] Row)>> ReadRowsAsync(
+        NpgsqlCommand cmd, int columns, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(cmd);
+        var rows = new List<(long, object?[])>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var row = new object?[columns];
+            for (var c = 0; c < columns; c++) row[c] = reader.IsDBNull(c + 1) ? null : reader.GetValue(c + 1);
+            rows.Add((reader.GetInt64(0), row));
+        }
+
+        return rows;
+    }
+}
+
+/// <summary>events → <c>bronze.ad_events</c>: appends, high-water mark on events.seq.</summary>
+public sealed class BronzeExporter(
+    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, IOptions<LakehouseOptions> options, ILogger<BronzeExporter> logger)
+    : TableExporter(dataSource, catalog, state, options, logger)
+{
+    public override LakehouseTableDefinition Definition => LakehouseTables.Bronze;
+
+    protected override string MarkName => "seq";
+
+    protected override string MaxMarkSql => "SELECT coalesce(max(seq), 0) FROM events";
+
+    protected override async Task<List<(long Mark, object?[] Row)>> ReadAsync(NpgsqlConnection conn, long after, long upTo, int limit, CancellationToken ct)
+    {
+        // Column order is the Bronze schema's (LakehouseTables.Bronze), after the marker.
+        await using var cmd = new NpgsqlCommand("""
+            SELECT seq, event_id, event_type, event_time, stream_id, campaign_id, creative_id, user_id, geo_country, platform,
+                   bid_price, conversion_value, conversion_type, click_id, ingest_time, kafka_partition, kafka_offset,
+                   seq, stream_version, raw_payload::text
+            FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3
+            """, conn);
+        cmd.Parameters.Add(new() { Value = after });
+        cmd.Parameters.Add(new() { Value = upTo });
+        cmd.Parameters.Add(new() { Value = limit });
+        return await ReadRowsAsync(cmd, Definition.Schema.Fields.Count, ct);
+    }
+
+    protected override CommitResult? Commit(IcebergTable table, List<object?[]> rows, IReadOnlyDictionary<string, string> summary) =>
+        table.Append(rows, summary);
+}
+
+/// <summary>
+/// ad_performance_state → <c>gold.ad_performance_state</c>: rows changed since the last export replace their
+/// previous versions by impression_id (copy-on-write overwrite), high-water mark on change_seq. Re-exporting a row
+/// replaces it with itself, so Gold needs the range bookkeeping only to avoid redoing work.
+/// </summary>
+public sealed class GoldExporter(
+    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, IOptions<LakehouseOptions> options, ILogger<GoldExporter> logger)
+    : TableExporter(dataSource, catalog, state, options, logger)
+{
+    public override LakehouseTableDefinition Definition => LakehouseTables.Gold;
+
+    protected override string MarkName => "change-seq";
+
+    protected override string MaxMarkSql => "SELECT coalesce(max(change_seq), 0) FROM ad_performance_state";
+
+    protected override async Task<List<(long Mark, object?[] Row)>> ReadAsync(NpgsqlConnection conn, long after, long upTo, int limit, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT change_seq, impression_id, campaign_id, creative_id, user_id, geo_country, platform, is_clicked, is_converted,
+                   impression_time, click_time, conversion_time, cost, revenue, eligible, is_late, late_by_ms,
+                   revenue_out_of_window, last_updated_ts
+            FROM ad_performance_state WHERE change_seq > $1 AND change_seq <= $2 ORDER BY change_seq LIMIT $3
+            """, conn);
+        cmd.Parameters.Add(new() { Value = after });
+        cmd.Parameters.Add(new() { Value = upTo });
+        cmd.Parameters.Add(new() { Value = limit });
+        return await ReadRowsAsync(cmd, Definition.Schema.Fields.Count, ct);
+    }
+
+    protected override CommitResult? Commit(IcebergTable table, List<object?[]> rows, IReadOnlyDictionary<string, string> summary) =>
+        table.Overwrite("impression_id", rows, summary);
+}
