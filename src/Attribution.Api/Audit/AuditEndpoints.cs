@@ -14,7 +14,7 @@ public static class AuditEndpoints
         app.MapGroup("/api/v1/audit").WithTags("Audit")
             .MapGet("", Find).WithName("Audit")
             .WithSummary("Audit rows, newest first, filtered by event_id, impression_id and reason")
-            .WithDescription("reason: DUPLICATE_EVENT, INVALID, DUPLICATE_IMPRESSION, NO_PRIOR_CLICK, OUT_OF_WINDOW, EXTRA_CONVERSION, UNKNOWN_CLICK_ID. limit: 1..10000 (default 100).");
+            .WithDescription($"reason: {string.Join(", ", Enum.GetValues<AuditReason>().Select(r => r.ToWire()))}. limit: 1..10000 (default 100).");
         return app;
     }
 

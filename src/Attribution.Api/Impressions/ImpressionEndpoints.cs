@@ -30,7 +30,7 @@ public static class ImpressionEndpoints
         string ImpressionId, string? CampaignId, string? CreativeId, string? UserId, string? GeoCountry, string? Platform,
         bool IsClicked, bool IsConverted, DateTime? ImpressionTime, DateTime? ClickTime, DateTime? ConversionTime,
         decimal Cost, decimal Revenue, bool Eligible, bool IsLate, long LateByMs, decimal RevenueOutOfWindow,
-        DateTime LastUpdatedTs, int StreamVersion, IReadOnlyList<StoredEventView> Events);
+        DateTime LastUpdatedTs, int StreamVersion, DateTime? HistoryRetiredAt, IReadOnlyList<StoredEventView> Events);
 
     private static async Task<Results<Ok<ImpressionView>, ProblemHttpResult>> GetImpression(
         string impressionId, GoldQueries gold, NpgsqlDataSource db, CancellationToken ct)
@@ -38,10 +38,11 @@ public static class ImpressionEndpoints
         var row = await gold.GetAsync(impressionId, ct);
         if (row is null) return Problems.NotFound($"No impression '{impressionId}' has been applied (yet).");
         var events = await EventStoreReader.LoadStreamAsync(db, impressionId, ct);
+        var retiredAt = events.Count == 0 ? await RetiredImpressions.RetiredAtAsync(db, impressionId, ct) : null;
         var s = row.State;
         return TypedResults.Ok(new ImpressionView(s.ImpressionId, s.CampaignId, s.CreativeId, s.UserId, s.GeoCountry, s.Platform,
             s.IsClicked, s.IsConverted, s.ImpressionTime, s.ClickTime, s.ConversionTime, s.Cost, s.Revenue, s.Eligible,
-            s.IsLate, s.LateByMs, s.RevenueOutOfWindow, row.LastUpdated, row.StreamVersion,
+            s.IsLate, s.LateByMs, s.RevenueOutOfWindow, row.LastUpdated, row.StreamVersion, retiredAt,
             events.Select(e => new StoredEventView(e.Sequence, e.StreamVersion, e.Event.EventId, e.Event.Type.ToString().ToUpperInvariant(),
                 e.Event.EventTime, e.Event.IngestTime, e.KafkaPartition, e.KafkaOffset, JsonDocument.Parse(e.RawPayload).RootElement)).ToList()));
     }
@@ -50,7 +51,13 @@ public static class ImpressionEndpoints
         string impressionId, NpgsqlDataSource db, AttributionConfigStore config, CancellationToken ct)
     {
         var events = await EventStoreReader.LoadStreamAsync(db, impressionId, ct);
-        if (events.Count == 0) return Problems.NotFound($"No impression '{impressionId}' has been applied (yet).");
+        if (events.Count == 0)
+        {
+            return await RetiredImpressions.RetiredAtAsync(db, impressionId, ct) is { } retiredAt
+                ? Problems.Gone($"Impression '{impressionId}' was retired from the event store on {retiredAt:yyyy-MM-dd}; its events are in the bronze.ad_events Iceberg table and its Gold row is kept.")
+                : Problems.NotFound($"No impression '{impressionId}' has been applied (yet).");
+        }
+
         var policy = await config.ReadAsync(ct);
         var fold = ImpressionAggregate.Fold(impressionId, events.Select(e => e.Event), policy);
         return TypedResults.Ok(Explainer.Explain(fold, policy));

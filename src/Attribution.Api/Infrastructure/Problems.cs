@@ -12,6 +12,9 @@ public static class Problems
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(new ProblemDetails { Status = 404, Title = "Not found", Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5" });
 
+    public static ProblemHttpResult Gone(string detail) =>
+        TypedResults.Problem(new ProblemDetails { Status = 410, Title = "No longer here", Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.11" });
+
     public static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem(new ProblemDetails { Status = 413, Title = "Request body too large",
             Detail = $"The body is larger than {limit} bytes (Tracking:MaxBodyBytes).", Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14" });

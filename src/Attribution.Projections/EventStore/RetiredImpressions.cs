@@ -50,4 +50,13 @@ public static class RetiredImpressions
                 partition, offset, raw));
         }
     }
+
+    /// <summary>When the impression's history was retired from the events table, if it was.</summary>
+    public static async Task<DateTime?> RetiredAtAsync(NpgsqlDataSource dataSource, string impressionId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var cmd = dataSource.CreateCommand("SELECT retired_at FROM retired_impressions WHERE impression_id = $1");
+        cmd.Parameters.Add(new() { Value = impressionId });
+        return await cmd.ExecuteScalarAsync(ct) is DateTime at ? DateTime.SpecifyKind(at, DateTimeKind.Utc) : null;
+    }
 }

@@ -52,6 +52,8 @@ public sealed class RetentionTests
         Assert.Equal(3, await Db.CountAsync(host.DataSource, "SELECT count(*) FROM retired_event_ids"));
         Assert.Equal(gold, await Db.GoldSnapshotAsync(host.DataSource)); // Gold keeps every row
         Assert.Equal(0, (await Retention(host, now).RunAsync(null, CancellationToken.None)).Impressions); // nothing left to do
+        Assert.NotNull(await RetiredImpressions.RetiredAtAsync(host.DataSource, "i-old-1", CancellationToken.None));
+        Assert.Null(await RetiredImpressions.RetiredAtAsync(host.DataSource, "i-recent", CancellationToken.None));
 
         // Dedup is forever: a redelivery of a retired event is a duplicate.
         var again = await host.ApplyAsync(Impression("i-old-1", "e-1", 0 * S));
