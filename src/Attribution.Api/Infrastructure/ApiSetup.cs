@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Attribution.Api.Health;
 using Attribution.Api.Observability;
 using Attribution.Projections;
+using Attribution.Projections.Analytics;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 
@@ -26,6 +27,7 @@ public static class ApiSetup
         });
         services.AddAttributionStore(builder.Configuration);
         services.AddAttributionPipeline(builder.Configuration);
+        services.AddAttributionAnalytics();
         services.AddAttributionHealthChecks();
         services.AddPrometheusExporter();
         services.AddSingleton(TimeProvider.System);
