@@ -1,4 +1,5 @@
 using Attribution.Api.Audit;
+using Attribution.Api.Campaigns;
 using Attribution.Api.Cli;
 using Attribution.Api.Config;
 using Attribution.Api.Health;
@@ -27,6 +28,7 @@ app.MapPipeline();
 app.MapAttributionConfig();
 app.MapHealth();
 app.MapPrometheusScrape();
+app.MapCampaigns();
 
 await app.RunAsync();
 return 0;

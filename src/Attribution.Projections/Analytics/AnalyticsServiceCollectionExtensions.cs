@@ -1,3 +1,4 @@
+using Attribution.Projections.Campaigns;
 using Attribution.Projections.Rollups;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -9,6 +10,8 @@ public static class AnalyticsServiceCollectionExtensions
     public static IServiceCollection AddAttributionAnalytics(this IServiceCollection services)
     {
         services.AddSingleton<MetricsQueries>();
+        services.AddSingleton<CampaignDimension>();
+        services.AddSingleton<PacingQueries>();
         return services;
     }
 }
