@@ -1,3 +1,4 @@
+using Attribution.Api.Analytics;
 using Attribution.Api.Audit;
 using Attribution.Api.Campaigns;
 using Attribution.Api.Cli;
@@ -6,6 +7,7 @@ using Attribution.Api.Health;
 using Attribution.Api.Impressions;
 using Attribution.Api.Infrastructure;
 using Attribution.Api.Metrics;
+using Attribution.Api.MultiTouch;
 using Attribution.Api.Observability;
 using Attribution.Api.Pipeline;
 using Attribution.Api.Tracking;
@@ -28,6 +30,8 @@ app.MapPipeline();
 app.MapAttributionConfig();
 app.MapHealth();
 app.MapPrometheusScrape();
+app.MapAnalytics();
+app.MapMultiTouch();
 app.MapCampaigns();
 
 await app.RunAsync();

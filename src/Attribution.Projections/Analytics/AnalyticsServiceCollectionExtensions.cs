@@ -10,6 +10,8 @@ public static class AnalyticsServiceCollectionExtensions
     public static IServiceCollection AddAttributionAnalytics(this IServiceCollection services)
     {
         services.AddSingleton<MetricsQueries>();
+        services.AddSingleton<BehaviourQueries>();
+        services.AddSingleton<MultiTouchReport>();
         services.AddSingleton<CampaignDimension>();
         services.AddSingleton<PacingQueries>();
         return services;
