@@ -3,6 +3,7 @@ using Attribution.Api.Audit;
 using Attribution.Api.Campaigns;
 using Attribution.Api.Cli;
 using Attribution.Api.Config;
+using Attribution.Api.Dashboard;
 using Attribution.Api.Health;
 using Attribution.Api.Impressions;
 using Attribution.Api.Infrastructure;
@@ -33,6 +34,7 @@ app.MapPrometheusScrape();
 app.MapAnalytics();
 app.MapMultiTouch();
 app.MapCampaigns();
+app.MapDashboard();
 
 await app.RunAsync();
 return 0;
