@@ -76,15 +76,28 @@ public static class HourlyRollupRule
 
         foreach (var row in before) Add(row, negate: true);
         foreach (var row in after) Add(row, negate: false);
-        return cells.Where(c => !c.Value.IsZero)
-            .OrderBy(c => c.Key.Hour)
-            .ThenBy(c => c.Key.CampaignId, StringComparer.Ordinal)
-            .ThenBy(c => c.Key.CreativeId, StringComparer.Ordinal)
-            .ThenBy(c => c.Key.GeoCountry, StringComparer.Ordinal)
-            .ThenBy(c => c.Key.Platform, StringComparer.Ordinal)
-            .Select(c => (c.Key, c.Value))
-            .ToList();
+        return Ordered(cells.Where(c => !c.Value.IsZero).Select(c => (c.Key, c.Value)));
     }
+
+    private static List<(HourlyCell Cell, HourlyMeasures Delta)> Ordered(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> cells) =>
+        cells.OrderBy(c => c.Cell.Hour)
+            .ThenBy(c => c.Cell.CampaignId, StringComparer.Ordinal)
+            .ThenBy(c => c.Cell.CreativeId, StringComparer.Ordinal)
+            .ThenBy(c => c.Cell.GeoCountry, StringComparer.Ordinal)
+            .ThenBy(c => c.Cell.Platform, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The same deltas summed per UTC day (the cell's Hour holding the day's midnight), in the same order.</summary>
+    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> ByDay(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> hourly)
+    {
+        ArgumentNullException.ThrowIfNull(hourly);
+        return Ordered(hourly
+            .GroupBy(d => d.Cell with { Hour = DayOf(d.Cell.Hour) })
+            .Select(g => (g.Key, g.Select(d => d.Delta).Aggregate(HourlyMeasures.Zero, (a, b) => a.Plus(b))))
+            .Where(d => !d.Item2.IsZero));
+    }
+
+    public static DateTime DayOf(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerDay), DateTimeKind.Utc);
 
     public static DateTime HourOf(DateTime t) =>
         new(t.Ticks - (t.Ticks % TimeSpan.TicksPerHour), DateTimeKind.Utc);

@@ -22,7 +22,7 @@ public sealed record PacingRow(
     long Versions,
     decimal? Pacing);
 
-/// <summary>The pacing view: spend (from the hourly rollup) against dim_campaigns, per campaign per UTC day.</summary>
+/// <summary>The pacing view: spend (from the daily rollup) against dim_campaigns, per campaign per UTC day.</summary>
 public sealed class PacingQueries(NpgsqlDataSource dataSource)
 {
     /// <summary>Every campaign with spend or a version in the days that overlap [from, to), every such day.</summary>
@@ -34,9 +34,9 @@ public sealed class PacingQueries(NpgsqlDataSource dataSource)
         await using var cmd = dataSource.CreateCommand("""
             WITH days AS (SELECT generate_series($1::timestamptz, $2::timestamptz - interval '24 hours', interval '24 hours') AS day),
             daily AS (
-                SELECT campaign_id, date_trunc('day', hour, 'UTC') AS day, sum(cost) AS spend, sum(impressions)::bigint AS impressions
-                FROM metrics_hourly
-                WHERE hour < $2 AND campaign_id IS NOT NULL AND ($3::text IS NULL OR campaign_id = $3)
+                SELECT campaign_id, day, sum(cost) AS spend, sum(impressions)::bigint AS impressions
+                FROM metrics_daily
+                WHERE day < $2 AND campaign_id IS NOT NULL AND ($3::text IS NULL OR campaign_id = $3)
                 GROUP BY 1, 2),
             earlier AS (SELECT campaign_id, sum(spend) AS spend FROM daily WHERE day < $1 GROUP BY 1),
             campaigns AS (

@@ -88,8 +88,8 @@ public sealed record MetricsCell(IReadOnlyDictionary<string, object?> Dimensions
 public sealed record MetricsResult(IReadOnlyList<MetricsCell> Rows, HourlyMeasures Totals, bool Truncated, string Source);
 
 /// <summary>
-/// Metrics for any combination of dimensions over [from, to) of impression_time: whole hours from the hourly
-/// rollup, partial hours at the edges from Gold, all in one statement. With budget_at_impression every impression is
+/// Metrics for any combination of dimensions over [from, to) of impression_time: whole days from the daily rollup,
+/// whole hours from the hourly one, partial hours at the edges from Gold, all in one statement. With budget_at_impression every impression is
 /// joined to the campaign version valid at its impression_time (design 000 §3.4), which needs Gold for the whole range.
 /// </summary>
 public sealed class MetricsQueries(NpgsqlDataSource dataSource)
@@ -147,24 +147,20 @@ public sealed class MetricsQueries(NpgsqlDataSource dataSource)
         }
         else
         {
-            var plan = RollupRange.Plan(request.From, request.To);
+            var plan = RollupRange.Plan(request.From, request.To, useDays: !request.GroupBy.Contains(MetricDimensions.Hour));
             var parts = new List<string>();
-            if (plan.Rollup is { } whole)
-            {
-                parts.Add($"""
-                    SELECT hour, campaign_id, creative_id, geo_country, platform, impressions, clicks, conversions, cost,
-                           revenue, revenue_out_of_window, attribution_lag_us, attribution_lag_count
-                    FROM metrics_hourly WHERE {Range("hour", whole)}
-                    """);
-            }
-
+            const string Measures = "campaign_id, creative_id, geo_country, platform, impressions, clicks, conversions, cost, " +
+                                    "revenue, revenue_out_of_window, attribution_lag_us, attribution_lag_count";
+            // The daily rows carry their day as "hour": the source is only grouped by day then (never by hour).
+            if (plan.Daily is { } days) parts.Add($"SELECT day AS hour, {Measures} FROM metrics_daily WHERE {Range("day", days)}");
+            parts.AddRange(plan.Hourly.Select(hours => $"SELECT hour, {Measures} FROM metrics_hourly WHERE {Range("hour", hours)}"));
             if (plan.GoldEdges.Count > 0)
             {
                 var edges = string.Join(" OR ", plan.GoldEdges.Select(e => "(" + Range("g.impression_time", e) + ")"));
                 parts.Add($"SELECT {GoldColumns} FROM ad_performance_state g WHERE g.impression_time IS NOT NULL AND ({edges})");
             }
 
-            sourceName = plan.Rollup is null ? "gold" : "rollup";
+            sourceName = plan.Daily is null && plan.Hourly.Count == 0 ? "gold" : "rollup";
             source = string.Join("\nUNION ALL\n", parts);
         }
 

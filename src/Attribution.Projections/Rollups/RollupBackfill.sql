@@ -13,3 +13,11 @@ SELECT date_trunc('hour', impression_time, 'UTC'), campaign_id, creative_id, geo
 FROM ad_performance_state
 WHERE impression_time IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5;
+
+INSERT INTO metrics_daily (day, campaign_id, creative_id, geo_country, platform, impressions, clicks, conversions,
+                           cost, revenue, revenue_out_of_window, attribution_lag_us, attribution_lag_count)
+SELECT date_trunc('day', hour, 'UTC'), campaign_id, creative_id, geo_country, platform,
+       sum(impressions), sum(clicks), sum(conversions), sum(cost), sum(revenue), sum(revenue_out_of_window),
+       sum(attribution_lag_us), sum(attribution_lag_count)
+FROM metrics_hourly
+GROUP BY 1, 2, 3, 4, 5;

@@ -35,28 +35,47 @@ public class AnalyticsRuleTests
     }
 
     [Theory]
-    [InlineData("12:00", "15:00", "12:00", "15:00", "")]
-    [InlineData("12:20", "15:00", "13:00", "15:00", "12:20-13:00")]
-    [InlineData("12:20", "15:40", "13:00", "15:00", "12:20-13:00,15:00-15:40")]
-    [InlineData("12:20", "12:40", null, null, "12:20-12:40")]
-    [InlineData("12:20", "13:40", null, null, "12:20-13:40")]
-    public void A_range_is_whole_hours_from_the_rollup_and_partial_hours_from_gold(string from, string to, string? wholeFrom, string? wholeTo, string edges)
+    [InlineData("1 12:00", "1 15:00", "", "1 12:00-1 15:00", "")]
+    [InlineData("1 12:20", "1 15:00", "", "1 13:00-1 15:00", "1 12:20-1 13:00")]
+    [InlineData("1 12:20", "1 15:40", "", "1 13:00-1 15:00", "1 12:20-1 13:00,1 15:00-1 15:40")]
+    [InlineData("1 12:20", "1 12:40", "", "", "1 12:20-1 12:40")]
+    [InlineData("1 12:20", "1 13:40", "", "", "1 12:20-1 13:40")]
+    [InlineData("1 00:00", "3 00:00", "1 00:00-3 00:00", "", "")]
+    [InlineData("1 12:20", "4 01:30", "2 00:00-4 00:00", "1 13:00-2 00:00,4 00:00-4 01:00", "1 12:20-1 13:00,4 01:00-4 01:30")]
+    [InlineData("1 12:00", "2 11:00", "", "1 12:00-2 11:00", "")]
+    public void A_range_is_whole_days_then_whole_hours_from_the_rollups_and_partial_hours_from_gold(
+        string from, string to, string days, string hours, string edges)
     {
-        DateTime At(string hm) => T.Date + TimeSpan.Parse(hm, System.Globalization.CultureInfo.InvariantCulture);
+        DateTime At(string dhm) => new DateTime(2026, 11, int.Parse(dhm[..1], System.Globalization.CultureInfo.InvariantCulture), 0, 0, 0, DateTimeKind.Utc)
+            + TimeSpan.Parse(dhm[2..], System.Globalization.CultureInfo.InvariantCulture);
+        static string Show(IEnumerable<TimeRange> ranges) => string.Join(",", ranges.Select(r => $"{r.From:d HH:mm}-{r.To:d HH:mm}"));
 
         var plan = RollupRange.Plan(At(from), At(to));
 
-        Assert.Equal(wholeFrom is null ? null : new TimeRange(At(wholeFrom), At(wholeTo!)), plan.Rollup);
-        Assert.Equal(edges, string.Join(",", plan.GoldEdges.Select(e => $"{e.From:HH:mm}-{e.To:HH:mm}")));
+        Assert.Equal(days, plan.Daily is { } d ? Show([d]) : "");
+        Assert.Equal(hours, Show(plan.Hourly));
+        Assert.Equal(edges, Show(plan.GoldEdges));
+        Assert.Null(RollupRange.Plan(At(from), At(to), useDays: false).Daily);
     }
 
     [Fact]
-    public void Open_bounds_stay_open_on_the_rollup()
+    public void Open_bounds_stay_open_on_the_rollups()
     {
         var plan = RollupRange.Plan(null, T.AddMinutes(30));
 
-        Assert.Equal(new TimeRange(null, T), plan.Rollup);
+        Assert.Equal(new TimeRange(null, T.Date), plan.Daily);
+        Assert.Equal([new TimeRange(T.Date, T)], plan.Hourly);
         Assert.Equal([new TimeRange(T, T.AddMinutes(30))], plan.GoldEdges);
+    }
+
+    [Fact]
+    public void Daily_deltas_sum_the_hourly_ones_and_drop_what_cancels_within_a_day()
+    {
+        var moved = HourlyRollupRule.Delta([Row(T, "a")], [Row(T.AddHours(-1), "a"), Row(T.AddHours(20), "b") with { ImpressionId = "j" }]);
+
+        var daily = HourlyRollupRule.ByDay(moved);
+
+        Assert.Equal([(T.Date.AddDays(1), "b", 1L)], daily.Select(d => (d.Cell.Hour, d.Cell.CampaignId!, d.Delta.Impressions)));
     }
 
     [Fact]

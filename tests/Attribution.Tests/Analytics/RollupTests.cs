@@ -91,9 +91,16 @@ public sealed class RollupTests : IAsyncLifetime
         FROM metrics_hourly
         """);
 
-    /// <summary>An independent GROUP BY over Gold in the same shape.</summary>
-    private async Task<List<string>> GroupByGold() => await Lines("""
-        SELECT concat_ws('|', (date_trunc('hour', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
+    private async Task<List<string>> DailySnapshot() => await Lines("""
+        SELECT concat_ws('|', (day AT TIME ZONE 'UTC')::text, coalesce(campaign_id, '∅'), coalesce(creative_id, '∅'),
+               coalesce(geo_country, '∅'), coalesce(platform, '∅'), impressions, clicks, conversions, trim_scale(cost),
+               trim_scale(revenue), trim_scale(revenue_out_of_window), attribution_lag_us, attribution_lag_count)
+        FROM metrics_daily
+        """);
+
+    /// <summary>An independent GROUP BY over Gold in the same shape, per hour or per day.</summary>
+    private async Task<List<string>> GroupByGold(string unit = "hour") => await Lines($"""
+        SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
                coalesce(creative_id, '∅'), coalesce(geo_country, '∅'), coalesce(platform, '∅'), count(*),
                sum(CASE WHEN is_clicked THEN 1 ELSE 0 END), sum(CASE WHEN is_converted THEN 1 ELSE 0 END),
                trim_scale(sum(cost)), trim_scale(sum(revenue)), trim_scale(sum(revenue_out_of_window)),
@@ -101,7 +108,7 @@ public sealed class RollupTests : IAsyncLifetime
                sum(CASE WHEN is_converted AND conversion_time IS NOT NULL THEN 1 ELSE 0 END))
         FROM ad_performance_state
         WHERE impression_time IS NOT NULL
-        GROUP BY date_trunc('hour', impression_time AT TIME ZONE 'UTC'), campaign_id, creative_id, geo_country, platform
+        GROUP BY date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'), campaign_id, creative_id, geo_country, platform
         """);
 
     private async Task<List<string>> Lines(string sql)
@@ -122,6 +129,7 @@ public sealed class RollupTests : IAsyncLifetime
         {
             foreach (var batch in batches) Apply(batch).GetAwaiter().GetResult();
             Assert.Equal(GroupByGold().GetAwaiter().GetResult(), RollupSnapshot().GetAwaiter().GetResult());
+            Assert.Equal(GroupByGold("day").GetAwaiter().GetResult(), DailySnapshot().GetAwaiter().GetResult());
         }));
 
         Assert.True(await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM metrics_hourly") > 0);
@@ -139,6 +147,8 @@ public sealed class RollupTests : IAsyncLifetime
         var rollup = await RollupSnapshot();
         Assert.DoesNotContain(rollup, l => l.Contains("|c-late|", StringComparison.Ordinal));
         Assert.Equal(await GroupByGold(), rollup);
+        Assert.DoesNotContain(await DailySnapshot(), l => l.Contains("|c-late|", StringComparison.Ordinal));
+        Assert.Equal(await GroupByGold("day"), await DailySnapshot());
     }
 
     [Fact]
@@ -148,11 +158,14 @@ public sealed class RollupTests : IAsyncLifetime
         foreach (var batch in events) await Apply(batch);
         await Apply(KnownJourneys.Events("rb-"));
         var before = await RollupSnapshot();
+        var daysBefore = await DailySnapshot();
 
         await _engine.Services.GetRequiredService<GoldRebuilder>().RebuildAsync(null, CancellationToken.None);
 
         Assert.Equal(before, await RollupSnapshot());
+        Assert.Equal(daysBefore, await DailySnapshot());
         Assert.Equal(await GroupByGold(), before);
+        Assert.Equal(await GroupByGold("day"), daysBefore);
     }
 
     [Fact]
@@ -162,14 +175,15 @@ public sealed class RollupTests : IAsyncLifetime
         var gold = await GoldRowsAsync();
         var metrics = new MetricsQueries(_engine.DataSource);
         var bounds = Instants.Select(i => (DateTime?)T0.Add(i))
-            .Concat([null, T0.AddMinutes(-20), T0.AddMinutes(45), T0.AddHours(2), T0.AddHours(25.5)]).ToArray();
+            .Concat([null, T0.AddMinutes(-20), T0.AddMinutes(45), T0.AddHours(2), T0.AddHours(25.5), T0.Date, T0.Date.AddDays(1),
+                T0.Date.AddDays(3), T0.Date.AddDays(9).AddHours(7)]).ToArray();
         var dimensionSets = new[]
         {
             Array.Empty<string>(), ["campaign_id"], ["hour"], ["day", "platform"], ["geo_country", "creative_id", "hour"],
             ["platform", "campaign_id", "geo_country", "creative_id", "day"],
         };
         var random = new Random(7);
-        for (var i = 0; i < 40; i++)
+        for (var i = 0; i < 60; i++)
         {
             var (from, to) = (bounds[random.Next(bounds.Length)], bounds[random.Next(bounds.Length)]);
             if (from is not null && to is not null && from >= to) continue;
