@@ -64,7 +64,7 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, AttributionConfig
             progress?.Report((done, total));
         }
 
-        // The hourly rollup is derived from Gold: rebuild it from the Gold just written, in the same transaction.
+        // The hourly and daily rollups are derived from Gold: rebuild them from the Gold just written, in this transaction.
         await HourlyRollup.RebuildAsync(conn, tx, ct);
 
         await tx.CommitAsync(ct);

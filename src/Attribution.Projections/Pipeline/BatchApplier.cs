@@ -150,7 +150,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
                 (IReadOnlyCollection<AdEvent>)(history.TryGetValue(id, out var h) ? h.Select(s => s.Event) : []).Concat(byStream[id]).ToList(),
                 versions[id])),
             policy);
-        // Hourly rollup: read the Gold rows being replaced, then apply old → new as a delta in this transaction.
+        // Rollups: read the Gold rows being replaced, then apply old → new as a delta to the hourly and daily rollups.
         var goldBefore = await GoldQueries.LockRowsAsync(conn, tx, touched, ct);
         await GoldWriter.UpsertAsync(conn, tx, rows, ct);
         await HourlyRollup.ApplyAsync(conn, tx, goldBefore, rows.Select(r => r.State), ct);

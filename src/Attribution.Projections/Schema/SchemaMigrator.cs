@@ -17,7 +17,7 @@ public static class SchemaMigrator
         new(1, "event store, Gold, audit, offsets, attribution config",
             ["EventStore.EventStore.sql", "Gold.Gold.sql", "Audit.Audit.sql", "Pipeline.Pipeline.sql", "Config.Config.sql"]),
         // Version 2 (the Quartz job store) comes from the jobs branch; the lead reconciles the list when merging.
-        new(3, "hourly metrics rollup (filled from Gold), dim_campaigns SCD2 with its staging table, analytics indexes",
+        new(3, "hourly and daily metrics rollups (filled from Gold), dim_campaigns SCD2 with its staging table, analytics indexes",
             ["Rollups.Rollups.sql", "Campaigns.Campaigns.sql", "Analytics.Analytics.sql", "Rollups.RollupBackfill.sql"]),
     ];
 
