@@ -1,12 +1,16 @@
+using Attribution.Api.Analytics;
 using Attribution.Api.Audit;
+using Attribution.Api.Campaigns;
 using Attribution.Api.Cli;
 using Attribution.Api.Config;
+using Attribution.Api.Dashboard;
 using Attribution.Api.Health;
 using Attribution.Api.Impressions;
 using Attribution.Api.Infrastructure;
 using Attribution.Api.Jobs;
 using Attribution.Api.Lakehouse;
 using Attribution.Api.Metrics;
+using Attribution.Api.MultiTouch;
 using Attribution.Api.Observability;
 using Attribution.Api.Pipeline;
 using Attribution.Api.Tracking;
@@ -31,6 +35,10 @@ app.MapHealth();
 app.MapPrometheusScrape();
 app.MapJobs();
 app.MapLakehouse();
+app.MapAnalytics();
+app.MapMultiTouch();
+app.MapCampaigns();
+app.MapDashboard();
 
 await app.RunAsync();
 return 0;

@@ -4,6 +4,7 @@ using Attribution.Api.Health;
 using Attribution.Api.Observability;
 using Attribution.Projections;
 using Attribution.Projections.Jobs;
+using Attribution.Projections.Analytics;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 
@@ -28,6 +29,7 @@ public static class ApiSetup
         services.AddAttributionStore(builder.Configuration);
         services.AddAttributionPipeline(builder.Configuration);
         services.AddMaintenanceJobs(builder.Configuration);
+        services.AddAttributionAnalytics();
         services.AddAttributionHealthChecks();
         services.AddPrometheusExporter();
         services.AddSingleton(TimeProvider.System);
@@ -55,6 +57,7 @@ public static class ApiSetup
         o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
         o.Converters.Add(new MoneyJsonConverter());
+        o.Converters.Add(new UtcDateTimeOffsetJsonConverter());
         return o;
     }
 }

@@ -25,6 +25,20 @@ public sealed class GoldQueries(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }
 
+    /// <summary>The Gold rows of these impressions as they are in this transaction, locked until it ends, so that
+    /// what replaces them can be applied to the rollup as a delta.</summary>
+    public static async Task<List<GoldState>> LockRowsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyCollection<string> impressionIds, CancellationToken ct)
+    {
+        var rows = new List<GoldState>(impressionIds.Count);
+        if (impressionIds.Count == 0) return rows;
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT {Columns} FROM ad_performance_state WHERE impression_id = ANY($1) ORDER BY impression_id FOR UPDATE", conn, tx);
+        cmd.Parameters.Add(new() { Value = impressionIds.ToArray() });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) rows.Add(Read(reader).State);
+        return rows;
+    }
+
     public static GoldRecord Read(DbDataReader r)
     {
         string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);

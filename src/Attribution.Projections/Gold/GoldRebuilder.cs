@@ -3,6 +3,7 @@ using Attribution.Projections.Audit;
 using Attribution.Projections.Config;
 using Attribution.Projections.EventStore;
 using Attribution.Projections.Pipeline;
+using Attribution.Projections.Rollups;
 using Npgsql;
 
 namespace Attribution.Projections.Gold;
@@ -74,6 +75,9 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, AttributionConfig
             after = ids[^1];
             progress?.Report((done, total));
         }
+
+        // The hourly and daily rollups are derived from Gold: rebuild them from the Gold just written, in this transaction.
+        await HourlyRollup.RebuildAsync(conn, tx, ct);
 
         await tx.CommitAsync(ct);
         return (done, events);

@@ -1,3 +1,4 @@
+using Attribution.Projections.Campaigns;
 using Attribution.Projections.EventStore;
 using Attribution.Projections.Lakehouse.Export;
 using Microsoft.Extensions.Configuration;
@@ -32,12 +33,14 @@ public static class MaintenanceJobsServiceCollectionExtensions
         services.TryAddSingleton<MaintenanceJobRunner>();
         services.TryAddSingleton<MaintenanceJobs>();
 
-        // The jobs: one line each. A new job (scd2-merge, say) is one more class and one more line like these.
+        // The jobs: one line each. A new job is one more class and one more line like these.
         services.AddMaintenanceJob<ExportBronzeJob>();
         services.AddMaintenanceJob<ExportGoldJob>();
         services.AddMaintenanceJob<CompactJob>();
         services.AddMaintenanceJob<ExpireSnapshotsJob>();
         services.AddMaintenanceJob<RetentionJob>();
+        services.TryAddSingleton<CampaignDimension>();
+        services.AddMaintenanceJob<Scd2MergeJob>();
 
         var jobs = configuration.GetSection("Jobs").Get<JobsOptions>() ?? new JobsOptions();
         if (jobs.Enabled) AddScheduler(services, configuration, jobs);

@@ -8,6 +8,7 @@ using Attribution.Projections.Config;
 using Attribution.Projections.EventStore;
 using Attribution.Projections.Gold;
 using Attribution.Projections.Observability;
+using Attribution.Projections.Rollups;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -152,7 +153,11 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
                 (IReadOnlyCollection<AdEvent>)(history.TryGetValue(id, out var h) ? h.Select(s => s.Event) : []).Concat(byStream[id]).ToList(),
                 versions[id])),
             policy);
+        // Rollups: read the Gold rows being replaced, then apply old → new as a delta to the hourly and daily rollups.
+        var goldBefore = await GoldQueries.LockRowsAsync(conn, tx, touched, ct);
         await GoldWriter.UpsertAsync(conn, tx, rows, ct);
+        await HourlyRollup.ApplyAsync(conn, tx, goldBefore, rows.Select(r => r.State), ct);
+
         await AuditWriter.DeleteDerivedAsync(conn, tx, touched, ct);
         audit.AddRange(derived);
         await AuditWriter.AppendAsync(conn, audit, ct);

@@ -18,6 +18,8 @@ public static class SchemaMigrator
             ["EventStore.EventStore.sql", "Gold.Gold.sql", "Audit.Audit.sql", "Pipeline.Pipeline.sql", "Config.Config.sql"]),
         new(2, "lakehouse export state, Gold change marker, retired events, Quartz job store, job runs",
             ["Gold.GoldChangeSeq.sql", "Lakehouse.Export.Export.sql", "EventStore.Retired.sql", "Jobs.Quartz.sql", "Jobs.JobRuns.sql"]),
+        new(3, "hourly and daily metrics rollups (filled from Gold), dim_campaigns SCD2 with its staging table, analytics indexes",
+            ["Rollups.Rollups.sql", "Campaigns.Campaigns.sql", "Analytics.Analytics.sql", "Rollups.RollupBackfill.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

@@ -58,7 +58,7 @@ public sealed class JobsApiFixture : IAsyncLifetime
             b.UseSetting("Lakehouse:WarehousePath", _warehouse.Path);
             b.UseSetting("Admin:ApiKey", AdminKey);
             b.UseSetting("Jobs:ProgressIntervalSeconds", "0.1");
-            foreach (var job in new[] { "export-bronze", "export-gold", "compact", "expire-snapshots", "retention" })
+            foreach (var job in new[] { "export-bronze", "export-gold", "compact", "expire-snapshots", "retention", "scd2-merge" })
                 b.UseSetting($"Jobs:Schedules:{job}", Never);
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
             b.ConfigureTestServices(s => s.AddMaintenanceJob<GateJob>());
@@ -189,6 +189,30 @@ public sealed class JobsEndpointsTests(JobsApiFixture fixture) : IClassFixture<J
         var unknown = await _client.GetAsync(new Uri("/api/v1/lakehouse/nope.nothing/snapshots/1", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task The_scd2_merge_job_applies_staged_campaign_changes()
+    {
+        var staged = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/campaigns:batch", UriKind.Relative))
+        {
+            Content = new StringContent("""
+                { "changes": [
+                  { "campaign_id": "job-camp", "name": "Job", "budget_amount": 100, "budget_type": "DAILY", "status": "ACTIVE", "effective_at": "2026-11-01T00:00:00Z" },
+                  { "campaign_id": "job-camp", "budget_amount": 150, "effective_at": "2026-11-02T00:00:00Z" } ] }
+                """, Encoding.UTF8, "application/json"),
+        };
+        staged.Headers.Add("X-Admin-Key", JobsApiFixture.AdminKey);
+        Assert.Equal(HttpStatusCode.Accepted, (await _client.SendAsync(staged)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAsync("/api/v1/jobs/scd2-merge/trigger")).StatusCode);
+        var run = await WaitForRunAsync("scd2-merge", r => r.GetProperty("outcome").GetString() is "succeeded" or "failed");
+
+        Assert.Equal("succeeded", run.GetProperty("outcome").GetString());
+        var history = (await GetJsonAsync("/api/v1/campaigns/job-camp/history")).EnumerateArray().ToList();
+        Assert.Equal([100m, 150m], history.Select(v => v.GetProperty("budget_amount").GetDecimal()));
+        Assert.Equal("2026-11-02T00:00:00Z", history[0].GetProperty("end_ts").GetString());
+        Assert.True(history[1].GetProperty("is_current").GetBoolean());
     }
 
     [Fact]

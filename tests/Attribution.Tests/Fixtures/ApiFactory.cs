@@ -1,10 +1,13 @@
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Attribution.Projections.Pipeline;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Attribution.Tests.Fixtures;
 
@@ -12,6 +15,7 @@ namespace Attribution.Tests.Fixtures;
 public class ApiFactory : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key";
+    private long _offset;
 
     public ApiFactory()
     {
@@ -62,6 +66,14 @@ public class ApiFactory : WebApplicationFactory<Program>
 
         throw new TimeoutException($"pipeline did not drain: lag {status.Lag}, applied {status.EventsApplied} of {events}");
     }
+
+    public NpgsqlDataSource DataSource => Services.GetRequiredService<NpgsqlDataSource>();
+
+    /// <summary>Applies wire events as one Kafka batch would be applied, without going through Kafka.</summary>
+    public Task<BatchResult> ApplyAsync(IEnumerable<JsonObject> events) =>
+        Services.GetRequiredService<BatchApplier>().ApplyAsync("g", "t", "cluster-1", events.Select(e =>
+            new KafkaRecord(0, Interlocked.Increment(ref _offset), null, Encoding.UTF8.GetBytes(e.ToJsonString()), Scenario.T0)).ToList(),
+            CancellationToken.None);
 
     public static async Task<T> Read<T>(HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<T>(Json))!;

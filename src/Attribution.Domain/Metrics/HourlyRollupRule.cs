@@ -1,0 +1,104 @@
+using Attribution.Domain.Attribution;
+
+namespace Attribution.Domain.Metrics;
+
+/// <summary>One cell of the hourly rollup: the hour of the impression and the four dimensions analysts slice by.</summary>
+/// <param name="Hour">The UTC hour that holds the impression_time.</param>
+public sealed record HourlyCell(DateTime Hour, string? CampaignId, string? CreativeId, string? GeoCountry, string? Platform);
+
+/// <summary>
+/// The additive measures of a rollup cell. The attribution lag is kept in whole microseconds (the resolution of
+/// every stored time) so that adding and subtracting deltas stays exact, unlike a floating-point sum of seconds.
+/// </summary>
+public sealed record HourlyMeasures(
+    long Impressions,
+    long Clicks,
+    long Conversions,
+    decimal Cost,
+    decimal Revenue,
+    decimal RevenueOutOfWindow,
+    long AttributionLagMicros,
+    long AttributionLagCount)
+{
+    public static HourlyMeasures Zero { get; } = new(0, 0, 0, 0m, 0m, 0m, 0, 0);
+
+    public bool IsZero => this == Zero;
+
+    public HourlyMeasures Plus(HourlyMeasures o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return new(Impressions + o.Impressions, Clicks + o.Clicks, Conversions + o.Conversions, Cost + o.Cost, Revenue + o.Revenue,
+            RevenueOutOfWindow + o.RevenueOutOfWindow, AttributionLagMicros + o.AttributionLagMicros, AttributionLagCount + o.AttributionLagCount);
+    }
+
+    public HourlyMeasures Negate() => new(-Impressions, -Clicks, -Conversions, -Cost, -Revenue, -RevenueOutOfWindow, -AttributionLagMicros, -AttributionLagCount);
+
+    /// <summary>The sums every ratio of <see cref="PerformanceMetrics"/> is derived from.</summary>
+    public PerformanceTotals ToTotals() => new(Impressions, Clicks, Conversions, Cost, Revenue, RevenueOutOfWindow,
+        AttributionLagMicros / 1_000_000d, AttributionLagCount);
+}
+
+/// <summary>What one Gold row adds to the hourly rollup, and the change a Gold update makes to it.</summary>
+public static class HourlyRollupRule
+{
+    /// <summary>
+    /// Design 000 §4.1 over Gold: a row is one impression, a click when is_clicked, a conversion when is_converted,
+    /// with its cost, revenue and revenue_out_of_window; its lag is conversion_time − impression_time when converted.
+    /// A row without an impression (only its click or conversion arrived so far) counts nowhere, as in the campaign view.
+    /// </summary>
+    public static (HourlyCell Cell, HourlyMeasures Measures)? Contribution(GoldState row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (row.ImpressionTime is not { } impressionTime) return null;
+        var hasLag = row.IsConverted && row.ConversionTime is not null;
+        var lagMicros = hasLag ? (row.ConversionTime!.Value - impressionTime).Ticks / (TimeSpan.TicksPerMillisecond / 1000) : 0;
+        var cell = new HourlyCell(HourOf(impressionTime), row.CampaignId, row.CreativeId, row.GeoCountry, row.Platform);
+        return (cell, new HourlyMeasures(1, row.IsClicked ? 1 : 0, row.IsConverted ? 1 : 0, row.Cost, row.Revenue,
+            row.RevenueOutOfWindow, lagMicros, hasLag ? 1 : 0));
+    }
+
+    /// <summary>
+    /// The change to the rollup when Gold rows go from <paramref name="before"/> (absent for new impressions) to
+    /// <paramref name="after"/>: minus each old contribution, plus each new one, summed per cell, cells that net to
+    /// nothing left out. Ordered by cell so that concurrent writers lock rollup rows in the same order.
+    /// </summary>
+    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> Delta(IEnumerable<GoldState> before, IEnumerable<GoldState> after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var cells = new Dictionary<HourlyCell, HourlyMeasures>();
+        void Add(GoldState row, bool negate)
+        {
+            if (Contribution(row) is not { } c) return;
+            var m = negate ? c.Measures.Negate() : c.Measures;
+            cells[c.Cell] = cells.TryGetValue(c.Cell, out var sum) ? sum.Plus(m) : m;
+        }
+
+        foreach (var row in before) Add(row, negate: true);
+        foreach (var row in after) Add(row, negate: false);
+        return Ordered(cells.Where(c => !c.Value.IsZero).Select(c => (c.Key, c.Value)));
+    }
+
+    private static List<(HourlyCell Cell, HourlyMeasures Delta)> Ordered(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> cells) =>
+        cells.OrderBy(c => c.Cell.Hour)
+            .ThenBy(c => c.Cell.CampaignId, StringComparer.Ordinal)
+            .ThenBy(c => c.Cell.CreativeId, StringComparer.Ordinal)
+            .ThenBy(c => c.Cell.GeoCountry, StringComparer.Ordinal)
+            .ThenBy(c => c.Cell.Platform, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The same deltas summed per UTC day (the cell's Hour holding the day's midnight), in the same order.</summary>
+    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> ByDay(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> hourly)
+    {
+        ArgumentNullException.ThrowIfNull(hourly);
+        return Ordered(hourly
+            .GroupBy(d => d.Cell with { Hour = DayOf(d.Cell.Hour) })
+            .Select(g => (g.Key, g.Select(d => d.Delta).Aggregate(HourlyMeasures.Zero, (a, b) => a.Plus(b))))
+            .Where(d => !d.Item2.IsZero));
+    }
+
+    public static DateTime DayOf(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerDay), DateTimeKind.Utc);
+
+    public static DateTime HourOf(DateTime t) =>
+        new(t.Ticks - (t.Ticks % TimeSpan.TicksPerHour), DateTimeKind.Utc);
+}

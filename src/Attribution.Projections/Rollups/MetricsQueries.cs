@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Text;
+using Attribution.Domain.Metrics;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Attribution.Projections.Rollups;
+
+/// <summary>The dimensions a metrics query may group by. The whitelist is the only way a request reaches SQL: each
+/// name maps to a fixed expression over the query's source rows.</summary>
+public static class MetricDimensions
+{
+    public const string CampaignId = "campaign_id";
+    public const string CreativeId = "creative_id";
+    public const string GeoCountry = "geo_country";
+    public const string Platform = "platform";
+    public const string Hour = "hour";
+    public const string Day = "day";
+
+    /// <summary>Extra columns of <c>include=budget_at_impression</c>: the campaign version valid at the impression.</summary>
+    public const string CampaignKey = "campaign_key";
+    public const string BudgetAtImpression = "budget_at_impression";
+    public const string BudgetType = "budget_type";
+    public const string StatusAtImpression = "status_at_impression";
+
+    private static readonly Dictionary<string, string> Expressions = new(StringComparer.Ordinal)
+    {
+        [CampaignId] = "campaign_id",
+        [CreativeId] = "creative_id",
+        [GeoCountry] = "geo_country",
+        [Platform] = "platform",
+        [Hour] = "hour",
+        [Day] = "date_trunc('day', hour, 'UTC')",
+    };
+
+    private static readonly string[] BudgetColumns = [CampaignKey, BudgetAtImpression, BudgetType, StatusAtImpression];
+
+    public static IReadOnlyList<string> All { get; } = [CampaignId, CreativeId, GeoCountry, Platform, Hour, Day];
+
+    public static bool IsTime(string dimension) => dimension is Hour or Day;
+
+    /// <summary>Parses a comma-separated group_by; unknown or repeated names are errors, order is kept.</summary>
+    public static string? TryParse(string? groupBy, out IReadOnlyList<string> dimensions)
+    {
+        var list = new List<string>();
+        dimensions = list;
+        if (string.IsNullOrWhiteSpace(groupBy)) return null;
+        foreach (var raw in groupBy.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!Expressions.ContainsKey(raw))
+                return $"unknown group_by dimension '{raw}'; allowed: {string.Join(", ", All)}";
+            if (list.Contains(raw)) return $"group_by names '{raw}' twice";
+            list.Add(raw);
+        }
+
+        if (list.Contains(Hour) && list.Contains(Day)) return "group_by may hold hour or day, not both";
+        return null;
+    }
+
+    internal static string Expression(string dimension) => Expressions[dimension];
+
+    public static IReadOnlyList<string> Budget => BudgetColumns;
+}
+
+/// <summary>Equality filters; each list holds the accepted values of one dimension (null: no filter).</summary>
+public sealed record MetricsFilter(
+    IReadOnlyList<string>? CampaignIds = null,
+    IReadOnlyList<string>? CreativeIds = null,
+    IReadOnlyList<string>? GeoCountries = null,
+    IReadOnlyList<string>? Platforms = null);
+
+public sealed record MetricsRequest(
+    DateTime? From,
+    DateTime? To,
+    IReadOnlyList<string> GroupBy,
+    MetricsFilter Filter,
+    bool BudgetAtImpression = false,
+    int Limit = MetricsRequest.DefaultLimit)
+{
+    public const int DefaultLimit = 10_000;
+    public const int MaxLimit = 100_000;
+}
+
+/// <summary>One group: its dimension values (by dimension name) and its sums.</summary>
+public sealed record MetricsCell(IReadOnlyDictionary<string, object?> Dimensions, HourlyMeasures Measures);
+
+/// <param name="Source">"rollup" when whole hours came from metrics_hourly, "gold" when Gold answered it all.</param>
+public sealed record MetricsResult(IReadOnlyList<MetricsCell> Rows, HourlyMeasures Totals, bool Truncated, string Source);
+
+/// <summary>
+/// Metrics for any combination of dimensions over [from, to) of impression_time: whole days from the daily rollup,
+/// whole hours from the hourly one, partial hours at the edges from Gold, all in one statement. With budget_at_impression every impression is
+/// joined to the campaign version valid at its impression_time (design 000 §3.4), which needs Gold for the whole range.
+/// </summary>
+public sealed class MetricsQueries(NpgsqlDataSource dataSource)
+{
+    private const string Sums = """
+        coalesce(sum(impressions), 0)::bigint, coalesce(sum(clicks), 0)::bigint, coalesce(sum(conversions), 0)::bigint,
+        coalesce(sum(cost), 0), coalesce(sum(revenue), 0), coalesce(sum(revenue_out_of_window), 0),
+        coalesce(sum(attribution_lag_us), 0)::bigint, coalesce(sum(attribution_lag_count), 0)::bigint
+        """;
+
+    private const string GoldColumns = """
+        date_trunc('hour', g.impression_time, 'UTC') AS hour, g.campaign_id, g.creative_id, g.geo_country, g.platform,
+        1 AS impressions, g.is_clicked::int AS clicks, g.is_converted::int AS conversions, g.cost, g.revenue,
+        g.revenue_out_of_window,
+        CASE WHEN g.is_converted AND g.conversion_time IS NOT NULL
+             THEN (extract(epoch FROM g.conversion_time - g.impression_time) * 1000000)::bigint ELSE 0 END AS attribution_lag_us,
+        (g.is_converted AND g.conversion_time IS NOT NULL)::int AS attribution_lag_count
+        """;
+
+    public async Task<MetricsResult> QueryAsync(MetricsRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var args = new List<NpgsqlParameter>();
+        string P(object? value, NpgsqlDbType type)
+        {
+            args.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = type });
+            return "$" + args.Count.ToString(CultureInfo.InvariantCulture);
+        }
+
+        string Range(string column, TimeRange r)
+        {
+            var parts = new List<string>();
+            if (r.From is { } f) parts.Add($"{column} >= {P(f, NpgsqlDbType.TimestampTz)}");
+            if (r.To is { } t) parts.Add($"{column} < {P(t, NpgsqlDbType.TimestampTz)}");
+            return parts.Count == 0 ? "true" : string.Join(" AND ", parts);
+        }
+
+        string source;
+        string sourceName;
+        var groupColumns = request.GroupBy.Select(MetricDimensions.Expression).ToList();
+        var outputNames = request.GroupBy.ToList();
+        if (request.BudgetAtImpression)
+        {
+            sourceName = "gold";
+            source = $"""
+                SELECT {GoldColumns}, d.campaign_key, d.budget_amount AS budget_at_impression, d.budget_type,
+                       d.status AS status_at_impression
+                FROM ad_performance_state g
+                LEFT JOIN dim_campaigns d ON d.campaign_id = g.campaign_id
+                      AND g.impression_time >= d.start_ts AND g.impression_time < d.end_ts
+                WHERE g.impression_time IS NOT NULL AND {Range("g.impression_time", new TimeRange(request.From, request.To))}
+                """;
+            groupColumns.AddRange(MetricDimensions.Budget);
+            outputNames.AddRange(MetricDimensions.Budget);
+        }
+        else
+        {
+            var plan = RollupRange.Plan(request.From, request.To, useDays: !request.GroupBy.Contains(MetricDimensions.Hour));
+            var parts = new List<string>();
+            const string Measures = "campaign_id, creative_id, geo_country, platform, impressions, clicks, conversions, cost, " +
+                                    "revenue, revenue_out_of_window, attribution_lag_us, attribution_lag_count";
+            // The daily rows carry their day as "hour": the source is only grouped by day then (never by hour).
+            if (plan.Daily is { } days) parts.Add($"SELECT day AS hour, {Measures} FROM metrics_daily WHERE {Range("day", days)}");
+            parts.AddRange(plan.Hourly.Select(hours => $"SELECT hour, {Measures} FROM metrics_hourly WHERE {Range("hour", hours)}"));
+            if (plan.GoldEdges.Count > 0)
+            {
+                var edges = string.Join(" OR ", plan.GoldEdges.Select(e => "(" + Range("g.impression_time", e) + ")"));
+                parts.Add($"SELECT {GoldColumns} FROM ad_performance_state g WHERE g.impression_time IS NOT NULL AND ({edges})");
+            }
+
+            sourceName = plan.Daily is null && plan.Hourly.Count == 0 ? "gold" : "rollup";
+            source = string.Join("\nUNION ALL\n", parts);
+        }
+
+        var filters = new List<string>();
+        void Filter(string column, IReadOnlyList<string>? values)
+        {
+            if (values is { Count: > 0 }) filters.Add($"{column} = ANY({P(values.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)})");
+        }
+
+        Filter("campaign_id", request.Filter.CampaignIds);
+        Filter("creative_id", request.Filter.CreativeIds);
+        Filter("geo_country", request.Filter.GeoCountries);
+        Filter("platform", request.Filter.Platforms);
+        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
+
+        var sql = new StringBuilder();
+        sql.Append("WITH src AS (\n").Append(source).Append("\n)\n");
+        if (groupColumns.Count == 0)
+        {
+            sql.Append($"SELECT true, {Sums} FROM src {where}");
+        }
+        else
+        {
+            var cols = string.Join(", ", groupColumns);
+            // The empty grouping set is the totals row, computed by the same statement (and present for no rows).
+            sql.Append($"SELECT GROUPING({cols}) <> 0, {cols}, {Sums} FROM src {where} GROUP BY GROUPING SETS (({cols}), ()) ");
+            sql.Append($"ORDER BY 1 DESC, {string.Join(", ", groupColumns.Select((_, i) => (i + 2).ToString(CultureInfo.InvariantCulture)))} ");
+            sql.Append($"LIMIT {P(request.Limit + 2, NpgsqlDbType.Integer)}");
+        }
+
+        await using var cmd = dataSource.CreateCommand(sql.ToString());
+        cmd.Parameters.AddRange(args.ToArray());
+        var rows = new List<MetricsCell>();
+        var totals = HourlyMeasures.Zero;
+        var truncated = false;
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var n = groupColumns.Count;
+        while (await reader.ReadAsync(ct))
+        {
+            var measures = new HourlyMeasures(reader.GetInt64(n + 1), reader.GetInt64(n + 2), reader.GetInt64(n + 3),
+                reader.GetDecimal(n + 4), reader.GetDecimal(n + 5), reader.GetDecimal(n + 6), reader.GetInt64(n + 7), reader.GetInt64(n + 8));
+            if (reader.GetBoolean(0))
+            {
+                totals = measures;
+                continue;
+            }
+
+            if (rows.Count == request.Limit)
+            {
+                truncated = true;
+                break;
+            }
+
+            var dims = new Dictionary<string, object?>(n, StringComparer.Ordinal);
+            for (var i = 0; i < n; i++)
+            {
+                var value = reader.IsDBNull(i + 1) ? null : reader.GetValue(i + 1);
+                dims[outputNames[i]] = value is DateTime t ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : value;
+            }
+
+            rows.Add(new MetricsCell(dims, measures));
+        }
+
+        return new MetricsResult(rows, totals, truncated, sourceName);
+    }
+}

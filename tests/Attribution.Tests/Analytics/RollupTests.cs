@@ -1,0 +1,231 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Attribution.Domain.Attribution;
+using Attribution.Domain.Metrics;
+using Attribution.Projections.Gold;
+using Attribution.Projections.Pipeline;
+using Attribution.Projections.Rollups;
+using Attribution.Tests.Fixtures;
+using FsCheck;
+using FsCheck.Fluent;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using static Attribution.Tests.Fixtures.Scenario;
+
+namespace Attribution.Tests.Analytics;
+
+/// <summary>The hourly rollup equals a GROUP BY over Gold after any stream of events, and the metrics query over it
+/// equals grouping Gold directly, for any range and any dimensions.</summary>
+public sealed class RollupTests : IAsyncLifetime
+{
+    private static readonly Config Runs = Config.QuickThrowOnFailure.WithMaxTest(30);
+    private readonly string _connectionString = TestPostgres.NewDatabase("rollup");
+    private EngineHost _engine = null!;
+    private BatchApplier _applier = null!;
+    private long _offset;
+    private int _run;
+
+    public async Task InitializeAsync()
+    {
+        _engine = await EngineHost.StartAsync(EngineHost.Settings(_connectionString, "unused"), runConsumer: false);
+        _applier = _engine.Services.GetRequiredService<BatchApplier>();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _engine.DisposeAsync();
+        TestPostgres.Drop(_connectionString);
+    }
+
+    private Task Apply(IEnumerable<JsonObject> events) =>
+        _applier.ApplyAsync("g", "t", "c", events.Select(e =>
+            new KafkaRecord(0, _offset++, null, Encoding.UTF8.GetBytes(e.ToJsonString()), T0)).ToList(), CancellationToken.None);
+
+    // Instants on, just before and just after hour boundaries, and far enough apart for out-of-window conversions.
+    private static readonly TimeSpan[] Instants =
+    [
+        TimeSpan.Zero, TimeSpan.FromMinutes(30), TimeSpan.FromHours(1) - TimeSpan.FromTicks(10), TimeSpan.FromHours(1),
+        TimeSpan.FromMinutes(61), TimeSpan.FromHours(5), TimeSpan.FromHours(25), TimeSpan.FromDays(8.5),
+    ];
+
+    /// <summary>Random events over five impressions: impressions that disagree on campaign, time and dimensions (so the
+    /// impression of record, and with it the cell, can change), clicks, conversions in and out of the window, repeats.</summary>
+    private static Gen<List<List<JsonObject>>> Batches(string ns)
+    {
+        var impression = Gen.Choose(0, 4).Select(i => $"{ns}-i{i}");
+        var at = Gen.Elements(Instants);
+        var one =
+            from kind in Gen.Frequency((4, Gen.Constant(0)), (3, Gen.Constant(1)), (3, Gen.Constant(2)))
+            from id in impression
+            from n in Gen.Choose(0, 99)
+            from when in at
+            from campaign in Gen.Elements("c1", "c2", null)
+            from geo in Gen.Elements("US", "DE", null)
+            from platform in Gen.Elements("IOS", "WEB")
+            from cents in Gen.Choose(0, 50_000)
+            select kind switch
+            {
+                0 => WithDimensions(Impression(id, $"{ns}-e{n}", when, bid: cents / 10_000m, campaign: campaign ?? "", user: "u-" + n % 3), campaign, geo, platform),
+                1 => Click(id, $"{ns}-e{n}", when),
+                _ => Conversion(id, $"{ns}-e{n}", when, cents / 100m),
+            };
+        return Gen.Choose(1, 14).SelectMany(n => Gen.ListOf(one, n))
+            .SelectMany(events => Gen.Choose(1, 3).Select(parts =>
+                events.Select((e, i) => (e, i)).GroupBy(x => x.i % parts).Select(g => g.Select(x => x.e).ToList()).ToList()));
+    }
+
+    private static JsonObject WithDimensions(JsonObject e, string? campaign, string? geo, string platform)
+    {
+        if (campaign is null) e.Remove("campaign_id");
+        if (geo is null) e.Remove("geo_country");
+        else e["geo_country"] = geo;
+        e["platform"] = platform;
+        return e;
+    }
+
+    /// <summary>The rollup as text, one line per cell.</summary>
+    private async Task<List<string>> RollupSnapshot() => await Lines("""
+        SELECT concat_ws('|', (hour AT TIME ZONE 'UTC')::text, coalesce(campaign_id, '∅'), coalesce(creative_id, '∅'),
+               coalesce(geo_country, '∅'), coalesce(platform, '∅'), impressions, clicks, conversions, trim_scale(cost),
+               trim_scale(revenue), trim_scale(revenue_out_of_window), attribution_lag_us, attribution_lag_count)
+        FROM metrics_hourly
+        """);
+
+    private async Task<List<string>> DailySnapshot() => await Lines("""
+        SELECT concat_ws('|', (day AT TIME ZONE 'UTC')::text, coalesce(campaign_id, '∅'), coalesce(creative_id, '∅'),
+               coalesce(geo_country, '∅'), coalesce(platform, '∅'), impressions, clicks, conversions, trim_scale(cost),
+               trim_scale(revenue), trim_scale(revenue_out_of_window), attribution_lag_us, attribution_lag_count)
+        FROM metrics_daily
+        """);
+
+    /// <summary>An independent GROUP BY over Gold in the same shape, per hour or per day.</summary>
+    private async Task<List<string>> GroupByGold(string unit = "hour") => await Lines($"""
+        SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
+               coalesce(creative_id, '∅'), coalesce(geo_country, '∅'), coalesce(platform, '∅'), count(*),
+               sum(CASE WHEN is_clicked THEN 1 ELSE 0 END), sum(CASE WHEN is_converted THEN 1 ELSE 0 END),
+               trim_scale(sum(cost)), trim_scale(sum(revenue)), trim_scale(sum(revenue_out_of_window)),
+               sum(CASE WHEN is_converted THEN round(extract(epoch FROM conversion_time - impression_time) * 1000000) ELSE 0 END),
+               sum(CASE WHEN is_converted AND conversion_time IS NOT NULL THEN 1 ELSE 0 END))
+        FROM ad_performance_state
+        WHERE impression_time IS NOT NULL
+        GROUP BY date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'), campaign_id, creative_id, geo_country, platform
+        """);
+
+    private async Task<List<string>> Lines(string sql)
+    {
+        await using var cmd = _engine.DataSource.CreateCommand(sql);
+        var lines = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+        lines.Sort(StringComparer.Ordinal);
+        return lines;
+    }
+
+    [Fact]
+    public async Task After_any_stream_of_batches_the_rollup_equals_a_group_by_over_gold()
+    {
+        var gen = Gen.Choose(0, int.MaxValue).SelectMany(_ => Batches($"r{Interlocked.Increment(ref _run)}"));
+        Check.One(Runs, Prop.ForAll(gen.ToArbitrary(), batches =>
+        {
+            foreach (var batch in batches) Apply(batch).GetAwaiter().GetResult();
+            Assert.Equal(GroupByGold().GetAwaiter().GetResult(), RollupSnapshot().GetAwaiter().GetResult());
+            Assert.Equal(GroupByGold("day").GetAwaiter().GetResult(), DailySnapshot().GetAwaiter().GetResult());
+        }));
+
+        Assert.True(await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM metrics_hourly") > 0);
+    }
+
+    [Fact]
+    public async Task An_impression_whose_impression_of_record_moves_leaves_its_old_cell_and_an_emptied_cell_disappears()
+    {
+        await Apply([Impression("mv-1", "mv-e1", TimeSpan.FromHours(3), campaign: "c-late")]);
+        Assert.Contains(await RollupSnapshot(), l => l.Contains("|c-late|", StringComparison.Ordinal));
+
+        // An earlier impression event of the same impression becomes the impression of record (rule 3).
+        await Apply([Impression("mv-1", "mv-e0", TimeSpan.FromHours(1), campaign: "c-early")]);
+
+        var rollup = await RollupSnapshot();
+        Assert.DoesNotContain(rollup, l => l.Contains("|c-late|", StringComparison.Ordinal));
+        Assert.Equal(await GroupByGold(), rollup);
+        Assert.DoesNotContain(await DailySnapshot(), l => l.Contains("|c-late|", StringComparison.Ordinal));
+        Assert.Equal(await GroupByGold("day"), await DailySnapshot());
+    }
+
+    [Fact]
+    public async Task Replay_rebuilds_the_same_rollup_from_gold()
+    {
+        var events = Gen.Sample(Batches("rb"), 1, 3).SelectMany(b => b).ToList();
+        foreach (var batch in events) await Apply(batch);
+        await Apply(KnownJourneys.Events("rb-"));
+        var before = await RollupSnapshot();
+        var daysBefore = await DailySnapshot();
+
+        await _engine.Services.GetRequiredService<GoldRebuilder>().RebuildAsync(null, CancellationToken.None);
+
+        Assert.Equal(before, await RollupSnapshot());
+        Assert.Equal(daysBefore, await DailySnapshot());
+        Assert.Equal(await GroupByGold(), before);
+        Assert.Equal(await GroupByGold("day"), daysBefore);
+    }
+
+    [Fact]
+    public async Task The_metrics_query_equals_grouping_gold_for_any_range_and_dimensions()
+    {
+        foreach (var batch in Gen.Sample(Batches("mq"), 1, 12).SelectMany(b => b)) await Apply(batch);
+        var gold = await GoldRowsAsync();
+        var metrics = new MetricsQueries(_engine.DataSource);
+        var bounds = Instants.Select(i => (DateTime?)T0.Add(i))
+            .Concat([null, T0.AddMinutes(-20), T0.AddMinutes(45), T0.AddHours(2), T0.AddHours(25.5), T0.Date, T0.Date.AddDays(1),
+                T0.Date.AddDays(3), T0.Date.AddDays(9).AddHours(7)]).ToArray();
+        var dimensionSets = new[]
+        {
+            Array.Empty<string>(), ["campaign_id"], ["hour"], ["day", "platform"], ["geo_country", "creative_id", "hour"],
+            ["platform", "campaign_id", "geo_country", "creative_id", "day"],
+        };
+        var random = new Random(7);
+        for (var i = 0; i < 60; i++)
+        {
+            var (from, to) = (bounds[random.Next(bounds.Length)], bounds[random.Next(bounds.Length)]);
+            if (from is not null && to is not null && from >= to) continue;
+            var dims = dimensionSets[random.Next(dimensionSets.Length)];
+            var filter = random.Next(3) == 0 ? new MetricsFilter(CampaignIds: ["c1"]) : new MetricsFilter();
+
+            var result = await metrics.QueryAsync(new MetricsRequest(from, to, dims, filter), CancellationToken.None);
+
+            var expected = Reference(gold, from, to, dims, filter);
+            var actual = result.Rows.ToDictionary(r => Key(dims, r.Dimensions), r => r.Measures);
+            // Without dimensions there are no groups, only the totals.
+            if (dims.Length > 0) Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), actual.OrderBy(a => a.Key, StringComparer.Ordinal));
+            else Assert.Empty(actual);
+            Assert.Equal(expected.Values.Aggregate(HourlyMeasures.Zero, (a, b) => a.Plus(b)), result.Totals);
+        }
+    }
+
+    private static Dictionary<string, HourlyMeasures> Reference(List<GoldState> gold, DateTime? from, DateTime? to, string[] dims, MetricsFilter filter) =>
+        gold.Where(g => g.ImpressionTime is { } t && (from is null || t >= from) && (to is null || t < to)
+                        && (filter.CampaignIds is null || filter.CampaignIds.Contains(g.CampaignId!)))
+            .Select(g => HourlyRollupRule.Contribution(g)!.Value)
+            .GroupBy(c => Key(dims, new Dictionary<string, object?>
+            {
+                ["campaign_id"] = c.Cell.CampaignId, ["creative_id"] = c.Cell.CreativeId, ["geo_country"] = c.Cell.GeoCountry,
+                ["platform"] = c.Cell.Platform, ["hour"] = c.Cell.Hour, ["day"] = c.Cell.Hour.Date,
+            }))
+            .ToDictionary(g => g.Key, g => g.Select(c => c.Measures).Aggregate(HourlyMeasures.Zero, (a, b) => a.Plus(b)));
+
+    private static string Key(string[] dims, IReadOnlyDictionary<string, object?> values) =>
+        string.Join("|", dims.Select(d => values[d] switch
+        {
+            null => "∅",
+            DateTime t => t.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            var v => v.ToString(),
+        }));
+
+    private async Task<List<GoldState>> GoldRowsAsync()
+    {
+        await using var cmd = _engine.DataSource.CreateCommand($"SELECT {GoldQueries.Columns} FROM ad_performance_state");
+        var rows = new List<GoldState>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows.Add(GoldQueries.Read(reader).State);
+        return rows;
+    }
+}
