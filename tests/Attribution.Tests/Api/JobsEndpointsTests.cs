@@ -123,7 +123,7 @@ public sealed class JobsEndpointsTests(JobsApiFixture fixture) : IClassFixture<J
         Assert.True(body.GetProperty("scheduler_enabled").GetBoolean());
         Assert.Equal("running", body.GetProperty("scheduler_status").GetString());
         var jobs = body.GetProperty("jobs").EnumerateArray().ToDictionary(j => j.GetProperty("name").GetString()!);
-        Assert.Superset(new HashSet<string> { "export-bronze", "export-gold", "compact", "expire-snapshots", "retention", "test-gate" }, jobs.Keys.ToHashSet());
+        Assert.Superset(new HashSet<string> { "export-bronze", "export-gold", "compact", "expire-snapshots", "retention", "scd2-merge", "test-gate" }, jobs.Keys.ToHashSet());
         foreach (var job in jobs.Values)
         {
             Assert.Equal(JobsApiFixture.Never, job.GetProperty("schedule").GetString());

@@ -55,7 +55,7 @@ public sealed class JobRunnerTests
         var overview = await jobs.ListAsync(5, CancellationToken.None);
 
         Assert.False(overview.SchedulerEnabled);
-        Assert.Equal(["export-bronze", "export-gold", "compact", "expire-snapshots", "retention"], overview.Jobs.Select(j => j.Name));
+        Assert.Equal(["export-bronze", "export-gold", "compact", "expire-snapshots", "retention", "scd2-merge"], overview.Jobs.Select(j => j.Name));
         var bronze = overview.Jobs[0];
         Assert.Equal("0 * * * * ?", bronze.Schedule);
         Assert.Null(bronze.NextRun);
