@@ -43,6 +43,7 @@ public static class EngineServiceCollectionExtensions
     {
         services.Configure<KafkaOptions>(configuration.GetSection("Kafka"));
         services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton<KafkaConnection>();
         services.AddSingleton<AdEventProducer>();
         services.AddSingleton<ConsumerState>();

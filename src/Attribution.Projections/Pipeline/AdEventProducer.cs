@@ -31,6 +31,8 @@ public sealed class AdEventProducer : IDisposable
             })
             .SetErrorHandler((_, e) => logger.LogWarning("Kafka producer error: {Reason}", e.Reason))
             .Build();
+        // Exported at zero from the start, so an alert on its rate has a series before the first failure.
+        metrics.ProduceFailures.Add(0);
     }
 
     /// <summary>Returns once Kafka acknowledged every message; throws if any was not.</summary>

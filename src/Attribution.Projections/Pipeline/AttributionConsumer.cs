@@ -20,6 +20,7 @@ public sealed class AttributionConsumer(
     ILogger<AttributionConsumer> logger) : BackgroundService
 {
     private readonly Dictionary<int, long> _position = [];
+    private long _lagReportedAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -70,9 +71,15 @@ public sealed class AttributionConsumer(
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
             .SetPartitionsRevokedHandler((_, partitions) =>
             {
-                foreach (var p in partitions) _position.Remove(p.Partition.Value);
+                var revoked = partitions.Select(p => p.Partition.Value).ToHashSet();
+                foreach (var p in revoked)
+                {
+                    _position.Remove(p);
+                    metrics.ForgetConsumerLag(p);
+                }
+
                 state.Assigned = _position.Keys.Order().ToArray();
-                logger.LogInformation("Partitions revoked: {Partitions}", string.Join(",", partitions.Select(p => p.Partition.Value)));
+                logger.LogInformation("Partitions revoked: {Partitions}", string.Join(",", revoked.Order()));
             })
             .SetErrorHandler((_, e) =>
             {
@@ -100,6 +107,9 @@ public sealed class AttributionConsumer(
 
             _position[tp.Partition.Value] = next;
             result.Add(new TopicPartitionOffset(tp, new Offset(next)));
+            metrics.SetConsumerLag(tp.Partition.Value, watermarks.High.Value - next);
+            // A series at zero from the start, so "lost messages > 0" alerts and panels have something to compare.
+            metrics.LostMessages.Add(0, new KeyValuePair<string, object?>("partition", tp.Partition.Value));
         }
 
         state.Assigned = _position.Keys.Order().ToArray();
@@ -124,6 +134,7 @@ public sealed class AttributionConsumer(
         while (!ct.IsCancellationRequested)
         {
             batch.Clear();
+            ReportLag(consumer);
             var deadline = DateTime.UtcNow.AddMilliseconds(options.MaxBatchWaitMs);
             while (batch.Count < options.MaxBatchSize)
             {
@@ -153,6 +164,19 @@ public sealed class AttributionConsumer(
             await applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, kafka.ClusterId, batch, ct);
             foreach (var g in batch.GroupBy(r => r.Partition)) _position[g.Key] = g.Max(r => r.Offset) + 1;
             state.LastAppliedAt = DateTime.UtcNow;
+        }
+    }
+
+    /// <summary>Lag from the high watermarks the client caches from its fetch responses: no broker round trip.</summary>
+    private void ReportLag(IConsumer<byte[]?, byte[]> consumer)
+    {
+        var now = Environment.TickCount64;
+        if (now - _lagReportedAt < 500) return;
+        _lagReportedAt = now;
+        foreach (var (partition, next) in _position)
+        {
+            var high = consumer.GetWatermarkOffsets(new TopicPartition(kafka.Topic, partition)).High;
+            if (high != Offset.Unset) metrics.SetConsumerLag(partition, high.Value - next);
         }
     }
 
