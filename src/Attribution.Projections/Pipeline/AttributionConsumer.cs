@@ -20,6 +20,10 @@ public sealed class AttributionConsumer(
     ILogger<AttributionConsumer> logger) : BackgroundService
 {
     private readonly Dictionary<int, long> _position = [];
+
+    // The batch being filled. A field, so that a revocation (which the client reports from inside Consume) can take
+    // the revoked partitions' messages out of it before they are applied.
+    private readonly List<KafkaRecord> _batch = [];
     private long _lagReportedAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -37,8 +41,16 @@ public sealed class AttributionConsumer(
             {
                 using var consumer = Build(options);
                 consumer.Subscribe(kafka.Topic);
-                await LoopAsync(consumer, options, ct);
-                consumer.Close();
+                try
+                {
+                    await LoopAsync(consumer, options, ct);
+                }
+                finally
+                {
+                    // Leaving the group at once (rather than letting the session time out) hands this instance's
+                    // partitions to the others in one rebalance, also when it stops mid-batch.
+                    Close(consumer);
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -78,8 +90,14 @@ public sealed class AttributionConsumer(
                     metrics.ForgetConsumerLag(p);
                 }
 
+                // Messages read but not applied belong to the next owner now, which starts from the stored offsets.
+                // Applying them here too would race that owner (both appending the same events), and if this
+                // instance gets the partition back it reads them again from the stored offset: the batch would then
+                // hold them twice and audit the second copy as a duplicate delivery.
+                var dropped = _batch.RemoveAll(r => revoked.Contains(r.Partition));
                 state.Assigned = _position.Keys.Order().ToArray();
-                logger.LogInformation("Partitions revoked: {Partitions}", string.Join(",", revoked.Order()));
+                logger.LogInformation("Partitions revoked: {Partitions}; {Dropped} unapplied messages left to their next owner",
+                    string.Join(",", revoked.Order()), dropped);
             })
             .SetErrorHandler((_, e) =>
             {
@@ -130,7 +148,7 @@ public sealed class AttributionConsumer(
 
     private async Task LoopAsync(IConsumer<byte[]?, byte[]> consumer, KafkaOptions options, CancellationToken ct)
     {
-        var batch = new List<KafkaRecord>(options.MaxBatchSize);
+        var batch = _batch;
         while (!ct.IsCancellationRequested)
         {
             batch.Clear();
@@ -177,6 +195,18 @@ public sealed class AttributionConsumer(
         {
             var high = consumer.GetWatermarkOffsets(new TopicPartition(kafka.Topic, partition)).High;
             if (high != Offset.Unset) metrics.SetConsumerLag(partition, high.Value - next);
+        }
+    }
+
+    private void Close(IConsumer<byte[]?, byte[]> consumer)
+    {
+        try
+        {
+            consumer.Close();
+        }
+        catch (KafkaException e)
+        {
+            logger.LogWarning(e, "Kafka consumer did not leave its group cleanly; the group notices after the session timeout");
         }
     }
 
