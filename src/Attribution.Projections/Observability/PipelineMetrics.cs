@@ -20,8 +20,8 @@ public sealed class PipelineMetrics : IDisposable
         ProduceLatency = _meter.CreateHistogram("attribution.kafka.produce.duration", "s", "Time until Kafka acknowledged a write",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         EventsApplied = _meter.CreateCounter<long>("attribution.events.applied", "{event}", "Events appended to the event store and folded into Gold");
-        Audited = _meter.CreateCounter<long>("attribution.events.audited", "{event}", "Audit outcomes written, by reason");
-        LateEvents = _meter.CreateCounter<long>("attribution.events.late", "{event}", "Applied events that arrived later than the late threshold");
+        Audited = _meter.CreateCounter<long>("attribution.events.audited", "{event}", "Events that did not count, or not in full, by audit reason; each event once, with its outcome when applied");
+        LateEvents = _meter.CreateCounter<long>("attribution.events.late", "{event}", "Applied events that arrived later than the late threshold, counted once when applied");
         LostMessages = _meter.CreateCounter<long>("attribution.kafka.lost_messages", "{message}", "Messages the broker dropped before the consumer read them");
         BatchSize = _meter.CreateHistogram("attribution.pipeline.batch.size", "{message}", "Messages per applied batch",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 50, 100, 500, 1000, 2000, 5000, 10000] });

@@ -31,7 +31,8 @@ public sealed class AdEventProducer : IDisposable
             })
             .SetErrorHandler((_, e) => logger.LogWarning("Kafka producer error: {Reason}", e.Reason))
             .Build();
-        // Exported at zero from the start, so an alert on its rate has a series before the first failure.
+        // A series at zero, so alerts on its rate have one before the first failure. Here rather than in
+        // PipelineMetrics: a measurement taken before the exporter listens is lost, and the producer is created on use.
         metrics.ProduceFailures.Add(0);
     }
 

@@ -130,6 +130,7 @@ public sealed class AttributionConsumer(
             metrics.LostMessages.Add(0, new KeyValuePair<string, object?>("partition", tp.Partition.Value));
         }
 
+        metrics.BatchRetries.Add(0);
         state.Assigned = _position.Keys.Order().ToArray();
         logger.LogInformation("Partitions assigned: {Partitions}", string.Join(", ", result.Select(r => $"{r.Partition.Value}@{r.Offset.Value}")));
         return result;
