@@ -27,6 +27,7 @@ app.MapPipeline();
 app.MapAttributionConfig();
 app.MapHealth();
 app.MapPrometheusScrape();
+app.MapBenchEndpoints();
 
 await app.RunAsync();
 return 0;
