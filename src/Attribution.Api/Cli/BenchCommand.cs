@@ -84,7 +84,7 @@ public static class BenchCommand
         if (p is not null)
         {
             Line($"| 1 | pipeline Kafka → event store + Gold{(p.Rollups == "none yet" ? "" : " + " + p.Rollups)}, {p.Events:N0} events ({p.Impressions:N0} impressions), {p.Partitions} partitions | **{p.EventsPerSecond:N0} events/s** ({p.Seconds:N1} s) | PostgreSQL ceiling {p.CeilingEventsPerSecond:N0} events/s (COPY {p.CopySeconds:N1} s + Gold INSERT {p.GoldInsertSeconds:N1} s) | {p.Ratio:P0} (≥ 60 %: {Mark(p.Ratio >= 0.6)}) |");
-            Line($"|   | run valid: lost_messages = {p.Lost}, every event in Gold = {p.EveryEventInGold} | {(p.Valid ? "valid" : "**INVALID**")} | most produced ahead of the consumer: {p.PeakLagMessages:N0} | |");
+            Line($"|   | run valid: lost_messages = {p.Lost}, every event in Gold = {p.EveryEventInGold} | {(p.Valid ? "valid" : "**INVALID**")} | most produced ahead of the consumer: {p.PeakLagMessages:N0} | CPU of the bench process (consumer + producer): {p.ProcessCpuMicrosPerEvent:N0} µs/event |");
         }
 
         if (h is not null)

@@ -13,7 +13,7 @@ namespace Attribution.Api.Cli;
 internal sealed record PipelineResult(
     long Events, long Impressions, int Partitions, double Seconds, double EventsPerSecond,
     double CopySeconds, double GoldInsertSeconds, double CeilingEventsPerSecond, long Lost, bool EveryEventInGold,
-    string Rollups, double PeakLagMessages)
+    string Rollups, double PeakLagMessages, double ProcessCpuMicrosPerEvent)
 {
     public double Ratio => EventsPerSecond / CeilingEventsPerSecond;
 
@@ -69,6 +69,7 @@ internal static class BenchPipeline
             }).Build();
             var sw = Stopwatch.StartNew();
             var started = DateTime.UtcNow;
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var peakLag = 0d;
             var produce = Task.Run(() =>
             {
@@ -116,6 +117,8 @@ internal static class BenchPipeline
 
             await produce;
             var seconds = (applied.LastAt - started).TotalSeconds;
+            // This process: the consumer (parse, dedup bookkeeping, fold, COPY encoding) plus the producer feeding it.
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / n;
             await host.StopAsync(ct);
 
             // Valid only if nothing was lost and every event reached Gold: each Gold row's stream_version counts the
@@ -130,7 +133,7 @@ internal static class BenchPipeline
             say("pipeline: measuring the PostgreSQL ceiling on the same rows");
             var (copy, gold) = await CeilingAsync(db, ct);
             return new PipelineResult(n, impressions, partitions, seconds, n / seconds, copy, gold, n / (copy + gold), lost, everyEvent,
-                rollups, peakLag);
+                rollups, peakLag, cpu);
         }
         finally
         {
