@@ -18,6 +18,7 @@ public static class BenchCommand
           --partitions P        embedded Kafka partitions for the pipeline run (default 64)
           --window W            most messages produced ahead of the consumer (default 200000; keeps the embedded
                                 broker's ~5 MiB/partition retention from dropping any)
+          --batch-size B        consumer batch size for the pipeline run (default: the service's Kafka:MaxBatchSize)
           --http-seconds S      wrk run per endpoint (default 20)     --wrk-threads T (2)  --wrk-connections C (64)
           --latency-rate R      events/s for the latency run (default 5000)   --latency-seconds S (default 30)
           --query-impressions M Gold rows for the metrics queries (default 10000000)  --query-runs K (default 20)
@@ -51,7 +52,8 @@ public static class BenchCommand
         QueriesResult? queries = null;
         SoakResult? soak = null;
         if (parts.Contains("pipeline"))
-            pipeline = await BenchPipeline.RunAsync(server, o.Long("events", 1_000_000), o.Int("partitions", 64), o.Int("window", 200_000), keep, Say, ct);
+            pipeline = await BenchPipeline.RunAsync(server, o.Long("events", 1_000_000), o.Int("partitions", 64), o.Int("window", 200_000),
+                o.Names.Contains("batch-size") ? o.Int("batch-size", 5000) : null, keep, Say, ct);
         if (parts.Contains("http"))
             http = await BenchHttp.RunAsync(server, o.Int("http-seconds", 20), o.Int("wrk-threads", 2), o.Int("wrk-connections", 64), keep, Say, ct);
         if (parts.Contains("latency"))

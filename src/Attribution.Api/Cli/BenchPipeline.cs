@@ -26,7 +26,7 @@ internal sealed record PipelineResult(
 /// </summary>
 internal static class BenchPipeline
 {
-    public static async Task<PipelineResult> RunAsync(string server, long n, int partitions, int window, bool keep, Action<string> say, CancellationToken ct)
+    public static async Task<PipelineResult> RunAsync(string server, long n, int partitions, int window, int? batchSize, bool keep, Action<string> say, CancellationToken ct)
     {
         say($"pipeline: generating {n:N0} events");
         var (messages, impressions) = Generate(n);
@@ -42,6 +42,8 @@ internal static class BenchPipeline
             ["Kafka:SessionTimeoutMs"] = "6000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        // The service's own default unless asked: the bench measures what is deployed.
+        if (batchSize is { } b) settings["Kafka:MaxBatchSize"] = b.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var applied = new MeasurementTap(PipelineMetrics.MeterName, "attribution.events.applied");
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(settings);
