@@ -19,6 +19,8 @@ public static class BenchCommand
           --window W            most messages produced ahead of the consumer (default 200000; keeps the embedded
                                 broker's ~5 MiB/partition retention from dropping any)
           --batch-size B        consumer batch size for the pipeline run (default: the service's Kafka:MaxBatchSize)
+          --consumers K         service instances in the consumer group for the pipeline run (default: one per
+                                core; one instance alternates between its own work and waiting for PostgreSQL)
           --http-seconds S      wrk run per endpoint (default 20)     --wrk-threads T (2)  --wrk-connections C (64)
           --latency-rate R      events/s for the latency run (default 5000)   --latency-seconds S (default 30)
           --query-impressions M Gold rows for the metrics queries (default 10000000)  --query-runs K (default 20)
@@ -53,7 +55,7 @@ public static class BenchCommand
         SoakResult? soak = null;
         if (parts.Contains("pipeline"))
             pipeline = await BenchPipeline.RunAsync(server, o.Long("events", 1_000_000), o.Int("partitions", 64), o.Int("window", 200_000),
-                o.Names.Contains("batch-size") ? o.Int("batch-size", 5000) : null, keep, Say, ct);
+                o.Names.Contains("batch-size") ? o.Int("batch-size", 5000) : null, o.Int("consumers", Environment.ProcessorCount), keep, Say, ct);
         if (parts.Contains("http"))
             http = await BenchHttp.RunAsync(server, o.Int("http-seconds", 20), o.Int("wrk-threads", 2), o.Int("wrk-connections", 64), keep, Say, ct);
         if (parts.Contains("latency"))
@@ -85,8 +87,8 @@ public static class BenchCommand
         Line($"|---|---|---|---|---|");
         if (p is not null)
         {
-            Line($"| 1 | pipeline Kafka → event store + Gold{(p.Rollups == "none yet" ? "" : " + " + p.Rollups)}, {p.Events:N0} events ({p.Impressions:N0} impressions), {p.Partitions} partitions | **{p.EventsPerSecond:N0} events/s** ({p.Seconds:N1} s) | PostgreSQL ceiling {p.CeilingEventsPerSecond:N0} events/s (COPY {p.CopySeconds:N1} s + Gold INSERT {p.GoldInsertSeconds:N1} s) | {p.Ratio:P0} (≥ 60 %: {Mark(p.Ratio >= 0.6)}) |");
-            Line($"|   | run valid: lost_messages = {p.Lost}, every event in Gold = {p.EveryEventInGold} | {(p.Valid ? "valid" : "**INVALID**")} | most produced ahead of the consumer: {p.PeakLagMessages:N0} | CPU of the bench process (consumer + producer): {p.ProcessCpuMicrosPerEvent:N0} µs/event |");
+            Line($"| 1 | pipeline Kafka → event store + Gold{(p.Rollups == "none yet" ? "" : " + " + p.Rollups)}, {p.Events:N0} events ({p.Impressions:N0} impressions), {p.Partitions} partitions, {p.Consumers} consumer instance(s) | **{p.EventsPerSecond:N0} events/s** ({p.Seconds:N1} s) | PostgreSQL ceiling {p.CeilingEventsPerSecond:N0} events/s (COPY {p.CopySeconds:N1} s + Gold INSERT {p.GoldInsertSeconds:N1} s) | {p.Ratio:P0} (≥ 60 %: {Mark(p.Ratio >= 0.6)}) |");
+            Line($"|   | run valid: lost_messages = {p.Lost}, every event in Gold = {p.EveryEventInGold} | {(p.Valid ? "valid" : "**INVALID**")} | most produced ahead of the consumer: {p.PeakLagMessages:N0} | CPU of the bench process (consumer + producer): {p.ProcessCpuMicrosPerEvent:N0} µs/event; all cores busy {p.MachineBusy:P0} |");
         }
 
         if (h is not null)

@@ -13,7 +13,7 @@ namespace Attribution.Api.Cli;
 internal sealed record PipelineResult(
     long Events, long Impressions, int Partitions, double Seconds, double EventsPerSecond,
     double CopySeconds, double GoldInsertSeconds, double CeilingEventsPerSecond, long Lost, bool EveryEventInGold,
-    string Rollups, double PeakLagMessages, double ProcessCpuMicrosPerEvent)
+    string Rollups, double PeakLagMessages, double ProcessCpuMicrosPerEvent, double MachineBusy, int Consumers)
 {
     public double Ratio => EventsPerSecond / CeilingEventsPerSecond;
 
@@ -26,17 +26,20 @@ internal sealed record PipelineResult(
 /// </summary>
 internal static class BenchPipeline
 {
-    public static async Task<PipelineResult> RunAsync(string server, long n, int partitions, int window, int? batchSize, bool keep, Action<string> say, CancellationToken ct)
+    public static async Task<PipelineResult> RunAsync(
+        string server, long n, int partitions, int window, int? batchSize, int consumers, bool keep, Action<string> say, CancellationToken ct)
     {
         say($"pipeline: generating {n:N0} events");
         var (messages, impressions) = Generate(n);
 
         await using var db = await BenchDatabase.CreateAsync(server, "pipeline", keep, ct);
+        // One embedded cluster for every consumer instance (each would otherwise start its own).
+        using var cluster = new EmbeddedKafkaCluster();
+        cluster.CreateTopic("ad_events", partitions);
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = db.ConnectionString,
-            ["Kafka:BootstrapServers"] = KafkaOptions.Embedded,
-            ["Kafka:EmbeddedPartitions"] = partitions.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
             ["Kafka:Topic"] = "ad_events",
             ["Kafka:ConsumerGroup"] = "bench",
             ["Kafka:SessionTimeoutMs"] = "6000",
@@ -45,21 +48,37 @@ internal static class BenchPipeline
         // The service's own default unless asked: the bench measures what is deployed.
         if (batchSize is { } b) settings["Kafka:MaxBatchSize"] = b.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var applied = new MeasurementTap(PipelineMetrics.MeterName, "attribution.events.applied");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddAttributionStore(builder.Configuration);
-        builder.Services.AddAttributionPipeline(builder.Configuration);
-        using var host = builder.Build();
-        await host.StartAsync(ct);
+        // Service instances in one consumer group, as they scale out (docs/SCALING.md), here in one process.
+        var hosts = new List<IHost>();
         try
         {
-            var state = host.Services.GetRequiredService<ConsumerState>();
-            var kafka = host.Services.GetRequiredService<KafkaConnection>();
-            while (state.Assigned.Length < partitions) await Task.Delay(50, ct);
+            for (var i = 0; i < consumers; i++)
+            {
+                var builder = Host.CreateApplicationBuilder();
+                builder.Configuration.AddInMemoryCollection(settings);
+                builder.Logging.ClearProviders();
+                builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+                builder.Services.AddAttributionStore(builder.Configuration);
+                builder.Services.AddAttributionPipeline(builder.Configuration);
+                var host = builder.Build();
+                hosts.Add(host);
+                await host.StartAsync(ct);
+            }
 
-            say($"pipeline: producing to {partitions} partitions while the consumer applies");
+            var states = hosts.Select(h => h.Services.GetRequiredService<ConsumerState>()).ToList();
+            var kafka = hosts[0].Services.GetRequiredService<KafkaConnection>();
+            var settledSince = DateTime.MaxValue;
+            while (true)
+            {
+                var split = states.All(s => s.Assigned.Length > 0) && states.Sum(s => s.Assigned.Length) == partitions &&
+                            states.SelectMany(s => s.Assigned).Distinct().Count() == partitions;
+                if (!split) settledSince = DateTime.MaxValue;
+                else if (settledSince == DateTime.MaxValue) settledSince = DateTime.UtcNow;
+                else if (DateTime.UtcNow - settledSince > TimeSpan.FromSeconds(consumers > 1 ? 8 : 0)) break;
+                await Task.Delay(50, ct);
+            }
+
+            say($"pipeline: producing to {partitions} partitions while {consumers} consumer instance(s) apply");
             using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
             {
                 BootstrapServers = kafka.BootstrapServers,
@@ -72,6 +91,7 @@ internal static class BenchPipeline
             var sw = Stopwatch.StartNew();
             var started = DateTime.UtcNow;
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var machineBefore = Machine.CpuTimes();
             var peakLag = 0d;
             var produce = Task.Run(() =>
             {
@@ -121,7 +141,9 @@ internal static class BenchPipeline
             var seconds = (applied.LastAt - started).TotalSeconds;
             // This process: the consumer (parse, dedup bookkeeping, fold, COPY encoding) plus the producer feeding it.
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / n;
-            await host.StopAsync(ct);
+            var machineAfter = Machine.CpuTimes();
+            var busy = 1 - (double)(machineAfter.Idle - machineBefore.Idle) / Math.Max(1, machineAfter.Total - machineBefore.Total);
+            foreach (var h in hosts) await h.StopAsync(ct);
 
             // Valid only if nothing was lost and every event reached Gold: each Gold row's stream_version counts the
             // events folded into it, so their sum must equal the events stored, which must equal N.
@@ -135,11 +157,15 @@ internal static class BenchPipeline
             say("pipeline: measuring the PostgreSQL ceiling on the same rows");
             var (copy, gold) = await CeilingAsync(db, ct);
             return new PipelineResult(n, impressions, partitions, seconds, n / seconds, copy, gold, n / (copy + gold), lost, everyEvent,
-                rollups, peakLag, cpu);
+                rollups, peakLag, cpu, busy, consumers);
         }
         finally
         {
-            await host.StopAsync(CancellationToken.None);
+            foreach (var h in hosts)
+            {
+                await h.StopAsync(CancellationToken.None);
+                h.Dispose();
+            }
         }
     }
 

@@ -193,6 +193,15 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        // The log is kept only when the service failed to start (the exception names it).
+        try
+        {
+            File.Delete(LogPath);
+        }
+        catch (IOException)
+        {
+            // Still open by the output reader: left in the temp folder.
+        }
     }
 
     public static int FreePort()
@@ -265,6 +274,15 @@ internal static class Machine
 
     public static double Load1() => File.Exists("/proc/loadavg")
         ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : 0;
+
+    /// <summary>All CPUs' jiffies since boot (/proc/stat): total and idle (idle + iowait), for a busy fraction.</summary>
+    public static (long Total, long Idle) CpuTimes()
+    {
+        if (!File.Exists("/proc/stat")) return (0, 0);
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        return (fields.Sum(), fields[3] + fields[4]);
+    }
 
     public static string CpuModel()
     {
