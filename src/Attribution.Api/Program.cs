@@ -39,6 +39,7 @@ app.MapAnalytics();
 app.MapMultiTouch();
 app.MapCampaigns();
 app.MapDashboard();
+app.MapBenchEndpoints();
 
 await app.RunAsync();
 return 0;

@@ -24,6 +24,10 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(_ =>
         {
             var builder = new NpgsqlDataSourceBuilder(connectionString);
+            // Every statement of the pipeline and the read API repeats with new parameters: prepared once per
+            // connection, PostgreSQL stops parsing and planning them per batch. A connection string can still say otherwise.
+            if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+                builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
             return builder.Build();
         });
         services.Configure<AttributionOptions>(configuration.GetSection("Attribution"));
@@ -43,6 +47,7 @@ public static class EngineServiceCollectionExtensions
     {
         services.Configure<KafkaOptions>(configuration.GetSection("Kafka"));
         services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton<KafkaConnection>();
         services.AddSingleton<AdEventProducer>();
         services.AddSingleton<ConsumerState>();

@@ -8,7 +8,7 @@ namespace Attribution.Api.Cli;
 /// <summary>The CLI verbs of Attribution.Api: `replay` and `simulate` (the default, no verb, is the service).</summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["replay", "simulate", "help", "--help", "-h"];
+    private static readonly string[] Verbs = ["replay", "simulate", "bench", "help", "--help", "-h"];
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -26,6 +26,7 @@ public static class CommandLine
             {
                 "replay" => await ReplayAsync(args[1..], cts.Token),
                 "simulate" => await SimulateAsync(Options.Parse(args[1..]), cts.Token),
+                "bench" => await BenchCommand.RunAsync(args[1..], cts.Token),
                 _ => Help(),
             };
         }

@@ -14,9 +14,18 @@ public static class GoldProjection
         var rows = new List<GoldRow>();
         var derived = new List<AuditEntry>();
         var late = 0;
-        foreach (var (id, events, version) in streams)
+        // Impressions fold independently of each other: a large batch folds on every core, and the results are
+        // gathered in input order so rows and audit entries come out exactly as a sequential fold makes them.
+        var list = streams as IReadOnlyList<(string ImpressionId, IReadOnlyCollection<AdEvent> Events, int StreamVersion)> ?? streams.ToList();
+        var folds = new ImpressionFold[list.Count];
+        if (list.Count >= 256 && Environment.ProcessorCount > 1)
+            Parallel.For(0, list.Count, i => folds[i] = ImpressionAggregate.Fold(list[i].ImpressionId, list[i].Events, policy));
+        else
+            for (var i = 0; i < list.Count; i++) folds[i] = ImpressionAggregate.Fold(list[i].ImpressionId, list[i].Events, policy);
+        for (var i = 0; i < list.Count; i++)
         {
-            var fold = ImpressionAggregate.Fold(id, events, policy);
+            var (id, _, version) = list[i];
+            var fold = folds[i];
             rows.Add(new GoldRow(fold.Gold, version));
             foreach (var o in fold.Outcomes)
             {

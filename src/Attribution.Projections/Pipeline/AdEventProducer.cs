@@ -31,6 +31,9 @@ public sealed class AdEventProducer : IDisposable
             })
             .SetErrorHandler((_, e) => logger.LogWarning("Kafka producer error: {Reason}", e.Reason))
             .Build();
+        // A series at zero, so alerts on its rate have one before the first failure. Here rather than in
+        // PipelineMetrics: a measurement taken before the exporter listens is lost, and the producer is created on use.
+        metrics.ProduceFailures.Add(0);
     }
 
     /// <summary>Returns once Kafka acknowledged every message; throws if any was not.</summary>

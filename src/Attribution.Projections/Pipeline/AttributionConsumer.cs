@@ -21,6 +21,11 @@ public sealed class AttributionConsumer(
 {
     private readonly Dictionary<int, long> _position = [];
 
+    // The batch being filled. A field, so that a revocation (which the client reports from inside Consume) can take
+    // the revoked partitions' messages out of it before they are applied.
+    private readonly List<KafkaRecord> _batch = [];
+    private long _lagReportedAt;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Consume is a blocking call: keep it off the thread pool threads ASP.NET Core serves requests with.
@@ -42,9 +47,9 @@ public sealed class AttributionConsumer(
                 }
                 finally
                 {
-                    // Leave the group cleanly, also when stopping mid-batch, so the partitions move to another
-                    // instance now instead of after the session timeout.
-                    CloseQuietly(consumer);
+                    // Leaving the group at once (rather than letting the session time out) hands this instance's
+                    // partitions to the others in one rebalance, also when it stops mid-batch.
+                    Close(consumer);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -63,18 +68,6 @@ public sealed class AttributionConsumer(
         state.Assigned = [];
     }
 
-    private void CloseQuietly(IConsumer<byte[]?, byte[]> consumer)
-    {
-        try
-        {
-            consumer.Close();
-        }
-        catch (KafkaException e)
-        {
-            logger.LogWarning(e, "Kafka consumer did not leave the group cleanly");
-        }
-    }
-
     private IConsumer<byte[]?, byte[]> Build(KafkaOptions options) =>
         new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
             {
@@ -90,9 +83,21 @@ public sealed class AttributionConsumer(
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
             .SetPartitionsRevokedHandler((_, partitions) =>
             {
-                foreach (var p in partitions) _position.Remove(p.Partition.Value);
+                var revoked = partitions.Select(p => p.Partition.Value).ToHashSet();
+                foreach (var p in revoked)
+                {
+                    _position.Remove(p);
+                    metrics.ForgetConsumerLag(p);
+                }
+
+                // Messages read but not applied belong to the next owner now, which starts from the stored offsets.
+                // Applying them here too would race that owner (both appending the same events), and if this
+                // instance gets the partition back it reads them again from the stored offset: the batch would then
+                // hold them twice and audit the second copy as a duplicate delivery.
+                var dropped = _batch.RemoveAll(r => revoked.Contains(r.Partition));
                 state.Assigned = _position.Keys.Order().ToArray();
-                logger.LogInformation("Partitions revoked: {Partitions}", string.Join(",", partitions.Select(p => p.Partition.Value)));
+                logger.LogInformation("Partitions revoked: {Partitions}; {Dropped} unapplied messages left to their next owner",
+                    string.Join(",", revoked.Order()), dropped);
             })
             .SetErrorHandler((_, e) =>
             {
@@ -120,8 +125,12 @@ public sealed class AttributionConsumer(
 
             _position[tp.Partition.Value] = next;
             result.Add(new TopicPartitionOffset(tp, new Offset(next)));
+            metrics.SetConsumerLag(tp.Partition.Value, watermarks.High.Value - next);
+            // A series at zero from the start, so "lost messages > 0" alerts and panels have something to compare.
+            metrics.LostMessages.Add(0, new KeyValuePair<string, object?>("partition", tp.Partition.Value));
         }
 
+        metrics.BatchRetries.Add(0);
         state.Assigned = _position.Keys.Order().ToArray();
         logger.LogInformation("Partitions assigned: {Partitions}", string.Join(", ", result.Select(r => $"{r.Partition.Value}@{r.Offset.Value}")));
         return result;
@@ -140,10 +149,11 @@ public sealed class AttributionConsumer(
 
     private async Task LoopAsync(IConsumer<byte[]?, byte[]> consumer, KafkaOptions options, CancellationToken ct)
     {
-        var batch = new List<KafkaRecord>(options.MaxBatchSize);
+        var batch = _batch;
         while (!ct.IsCancellationRequested)
         {
             batch.Clear();
+            ReportLag(consumer);
             var deadline = DateTime.UtcNow.AddMilliseconds(options.MaxBatchWaitMs);
             while (batch.Count < options.MaxBatchSize)
             {
@@ -173,6 +183,31 @@ public sealed class AttributionConsumer(
             await applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, kafka.ClusterId, batch, ct);
             foreach (var g in batch.GroupBy(r => r.Partition)) _position[g.Key] = g.Max(r => r.Offset) + 1;
             state.LastAppliedAt = DateTime.UtcNow;
+        }
+    }
+
+    /// <summary>Lag from the high watermarks the client caches from its fetch responses: no broker round trip.</summary>
+    private void ReportLag(IConsumer<byte[]?, byte[]> consumer)
+    {
+        var now = Environment.TickCount64;
+        if (now - _lagReportedAt < 500) return;
+        _lagReportedAt = now;
+        foreach (var (partition, next) in _position)
+        {
+            var high = consumer.GetWatermarkOffsets(new TopicPartition(kafka.Topic, partition)).High;
+            if (high != Offset.Unset) metrics.SetConsumerLag(partition, high.Value - next);
+        }
+    }
+
+    private void Close(IConsumer<byte[]?, byte[]> consumer)
+    {
+        try
+        {
+            consumer.Close();
+        }
+        catch (KafkaException e)
+        {
+            logger.LogWarning(e, "Kafka consumer did not leave its group cleanly; the group notices after the session timeout");
         }
     }
 

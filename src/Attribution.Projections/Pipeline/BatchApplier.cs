@@ -33,7 +33,9 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
     public async Task<BatchResult> ApplyAsync(
         string group, string topic, string clusterId, IReadOnlyList<KafkaRecord> records, CancellationToken ct)
     {
-        var parsed = records.Select(r => (Record: r, Result: EventParser.Parse(r.Value, FallbackEventId(r), r.TimestampUtc))).ToList();
+        var parsed = Parse(records);
+        // Every log line about this batch, the failures above all, carries where it came from and which events it held.
+        using var scope = logger.BeginScope(BatchScope(topic, records, parsed));
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -44,7 +46,12 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
                 metrics.BatchSize.Record(records.Count);
                 return result;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+            catch (Exception e) when (!IsRetriable(e, ct) && LogFailure(e, records.Count))
+            {
+                // Not reached: the filter logs inside the batch's scope and declines, so the exception propagates.
+                throw;
+            }
+            catch (Exception e) when (IsRetriable(e, ct))
             {
                 // Nothing was committed: a concurrent writer of the same stream, or PostgreSQL being away. Retry the
                 // whole batch; never skip it.
@@ -55,6 +62,55 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
                 await Task.Delay(delay, ct);
             }
         }
+    }
+
+    private static bool IsRetriable(Exception e, CancellationToken ct) =>
+        e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested;
+
+    private bool LogFailure(Exception e, int count)
+    {
+        if (e is not OperationCanceledException)
+            logger.LogError(e, "Batch of {Count} messages failed and cannot be retried; the consumer restarts from the stored offsets", count);
+        return false;
+    }
+
+    private static Dictionary<string, object> BatchScope(
+        string topic, IReadOnlyList<KafkaRecord> records, List<(KafkaRecord Record, EventParseResult Result)> parsed)
+    {
+        static string? Id(EventParseResult r) => r.Event?.EventId ?? r.Rejection?.EventId;
+        var impressions = parsed.Select(p => p.Result.Event?.ImpressionId ?? p.Result.Rejection?.ImpressionId)
+            .OfType<string>().Distinct(StringComparer.Ordinal).Take(10);
+        return new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["KafkaTopic"] = topic,
+            // partition:first-last per partition, enough to fetch the exact messages again (kcat -o).
+            ["KafkaOffsets"] = string.Join(",", records.GroupBy(r => r.Partition).OrderBy(g => g.Key)
+                .Select(g => $"{g.Key}:{g.Min(r => r.Offset)}-{g.Max(r => r.Offset)}")),
+            ["FirstEventId"] = (parsed.Count > 0 ? Id(parsed[0].Result) : null) ?? "",
+            ["LastEventId"] = (parsed.Count > 0 ? Id(parsed[^1].Result) : null) ?? "",
+            ["ImpressionIds"] = string.Join(",", impressions),
+        };
+    }
+
+    /// <summary>Parsing is pure CPU that PostgreSQL waits for, so a large batch is parsed on every core, in order.</summary>
+    private static List<(KafkaRecord Record, EventParseResult Result)> Parse(IReadOnlyList<KafkaRecord> records)
+    {
+        var results = new (KafkaRecord Record, EventParseResult Result)[records.Count];
+        if (records.Count >= 256 && Environment.ProcessorCount > 1)
+            Parallel.For(0, records.Count, i => results[i] = (records[i], ParseOne(records[i])));
+        else
+            for (var i = 0; i < records.Count; i++) results[i] = (records[i], ParseOne(records[i]));
+        return [.. results];
+    }
+
+    /// <summary>The content hash is the key of a message without an event_id only; the parser uses the fallback
+    /// exactly when the payload yields no event_id, so hashing just then gives the same result for every message.</summary>
+    private static EventParseResult ParseOne(KafkaRecord r)
+    {
+        var result = EventParser.Parse(r.Value, null, r.TimestampUtc);
+        return (result.Event?.EventId ?? result.Rejection?.EventId) is null
+            ? EventParser.Parse(r.Value, FallbackEventId(r), r.TimestampUtc)
+            : result;
     }
 
     /// <summary>A message without an event_id still needs a stable idempotency key: its content.</summary>
@@ -148,7 +204,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
 
         await EventStoreWriter.AppendAsync(conn, newEvents, ct);
         var byStream = newEvents.ToLookup(n => n.Event.ImpressionId!, n => n.Event, StringComparer.Ordinal);
-        var (rows, derived, late) = GoldProjection.Fold(
+        var (rows, derived, _) = GoldProjection.Fold(
             touched.Select(id => (id,
                 (IReadOnlyCollection<AdEvent>)(history.TryGetValue(id, out var h) ? h.Select(s => s.Event) : []).Concat(byStream[id]).ToList(),
                 versions[id])),
@@ -171,15 +227,16 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
 
         var now = DateTime.UtcNow;
         foreach (var n in newEvents) metrics.EndToEndLatency.Record((now - n.Event.IngestTime).TotalSeconds);
-        if (newEvents.Count > 0)
-        {
-            var newest = newEvents.Max(n => n.Event.IngestTime);
-            if (metrics.NewestAppliedIngestTime is null || newest > metrics.NewestAppliedIngestTime) metrics.NewestAppliedIngestTime = newest;
-        }
+        if (newEvents.Count > 0) metrics.AppliedIngestTime(newEvents.Max(n => n.Event.IngestTime));
 
+        // The fold re-derives the outcomes of an impression's whole history; the counters count each event once,
+        // with the outcome it had when it was applied, so refolding an old impression does not count it again.
+        var applied = newEvents.Select(n => n.Event.EventId).ToHashSet(StringComparer.Ordinal);
+        var derivedNow = derived.Where(d => d.EventId is not null && applied.Contains(d.EventId)).ToList();
+        var audited = derivedNow.Select(d => d.EventId!).ToHashSet(StringComparer.Ordinal);
         metrics.EventsApplied.Add(newEvents.Count);
-        metrics.LateEvents.Add(late);
-        foreach (var g in audit.GroupBy(a => a.Reason))
+        metrics.LateEvents.Add(newEvents.Count(n => n.Event.Lateness > policy.LateThreshold && !audited.Contains(n.Event.EventId)));
+        foreach (var g in audit.Where(a => !a.Reason.IsDerived()).Concat(derivedNow).GroupBy(a => a.Reason))
             metrics.Audited.Add(g.Count(), new KeyValuePair<string, object?>("reason", g.Key.ToWire()));
         return new BatchResult(records.Count, newEvents.Count, duplicates.Count, parsed.Count - valid.Count, parked.Count, touched.Count);
     }

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text;
+
+namespace Attribution.Api.Cli;
+
+/// <summary>
+/// The bench verb: pipeline throughput against the PostgreSQL ceiling, HTTP ingest against a bare endpoint,
+/// end-to-end latency at a steady rate, metrics queries over a large Gold table, and memory over a soak. Prints a
+/// markdown report (and writes it to --report FILE).
+/// </summary>
+public static class BenchCommand
+{
+    private static readonly string[] AllParts = ["pipeline", "http", "latency", "queries", "soak"];
+
+    public const string Usage = """
+        Attribution.Api bench [options]       measures this machine; see docs/BENCHMARKS.md
+          --events N            pipeline events (default 1000000)
+          --partitions P        embedded Kafka partitions for the pipeline run (default 64)
+          --window W            most messages produced ahead of the consumer (default 200000; keeps the embedded
+                                broker's ~5 MiB/partition retention from dropping any)
+          --batch-size B        consumer batch size for the pipeline run (default: the service's Kafka:MaxBatchSize)
+          --consumers K         service instances in the consumer group for the pipeline run (default: one per
+                                core; one instance alternates between its own work and waiting for PostgreSQL)
+          --http-seconds S      wrk run per endpoint (default 20)     --wrk-threads T (2)  --wrk-connections C (64)
+          --latency-rate R      events/s for the latency run (default 5000)   --latency-seconds S (default 30)
+          --query-impressions M Gold rows for the metrics queries (default 10000000)  --query-runs K (default 20)
+          --soak-minutes X      soak length (default 10)              --soak-rate R events/s (default 2000)
+          --only LIST           comma-separated parts: pipeline,http,latency,queries,soak (default all)
+          --pg CONNSTRING       PostgreSQL server (default Host=127.0.0.1;Port=55432;Username=postgres)
+          --report FILE         also write the markdown report to FILE
+          --keep-databases true keep the bench_* databases for inspection
+        """;
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    {
+        if (args.Length > 0 && args[0] is "--help" or "-h")
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        var o = BenchOptions.Parse(args);
+        var parts = o.String("only", string.Join(",", AllParts)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Except(AllParts).FirstOrDefault() is { } unknown) throw new ArgumentException($"unknown part '{unknown}' in --only");
+        var server = o.String("pg", Environment.GetEnvironmentVariable("ATTRIBUTION_BENCH_PG") ?? "Host=127.0.0.1;Port=55432;Username=postgres");
+        var keep = o.String("keep-databases", "false") == "true";
+        var loadBefore = Machine.LoadAverage();
+        var started = DateTime.UtcNow;
+        void Say(string line) => Console.Error.WriteLine($"[{DateTime.UtcNow - started:hh\\:mm\\:ss}] {line}");
+
+        PipelineResult? pipeline = null;
+        HttpResult? http = null;
+        LatencyResult? latency = null;
+        QueriesResult? queries = null;
+        SoakResult? soak = null;
+        if (parts.Contains("pipeline"))
+            pipeline = await BenchPipeline.RunAsync(server, o.Long("events", 1_000_000), o.Int("partitions", 64), o.Int("window", 200_000),
+                o.Names.Contains("batch-size") ? o.Int("batch-size", 5000) : null, o.Int("consumers", Environment.ProcessorCount), keep, Say, ct);
+        if (parts.Contains("http"))
+            http = await BenchHttp.RunAsync(server, o.Int("http-seconds", 20), o.Int("wrk-threads", 2), o.Int("wrk-connections", 64), keep, Say, ct);
+        if (parts.Contains("latency"))
+            latency = await BenchLatency.RunAsync(server, o.Double("latency-rate", 5000), o.Int("latency-seconds", 30), 50, keep, Say, ct);
+        if (parts.Contains("queries"))
+            queries = await BenchQueries.RunAsync(server, o.Long("query-impressions", 10_000_000), o.Int("query-runs", 20), keep, Say, ct);
+        if (parts.Contains("soak"))
+            soak = await BenchSoak.RunAsync(server, o.Double("soak-minutes", 10), o.Double("soak-rate", 2000), keep, Say, ct);
+
+        var report = Report(args, started, loadBefore, Machine.LoadAverage(), pipeline, http, latency, queries, soak);
+        Console.WriteLine(report);
+        if (o.String("report", "") is { Length: > 0 } file) await File.WriteAllTextAsync(file, report, ct);
+        return pipeline is { Valid: false } ? 1 : 0;
+    }
+
+    private static string Report(string[] args, DateTime started, string loadBefore, string loadAfter,
+        PipelineResult? p, HttpResult? h, LatencyResult? l, QueriesResult? q, SoakResult? s)
+    {
+        var r = new StringBuilder();
+        void Line(FormattableString f) => r.AppendLine(f.ToString(CultureInfo.InvariantCulture));
+        static string Mark(bool ok) => ok ? "met" : "**missed**";
+        Line($"## Benchmark, {started:yyyy-MM-dd HH:mm} UTC");
+        Line($"");
+        Line($"- machine: {Environment.ProcessorCount} cores ({Machine.CpuModel()}), {Memory()} RAM; .NET {Environment.Version}; PostgreSQL on the same machine");
+        Line($"- load average before / after: {loadBefore} / {loadAfter}");
+        Line($"- command: `Attribution.Api bench {string.Join(' ', args)}`");
+        Line($"");
+        Line($"| # | measure | result | reference | ratio / target |");
+        Line($"|---|---|---|---|---|");
+        if (p is not null)
+        {
+            Line($"| 1 | pipeline Kafka → event store + Gold{(p.Rollups == "none yet" ? "" : " + " + p.Rollups)}, {p.Events:N0} events ({p.Impressions:N0} impressions), {p.Partitions} partitions, {p.Consumers} consumer instance(s) | **{p.EventsPerSecond:N0} events/s** ({p.Seconds:N1} s) | PostgreSQL ceiling {p.CeilingEventsPerSecond:N0} events/s (COPY {p.CopySeconds:N1} s + Gold INSERT {p.GoldInsertSeconds:N1} s) | {p.Ratio:P0} (≥ 60 %: {Mark(p.Ratio >= 0.6)}) |");
+            Line($"|   | run valid: lost_messages = {p.Lost}, every event in Gold = {p.EveryEventInGold} | {(p.Valid ? "valid" : "**INVALID**")} | most produced ahead of the consumer: {p.PeakLagMessages:N0} | CPU of the bench process (consumer + producer): {p.ProcessCpuMicrosPerEvent:N0} µs/event; all cores busy {p.MachineBusy:P0} |");
+        }
+
+        if (h is not null)
+        {
+            Line($"| 2 | HTTP {h.Bare.Name} | {h.Bare.RequestsPerSecond:N0} req/s (p50 {h.Bare.P50Ms:N2} ms, p99 {h.Bare.P99Ms:N2} ms) | {h.Tool} | errors {h.Bare.Errors} |");
+            Line($"|   | HTTP /pixel | **{h.Pixel.RequestsPerSecond:N0} req/s** (p50 {h.Pixel.P50Ms:N2} ms, p99 {h.Pixel.P99Ms:N2} ms) | bare {h.Bare.RequestsPerSecond:N0} req/s | {h.PixelToBare:P0} of bare (≥ 50 %: {Mark(h.PixelToBare >= 0.5)}); errors {h.Pixel.Errors} |");
+            Line($"|   | HTTP {h.Batch.Name} | **{h.Batch.RequestsPerSecond:N0} req/s = {h.Batch.EventsPerSecond:N0} events/s** (p50 {h.Batch.P50Ms:N2} ms, p99 {h.Batch.P99Ms:N2} ms) | | errors {h.Batch.Errors} |");
+        }
+
+        if (l is not null)
+        {
+            Line($"| 3 | end-to-end latency (ingest stamp → Gold commit) at {l.AchievedRate:N0} events/s over HTTP, {l.Events:N0} events | **p50 {l.P50 * 1000:N0} ms, p95 {l.P95 * 1000:N0} ms, p99 {l.P99 * 1000:N0} ms** (max {l.Max * 1000:N0} ms) | target rate {l.TargetRate:N0}/s | p99 < 1 s: {Mark(l.P99 < 1)}; errors {l.Errors} |");
+        }
+
+        if (q is not null)
+        {
+            foreach (var x in q.Queries)
+                Line($"| 4 | `{x.Path.Split('?')[0]}`: {x.Name} over {q.Impressions:N0} impressions ({x.Rows} rows) | **p50 {x.P50Ms:N1} ms, p95 {x.P95Ms:N1} ms** | {x.Runs} runs after 2 warm-ups | p95 < 50 ms: {Mark(x.P95Ms < 50)} |");
+            Line($"|   | (Gold rows loaded with binary COPY + index build in {q.LoadSeconds:N0} s) | | | |");
+        }
+
+        if (s is not null)
+        {
+            Line($"| 5 | soak {s.Minutes:N1} min at {s.Rate:N0} events/s ({s.Sent:N0} sent, {s.Applied:N0} applied, lost {s.Lost}, errors {s.Errors}) | **peak working set {s.PeakRss / 1048576.0:N0} MiB** | RSS once warm {s.RssAfterFirstMinute / 1048576.0:N0} MiB, at end {s.RssAtEnd / 1048576.0:N0} MiB | trend over the 2nd half {s.SlopeMiBPerMinute:+0.0;-0.0} MiB/min (flat, < +2 MiB/min: {Mark(s.SlopeMiBPerMinute < 2)}) |");
+        }
+
+        return r.ToString();
+    }
+
+    private static string Memory()
+    {
+        var line = File.Exists("/proc/meminfo") ? File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)) : null;
+        return line is null ? "?" : string.Create(CultureInfo.InvariantCulture,
+            $"{long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1048576.0:N1} GiB");
+    }
+}

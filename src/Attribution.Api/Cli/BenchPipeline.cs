@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Text;
+using Attribution.Api.Simulation;
+using Attribution.Domain.Events;
+using Attribution.Projections;
+using Attribution.Projections.Observability;
+using Attribution.Projections.Pipeline;
+using Confluent.Kafka;
+using Npgsql;
+
+namespace Attribution.Api.Cli;
+
+internal sealed record PipelineResult(
+    long Events, long Impressions, int Partitions, double Seconds, double EventsPerSecond,
+    double CopySeconds, double GoldInsertSeconds, double CeilingEventsPerSecond, long Lost, bool EveryEventInGold,
+    string Rollups, double PeakLagMessages, double ProcessCpuMicrosPerEvent, double MachineBusy, int Consumers)
+{
+    public double Ratio => EventsPerSecond / CeilingEventsPerSecond;
+
+    public bool Valid => Lost == 0 && EveryEventInGold;
+}
+
+/// <summary>
+/// Part 1: N events from Kafka (the embedded cluster, many partitions) through the consumer into the event store,
+/// Gold and whatever else the batch transaction maintains; then the PostgreSQL ceiling on the same rows.
+/// </summary>
+internal static class BenchPipeline
+{
+    public static async Task<PipelineResult> RunAsync(
+        string server, long n, int partitions, int window, int? batchSize, int consumers, bool keep, Action<string> say, CancellationToken ct)
+    {
+        say($"pipeline: generating {n:N0} events");
+        var (messages, impressions) = Generate(n);
+
+        await using var db = await BenchDatabase.CreateAsync(server, "pipeline", keep, ct);
+        // One embedded cluster for every consumer instance (each would otherwise start its own).
+        using var cluster = new EmbeddedKafkaCluster();
+        cluster.CreateTopic("ad_events", partitions);
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = db.ConnectionString,
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topic"] = "ad_events",
+            ["Kafka:ConsumerGroup"] = "bench",
+            ["Kafka:SessionTimeoutMs"] = "6000",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        // The service's own default unless asked: the bench measures what is deployed.
+        if (batchSize is { } b) settings["Kafka:MaxBatchSize"] = b.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var applied = new MeasurementTap(PipelineMetrics.MeterName, "attribution.events.applied");
+        // Service instances in one consumer group, as they scale out (docs/SCALING.md), here in one process.
+        var hosts = new List<IHost>();
+        try
+        {
+            for (var i = 0; i < consumers; i++)
+            {
+                var builder = Host.CreateApplicationBuilder();
+                builder.Configuration.AddInMemoryCollection(settings);
+                builder.Logging.ClearProviders();
+                builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+                builder.Services.AddAttributionStore(builder.Configuration);
+                builder.Services.AddAttributionPipeline(builder.Configuration);
+                var host = builder.Build();
+                hosts.Add(host);
+                await host.StartAsync(ct);
+            }
+
+            var states = hosts.Select(h => h.Services.GetRequiredService<ConsumerState>()).ToList();
+            var kafka = hosts[0].Services.GetRequiredService<KafkaConnection>();
+            var settledSince = DateTime.MaxValue;
+            while (true)
+            {
+                var split = states.All(s => s.Assigned.Length > 0) && states.Sum(s => s.Assigned.Length) == partitions &&
+                            states.SelectMany(s => s.Assigned).Distinct().Count() == partitions;
+                if (!split) settledSince = DateTime.MaxValue;
+                else if (settledSince == DateTime.MaxValue) settledSince = DateTime.UtcNow;
+                else if (DateTime.UtcNow - settledSince > TimeSpan.FromSeconds(consumers > 1 ? 8 : 0)) break;
+                await Task.Delay(50, ct);
+            }
+
+            say($"pipeline: producing to {partitions} partitions while {consumers} consumer instance(s) apply");
+            using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+            {
+                BootstrapServers = kafka.BootstrapServers,
+                EnableIdempotence = true,
+                Acks = Acks.All,
+                LingerMs = 5,
+                CompressionType = CompressionType.Lz4,
+                QueueBufferingMaxMessages = 500_000,
+            }).Build();
+            var sw = Stopwatch.StartNew();
+            var started = DateTime.UtcNow;
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var machineBefore = Machine.CpuTimes();
+            var peakLag = 0d;
+            var produce = Task.Run(() =>
+            {
+                for (var i = 0; i < messages.Count; i++)
+                {
+                    // Never more than `window` messages ahead of the consumer, so the embedded broker's ~5 MiB per
+                    // partition retention can never drop one: the run measures the pipeline, not a lost race.
+                    while (i - applied.Sum > window)
+                    {
+                        producer.Poll(TimeSpan.FromMilliseconds(5));
+                        ct.ThrowIfCancellationRequested();
+                    }
+
+                    peakLag = Math.Max(peakLag, i - applied.Sum);
+                    while (true)
+                    {
+                        try
+                        {
+                            producer.Produce(kafka.Topic, new Message<string, byte[]> { Key = messages[i].Key, Value = messages[i].Value });
+                            break;
+                        }
+                        catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                        {
+                            producer.Poll(TimeSpan.FromMilliseconds(5));
+                        }
+                    }
+                }
+
+                if (producer.Flush(TimeSpan.FromMinutes(2)) > 0) throw new InvalidOperationException("Kafka did not acknowledge every message");
+            }, ct);
+
+            var lastReport = TimeSpan.Zero;
+            while (applied.Sum < n)
+            {
+                if (produce.IsFaulted) await produce;
+                await Task.Delay(20, ct);
+                if (sw.Elapsed - lastReport > TimeSpan.FromSeconds(5))
+                {
+                    lastReport = sw.Elapsed;
+                    say($"pipeline: {applied.Sum:N0} / {n:N0} applied, {applied.Sum / sw.Elapsed.TotalSeconds:N0}/s");
+                }
+
+                if (sw.Elapsed > TimeSpan.FromHours(1)) throw new TimeoutException("the pipeline did not apply every event within an hour");
+            }
+
+            await produce;
+            var seconds = (applied.LastAt - started).TotalSeconds;
+            // This process: the consumer (parse, dedup bookkeeping, fold, COPY encoding) plus the producer feeding it.
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / n;
+            var machineAfter = Machine.CpuTimes();
+            var busy = 1 - (double)(machineAfter.Idle - machineBefore.Idle) / Math.Max(1, machineAfter.Total - machineBefore.Total);
+            foreach (var h in hosts) await h.StopAsync(ct);
+
+            // Valid only if nothing was lost and every event reached Gold: each Gold row's stream_version counts the
+            // events folded into it, so their sum must equal the events stored, which must equal N.
+            var lost = await db.ScalarAsync("SELECT coalesce(sum(to_offset - from_offset), 0) FROM kafka_lost_messages", ct);
+            var stored = await db.ScalarAsync("SELECT count(*) FROM events", ct);
+            var folded = await db.ScalarAsync("SELECT coalesce(sum(stream_version), 0) FROM ad_performance_state", ct);
+            var goldRows = await db.ScalarAsync("SELECT count(*) FROM ad_performance_state", ct);
+            var everyEvent = stored == n && folded == n && goldRows == impressions;
+            var rollups = await RollupTablesAsync(db, ct);
+
+            say("pipeline: measuring the PostgreSQL ceiling on the same rows");
+            var (copy, gold) = await CeilingAsync(db, ct);
+            return new PipelineResult(n, impressions, partitions, seconds, n / seconds, copy, gold, n / (copy + gold), lost, everyEvent,
+                rollups, peakLag, cpu, busy, consumers);
+        }
+        finally
+        {
+            foreach (var h in hosts)
+            {
+                await h.StopAsync(CancellationToken.None);
+                h.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The funnel as Kafka messages (key impression_id, value the wire JSON), generated before the clock starts.</summary>
+    private static (List<(string Key, byte[] Value)> Messages, long Impressions) Generate(long n)
+    {
+        var model = new TrafficModel(new TrafficOptions { Seed = 7, Campaigns = 20, Users = 200_000 });
+        var messages = new List<(string, byte[])>((int)n);
+        var start = DateTime.UtcNow.AddHours(-1);
+        var impressions = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0L; messages.Count < n; i++)
+        {
+            foreach (var e in model.Funnel(EventParser.ToMicroseconds(start.AddMilliseconds(i))))
+            {
+                if (messages.Count == n) break;
+                var id = e.Payload[EventFields.ImpressionId]!.GetValue<string>();
+                impressions.Add(id);
+                messages.Add((id, Encoding.UTF8.GetBytes(e.Payload.ToJsonString())));
+            }
+        }
+
+        return (messages, impressions.Count);
+    }
+
+    private static async Task<string> RollupTablesAsync(BenchDatabase db, CancellationToken ct)
+    {
+        await using var cmd = db.DataSource.CreateCommand("""
+            SELECT coalesce(string_agg(table_name, ', ' ORDER BY table_name), '')
+            FROM information_schema.tables
+            WHERE table_schema = current_schema() AND (table_name LIKE '%rollup%' OR table_name LIKE '%hourly%')
+            """);
+        var tables = (string)(await cmd.ExecuteScalarAsync(ct))!;
+        return tables.Length == 0 ? "none yet" : tables;
+    }
+
+    private const string EventColumns = "stream_id, stream_version, event_id, event_type, event_time, ingest_time, kafka_partition, " +
+        "kafka_offset, campaign_id, creative_id, user_id, geo_country, platform, bid_price, conversion_value, conversion_type, click_id, " +
+        "raw_payload, appended_at";
+
+    /// <summary>COPY of the same event rows into an empty copy of the events table (indexes and constraints included),
+    /// then one INSERT of the same Gold rows into an empty copy of Gold: the fastest PostgreSQL can take this data.</summary>
+    private static async Task<(double CopySeconds, double GoldSeconds)> CeilingAsync(BenchDatabase db, CancellationToken ct)
+    {
+        await db.ExecAsync("CREATE TABLE bench_ceiling_events (LIKE events INCLUDING ALL)", ct);
+        await db.ExecAsync("CREATE TABLE bench_ceiling_gold (LIKE ad_performance_state INCLUDING ALL)", ct);
+        await db.ExecAsync("CHECKPOINT", ct);
+        var file = Path.Combine(Path.GetTempPath(), $"attribution-bench-{Guid.NewGuid():N}.copy");
+        try
+        {
+            await using (var conn = await db.DataSource.OpenConnectionAsync(ct))
+            await using (var output = File.Create(file))
+            await using (var export = await conn.BeginRawBinaryCopyAsync($"COPY events ({EventColumns}) TO STDOUT (FORMAT BINARY)", ct))
+            {
+                await export.CopyToAsync(output, ct);
+            }
+
+            var sw = Stopwatch.StartNew();
+            await using (var conn = await db.DataSource.OpenConnectionAsync(ct))
+            await using (var input = File.OpenRead(file))
+            {
+                await using var import = await conn.BeginRawBinaryCopyAsync($"COPY bench_ceiling_events ({EventColumns}) FROM STDIN (FORMAT BINARY)", ct);
+                await input.CopyToAsync(import, ct);
+            }
+
+            var copy = sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            await db.ExecAsync("INSERT INTO bench_ceiling_gold SELECT * FROM ad_performance_state", ct);
+            return (copy, sw.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Attribution.Api.Simulation;
+using Attribution.Domain.Events;
+
+namespace Attribution.Api.Cli;
+
+internal sealed record SoakResult(
+    double Minutes, double Rate, long Sent, long Errors, long Applied, long Lost,
+    long RssAfterFirstMinute, long RssAtEnd, long PeakRss, double SlopeMiBPerMinute);
+
+/// <summary>
+/// Part 5: the whole service (its own process, consumer included) under a steady load for a while, its resident
+/// memory sampled every few seconds: the peak, and whether it keeps growing once warm.
+/// </summary>
+internal static class BenchSoak
+{
+    public static async Task<SoakResult> RunAsync(string server, double minutes, double rate, bool keep, Action<string> say, CancellationToken ct)
+    {
+        await using var db = await BenchDatabase.CreateAsync(server, "soak", keep, ct);
+        await using var service = await ServiceProcess.StartAsync(db.ConnectionString, new Dictionary<string, string>
+        {
+            ["Kafka:BootstrapServers"] = "embedded",
+        }, "/health/ready", ct);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32, AllowAutoRedirect = false }) { BaseAddress = service.Url };
+        var model = new TrafficModel(new TrafficOptions { Seed = 13, Campaigns = 20, Users = 100_000 });
+        const int batchSize = 100;
+        // Nine events in ten as batches, one in ten as pixels: both request paths stay in use for the whole soak.
+        var interval = TimeSpan.FromSeconds(batchSize / (rate * 0.9));
+        var pixelInterval = TimeSpan.FromSeconds(1 / (rate * 0.1));
+        var duration = TimeSpan.FromMinutes(minutes);
+        var samples = new List<(double Minute, long Rss)>();
+        long sent = 0, errors = 0, batches = 0, pixels = 0;
+        var inFlight = new List<Task<bool>>();
+        var sw = Stopwatch.StartNew();
+        var nextSample = TimeSpan.Zero;
+        var pixelId = 0L;
+        say($"soak: {minutes:N1} min at {rate:N0} events/s (pid {service.Pid})");
+        while (sw.Elapsed < duration)
+        {
+            if (sw.Elapsed >= nextSample)
+            {
+                samples.Add((sw.Elapsed.TotalMinutes, service.Memory().Rss));
+                nextSample += TimeSpan.FromSeconds(5);
+                if (samples.Count % 12 == 0) say($"soak: {sw.Elapsed.TotalMinutes:N1} min, RSS {samples[^1].Rss / 1048576.0:N0} MiB, sent {sent:N0}");
+            }
+
+            var nextBatch = interval * batches;
+            var nextPixel = pixelInterval * pixels;
+            var due = nextBatch < nextPixel ? nextBatch : nextPixel;
+            if (due > sw.Elapsed) await Task.Delay(due - sw.Elapsed, ct);
+            if (nextBatch <= nextPixel)
+            {
+                var body = new StringBuilder();
+                var n = 0;
+                while (n < batchSize)
+                {
+                    foreach (var e in model.Funnel(EventParser.ToMicroseconds(DateTime.UtcNow)))
+                    {
+                        e.Payload.Remove(EventFields.EventTimestamp);
+                        body.Append(e.Payload.ToJsonString()).Append('\n');
+                        n++;
+                    }
+                }
+
+                inFlight.Add(Send(http.PostAsync(new Uri("/api/v1/events", UriKind.Relative), new StringContent(body.ToString(), Encoding.UTF8, "application/x-ndjson"), ct)));
+                sent += n;
+                batches++;
+            }
+            else
+            {
+                inFlight.Add(Send(http.GetAsync(new Uri($"/pixel?impression_id=soak-px-{pixelId++}&campaign_id=camp-03&bid_price=0.8", UriKind.Relative), ct)));
+                sent++;
+                pixels++;
+            }
+
+            if (inFlight.Count > 64)
+            {
+                for (var i = inFlight.Count - 1; i >= 0; i--)
+                {
+                    if (!inFlight[i].IsCompleted) continue;
+                    if (!await inFlight[i]) errors++;
+                    inFlight.RemoveAt(i);
+                }
+            }
+        }
+
+        foreach (var t in inFlight)
+            if (!await t) errors++;
+
+        // Let the consumer finish, then read what it applied and whether anything was lost.
+        long applied = 0, lost = 0;
+        for (var i = 0; i < 600; i++)
+        {
+            var status = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/pipeline/status", UriKind.Relative), ct);
+            applied = status.GetProperty("events_applied").GetInt64();
+            lost = status.GetProperty("lost_messages").GetInt64();
+            if (status.GetProperty("lag").GetInt64() == 0) break;
+            await Task.Delay(500, ct);
+        }
+
+        var (rss, peak) = service.Memory();
+        samples.Add((sw.Elapsed.TotalMinutes, rss));
+        var warm = samples.Where(s => s.Minute >= Math.Min(1, minutes / 2)).ToList();
+        return new SoakResult(minutes, rate, sent, errors, applied, lost,
+            warm.Count > 0 ? warm[0].Rss : rss, rss, peak, Slope(warm.Where(s => s.Minute >= minutes / 2).ToList()));
+    }
+
+    private static async Task<bool> Send(Task<HttpResponseMessage> request)
+    {
+        try
+        {
+            using var response = await request;
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Least-squares growth of the resident set over the second half of the soak, in MiB per minute.</summary>
+    private static double Slope(List<(double Minute, long Rss)> points)
+    {
+        if (points.Count < 2) return 0;
+        var mx = points.Average(p => p.Minute);
+        var my = points.Average(p => p.Rss / 1048576.0);
+        var num = points.Sum(p => (p.Minute - mx) * (p.Rss / 1048576.0 - my));
+        var den = points.Sum(p => (p.Minute - mx) * (p.Minute - mx));
+        return den == 0 ? 0 : num / den;
+    }
+}

@@ -1,0 +1,307 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Attribution.Projections.Schema;
+using Npgsql;
+
+namespace Attribution.Api.Cli;
+
+/// <summary>Options of the bench verb: --name value pairs.</summary>
+internal sealed class BenchOptions
+{
+    private readonly Dictionary<string, string> _values;
+
+    private BenchOptions(Dictionary<string, string> values) => _values = values;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{args[i]}'");
+            var name = args[i][2..];
+            if (i + 1 >= args.Length) throw new ArgumentException($"--{name} needs a value");
+            values[name] = args[++i];
+        }
+
+        return new BenchOptions(values);
+    }
+
+    public IEnumerable<string> Names => _values.Keys;
+
+    public string String(string name, string fallback) => _values.GetValueOrDefault(name, fallback);
+
+    public long Long(string name, long fallback) => !_values.TryGetValue(name, out var v) ? fallback
+        : long.TryParse(v.Replace("_", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+        : throw new ArgumentException($"--{name} must be a positive integer, got '{v}'");
+
+    public int Int(string name, int fallback) => checked((int)Long(name, fallback));
+
+    public double Double(string name, double fallback) => !_values.TryGetValue(name, out var v) ? fallback
+        : double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d
+        : throw new ArgumentException($"--{name} must be a positive number, got '{v}'");
+}
+
+/// <summary>Scratch databases on the benchmark's PostgreSQL server, created migrated and dropped after.</summary>
+internal sealed class BenchDatabase : IAsyncDisposable
+{
+    private readonly string _server;
+    private readonly bool _keep;
+
+    private BenchDatabase(string server, string connectionString, bool keep)
+    {
+        _server = server;
+        ConnectionString = connectionString;
+        _keep = keep;
+        DataSource = NpgsqlDataSource.Create(connectionString);
+    }
+
+    public string ConnectionString { get; }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    public string Name => new NpgsqlConnectionStringBuilder(ConnectionString).Database!;
+
+    public static async Task<BenchDatabase> CreateAsync(string server, string purpose, bool keep, CancellationToken ct)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(server)
+        {
+            Database = $"bench_{purpose}_{DateTime.UtcNow:yyyyMMddHHmmss}",
+            MaxPoolSize = 60,
+            CommandTimeout = 0,
+        };
+        await SchemaMigrator.EnsureDatabaseAsync(builder.ConnectionString, ct);
+        var db = new BenchDatabase(server, builder.ConnectionString, keep);
+        await SchemaMigrator.MigrateAsync(db.DataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, ct);
+        return db;
+    }
+
+    public async Task<long> ScalarAsync(string sql, CancellationToken ct = default)
+    {
+        await using var cmd = DataSource.CreateCommand(sql);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+    }
+
+    public async Task ExecAsync(string sql, CancellationToken ct = default)
+    {
+        await using var cmd = DataSource.CreateCommand(sql);
+        cmd.CommandTimeout = 0;
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        if (_keep) return;
+        NpgsqlConnection.ClearAllPools();
+        var admin = new NpgsqlConnectionStringBuilder(_server) { Database = "postgres", Pooling = false };
+        await using var conn = new NpgsqlConnection(admin.ConnectionString);
+        await conn.OpenAsync();
+        // The name is ours (bench_<purpose>_<timestamp>), never user input.
+        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>The service as its own process (the full Program, as deployed), for the HTTP, query and soak parts.</summary>
+internal sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServiceProcess(Process process, Uri url, string log)
+    {
+        _process = process;
+        Url = url;
+        LogPath = log;
+    }
+
+    public Uri Url { get; }
+
+    public string LogPath { get; }
+
+    public int Pid => _process.Id;
+
+    public static async Task<ServiceProcess> StartAsync(string connectionString, IDictionary<string, string> settings, string readyPath, CancellationToken ct)
+    {
+        var port = FreePort();
+        var dll = typeof(ServiceProcess).Assembly.Location;
+        var host = Environment.ProcessPath ?? "dotnet";
+        var info = new ProcessStartInfo(host)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // Started as `dotnet Attribution.Api.dll` the host is dotnet; started through the apphost it is the app itself.
+        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) info.ArgumentList.Add(dll);
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["ConnectionStrings__Postgres"] = connectionString;
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (k, v) in settings) info.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the service");
+        var log = Path.Combine(Path.GetTempPath(), $"attribution-bench-{process.Id}.log");
+        var writer = new StreamWriter(log) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"), log);
+        using var http = new HttpClient { BaseAddress = service.Url, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"the service exited with {process.ExitCode}; see {log}");
+            try
+            {
+                using var r = await http.GetAsync(new Uri(readyPath, UriKind.Relative), ct);
+                if (r.IsSuccessStatusCode) return service;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the service did not become ready; see {log}");
+            await Task.Delay(250, ct);
+        }
+    }
+
+    /// <summary>Resident and peak resident memory (VmRSS, VmHWM) of the service process, in bytes.</summary>
+    public (long Rss, long PeakRss) Memory()
+    {
+        long rss = 0, peak = 0;
+        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = Kb(line);
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = Kb(line);
+        }
+
+        return (rss, peak);
+
+        static long Kb(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        // The log is kept only when the service failed to start (the exception names it).
+        try
+        {
+            File.Delete(LogPath);
+        }
+        catch (IOException)
+        {
+            // Still open by the output reader: left in the temp folder.
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Collects every value one instrument records in this process (exact, unlike histogram buckets).</summary>
+internal sealed class MeasurementTap : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly List<double> _values = [];
+    private double _sum;
+
+    public MeasurementTap(string meterName, string instrumentName)
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == meterName && instrument.Name == instrumentName) listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<double>((_, v, _, _) => Add(v));
+        _listener.SetMeasurementEventCallback<long>((_, v, _, _) => Add(v));
+        _listener.SetMeasurementEventCallback<int>((_, v, _, _) => Add(v));
+        _listener.Start();
+    }
+
+    /// <summary>Keep individual values (for percentiles) or only the running sum.</summary>
+    public bool KeepValues { get; set; }
+
+    public bool Recording { get; set; } = true;
+
+    public double Sum { get { lock (_values) return _sum; } }
+
+    public DateTime LastAt { get; private set; }
+
+    public List<double> Values() { lock (_values) return [.. _values]; }
+
+    public void Clear() { lock (_values) { _values.Clear(); _sum = 0; } }
+
+    private void Add(double v)
+    {
+        lock (_values)
+        {
+            if (!Recording) return;
+            _sum += v;
+            LastAt = DateTime.UtcNow;
+            if (KeepValues) _values.Add(v);
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    public static double Percentile(List<double> sorted, double p)
+    {
+        if (sorted.Count == 0) return double.NaN;
+        var rank = p * (sorted.Count - 1);
+        var lo = (int)Math.Floor(rank);
+        var hi = (int)Math.Ceiling(rank);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+    }
+}
+
+/// <summary>Facts about the machine for the report.</summary>
+internal static class Machine
+{
+    public static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    public static double Load1() => File.Exists("/proc/loadavg")
+        ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : 0;
+
+    /// <summary>All CPUs' jiffies since boot (/proc/stat): total and idle (idle + iowait), for a busy fraction.</summary>
+    public static (long Total, long Idle) CpuTimes()
+    {
+        if (!File.Exists("/proc/stat")) return (0, 0);
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        return (fields.Sum(), fields[3] + fields[4]);
+    }
+
+    public static string CpuModel()
+    {
+        var lscpu = Run("lscpu");
+        return lscpu.Split('\n').FirstOrDefault(l => l.StartsWith("Model name:", StringComparison.Ordinal))?["Model name:".Length..].Trim() ?? "unknown";
+    }
+
+    public static string Run(string file, string args = "")
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, UseShellExecute = false })!;
+            var output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return output;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Text.Json.Nodes;
+using Attribution.Api.Simulation;
+using Attribution.Projections.Pipeline;
+using Attribution.Tests.Fixtures;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Xunit.Abstractions;
+using static Attribution.Tests.Fixtures.Scenario;
+
+namespace Attribution.Tests.Pipeline;
+
+/// <summary>Two service instances in one consumer group, against one database: the way the engine scales out.</summary>
+public sealed class ScaleOutTests(ITestOutputHelper output)
+{
+    private const int Partitions = 8;
+
+    private static List<JsonObject> GeneratedEvents(int seed, int impressions)
+    {
+        var model = new TrafficModel(new TrafficOptions { Seed = seed, ClickRate = 0.3, ConversionRate = 0.4, MeanConversionDelay = TimeSpan.FromHours(30) });
+        var events = new List<JsonObject>();
+        for (var i = 0; i < impressions; i++)
+        {
+            foreach (var e in model.Funnel(T0.AddSeconds(i)))
+            {
+                e.Payload["ingest_timestamp"] = 1_793_534_400_000L + i;
+                events.Add(e.Payload);
+            }
+        }
+
+        return events;
+    }
+
+    [Fact]
+    public async Task Two_instances_split_the_partitions_and_a_rebalance_mid_stream_loses_and_duplicates_nothing()
+    {
+        var events = GeneratedEvents(seed: 21, impressions: 6000);
+        var distinct = events.Select(e => e["event_id"]!.ToString()).Distinct().Count();
+        var (referenceGold, referenceAudit) = await ReferenceRunAsync(events);
+
+        var topic = TestKafka.NewTopic(Partitions);
+        var db = TestPostgres.NewDatabase("scaleout");
+        try
+        {
+            var settings = EngineHost.Settings(db, topic, group: $"g-{Guid.NewGuid():N}");
+            // Batches that fill for up to 400 ms out of a steady stream: a rebalance almost always finds one half full.
+            settings["Kafka:MaxBatchSize"] = "2000";
+            settings["Kafka:MaxBatchWaitMs"] = "400";
+            await using var probe = NpgsqlDataSource.Create(db);
+
+            // Events keep arriving the whole time, across both rebalances (~5 s each on the mock cluster).
+            using var producing = new CancellationTokenSource();
+            var producer = Task.Run(() => ProduceSteadily(topic, events, TimeSpan.FromSeconds(26)));
+
+            var a = await EngineHost.StartAsync(settings);
+            await WaitUntil(async () => await Db.CountAsync(probe, "SELECT count(*) FROM events") > 0, "instance A applies events");
+
+            await using var b = await EngineHost.StartAsync(settings);
+            var stateA = a.Services.GetRequiredService<ConsumerState>();
+            var stateB = b.Services.GetRequiredService<ConsumerState>();
+            await WaitUntil(() => Task.FromResult(stateA.Assigned.Length > 0 && stateB.Assigned.Length > 0 &&
+                                                  stateA.Assigned.Union(stateB.Assigned).Count() == Partitions), "the group splits the partitions");
+            // The mock cluster often rebalances twice in a row when a member joins: let the group settle.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var ownedByA = stateA.Assigned.ToArray();
+            var ownedByB = stateB.Assigned.ToArray();
+            output.WriteLine($"A owns {string.Join(",", ownedByA)}; B owns {string.Join(",", ownedByB)}");
+            Assert.Empty(ownedByA.Intersect(ownedByB));
+            Assert.Equal(Enumerable.Range(0, Partitions), ownedByA.Concat(ownedByB).Order());
+
+            // Each instance stores the offsets of its own partitions: both sets move while both instances run.
+            var offsetsAtSplit = await OffsetsAsync(probe, topic);
+            await WaitUntil(async () =>
+            {
+                var now = await OffsetsAsync(probe, topic);
+                bool Moved(int[] owned) => owned.Any(p => now.GetValueOrDefault(p) > offsetsAtSplit.GetValueOrDefault(p));
+                return Moved(ownedByA) && Moved(ownedByB);
+            }, "both instances apply their own partitions");
+            Assert.False(producer.IsCompleted, "the stream should still be flowing when A stops");
+
+            // A stops mid-stream (mid-batch, possibly): B takes every partition over from the offsets A stored.
+            await a.DisposeAsync();
+            await WaitUntil(() => Task.FromResult(stateB.Assigned.Length == Partitions), "B takes over every partition");
+
+            await producer;
+            var status = await b.WaitForDrainAsync(distinct, TimeSpan.FromSeconds(120));
+
+            Assert.Equal(0, status.LostMessages);
+            Assert.Equal(events.Count, status.Partitions.Sum(p => p.EndOffset));
+            Assert.Equal(distinct, await Db.CountAsync(probe, "SELECT count(*) FROM events"));
+            Assert.Equal(distinct, await Db.CountAsync(probe, "SELECT count(DISTINCT event_id) FROM events"));
+            Assert.Equal(referenceGold, await Db.GoldSnapshotAsync(probe));
+            // Not even the audit trail shows a second delivery: no message was applied twice.
+            Assert.Equal(0, await Db.CountAsync(probe, "SELECT count(*) FROM audit_log WHERE reason = 'DUPLICATE_EVENT'"));
+            Assert.Equal(referenceAudit, await Db.AuditSnapshotAsync(probe));
+        }
+        finally
+        {
+            TestPostgres.Drop(db);
+        }
+    }
+
+    private static async Task<(List<string> Gold, List<string> Audit)> ReferenceRunAsync(List<JsonObject> events)
+    {
+        var topic = TestKafka.NewTopic(Partitions);
+        var db = TestPostgres.NewDatabase("scaleref");
+        try
+        {
+            TestKafka.Produce(topic, events.Select(Message));
+            await using var engine = await EngineHost.StartAsync(EngineHost.Settings(db, topic));
+            await engine.WaitForDrainAsync(events.Select(e => e["event_id"]!.ToString()).Distinct().Count());
+            return (await Db.GoldSnapshotAsync(engine.DataSource), await Db.AuditSnapshotAsync(engine.DataSource));
+        }
+        finally
+        {
+            TestPostgres.Drop(db);
+        }
+    }
+
+    private static void ProduceSteadily(string topic, List<JsonObject> events, TimeSpan over)
+    {
+        using var producer = TestKafka.Producer();
+        const int chunks = 800;
+        var size = (events.Count + chunks - 1) / chunks;
+        var started = DateTime.UtcNow;
+        for (var c = 0; c * size < events.Count; c++)
+        {
+            foreach (var e in events.Skip(c * size).Take(size))
+            {
+                var (key, value) = Message(e);
+                producer.Produce(topic, new Message<string?, byte[]> { Key = key, Value = value });
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+            var due = started + over * (c + 1) / chunks;
+            if (due > DateTime.UtcNow) Thread.Sleep(due - DateTime.UtcNow);
+        }
+
+        if (producer.Flush(TimeSpan.FromSeconds(60)) > 0) throw new InvalidOperationException("Kafka did not acknowledge every message");
+    }
+
+    private static async Task<Dictionary<int, long>> OffsetsAsync(NpgsqlDataSource db, string topic)
+    {
+        await using var cmd = db.CreateCommand("SELECT kafka_partition, next_offset FROM kafka_offsets WHERE topic = $1");
+        cmd.Parameters.Add(new() { Value = topic });
+        var offsets = new Dictionary<int, long>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) offsets[reader.GetInt32(0)] = reader.GetInt64(1);
+        return offsets;
+    }
+
+    private static async Task WaitUntil(Func<Task<bool>> condition, string what, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting until {what}");
+            await Task.Delay(50);
+        }
+    }
+}
