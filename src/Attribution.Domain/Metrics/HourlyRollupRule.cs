@@ -97,6 +97,17 @@ public static class HourlyRollupRule
             .Where(d => !d.Item2.IsZero));
     }
 
+    /// <summary>The same deltas per time bucket and campaign only: the campaign tier answers the common
+    /// campaign-level questions from ~100× fewer cells.</summary>
+    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> ByCampaign(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> cells)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        return Ordered(cells
+            .GroupBy(d => d.Cell with { CreativeId = null, GeoCountry = null, Platform = null })
+            .Select(g => (g.Key, g.Select(d => d.Delta).Aggregate(HourlyMeasures.Zero, (a, b) => a.Plus(b))))
+            .Where(d => !d.Item2.IsZero));
+    }
+
     public static DateTime DayOf(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerDay), DateTimeKind.Utc);
 
     public static DateTime HourOf(DateTime t) =>

@@ -23,9 +23,11 @@ public static class HourlyRollup
         var daily = HourlyRollupRule.ByDay(hourly);
         await UpsertAsync(conn, tx, "metrics_hourly", "hour", hourly, ct);
         await UpsertAsync(conn, tx, "metrics_daily", "day", daily, ct);
+        await UpsertAsync(conn, tx, "metrics_hourly_campaign", "hour", HourlyRollupRule.ByCampaign(hourly), ct);
+        await UpsertAsync(conn, tx, "metrics_daily_campaign", "day", HourlyRollupRule.ByCampaign(daily), ct);
     }
 
-    /// <summary>Adds the deltas to their cells; <paramref name="table"/> and <paramref name="time"/> are one of two fixed pairs.</summary>
+    /// <summary>Adds the deltas to their cells; <paramref name="table"/> and <paramref name="time"/> are one of four fixed pairs.</summary>
     private static async Task UpsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string table, string time,
         IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> delta, CancellationToken ct)
     {
@@ -60,17 +62,21 @@ public static class HourlyRollup
         await delete.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Replaces both rollups with a GROUP BY over the Gold table as it is in this transaction.</summary>
+    /// <summary>Replaces every rollup tier with a GROUP BY over the Gold table as it is in this transaction.</summary>
     public static async Task RebuildAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
-        await using (var truncate = new NpgsqlCommand("TRUNCATE metrics_hourly, metrics_daily", conn, tx))
+        await using (var truncate = new NpgsqlCommand(
+            "TRUNCATE metrics_hourly, metrics_daily, metrics_hourly_campaign, metrics_daily_campaign", conn, tx))
             await truncate.ExecuteNonQueryAsync(ct);
-        await using var fill = new NpgsqlCommand(BackfillSql.Value, conn, tx);
-        fill.CommandTimeout = 0;
-        await fill.ExecuteNonQueryAsync(ct);
+        foreach (var script in new[] { BackfillSql.Value, CampaignBackfillSql.Value })
+        {
+            await using var fill = new NpgsqlCommand(script, conn, tx);
+            fill.CommandTimeout = 0;
+            await fill.ExecuteNonQueryAsync(ct);
+        }
     }
 
-    // {0} the table, {1} its time column: filled only from the two constant pairs above, never from input.
+    // {0} the table, {1} its time column: filled only from the four constant pairs above, never from input.
     private const string UpsertSql = """
         INSERT INTO {0} AS m ({1}, campaign_id, creative_id, geo_country, platform, impressions, clicks,
             conversions, cost, revenue, revenue_out_of_window, attribution_lag_us, attribution_lag_count)
@@ -92,13 +98,17 @@ public static class HourlyRollup
             attribution_lag_count = m.attribution_lag_count + EXCLUDED.attribution_lag_count
         """;
 
-    private static readonly Lazy<string> BackfillSql = new(() =>
+    private static readonly Lazy<string> BackfillSql = new(() => Script("RollupBackfill.sql"));
+
+    private static readonly Lazy<string> CampaignBackfillSql = new(() => Script("CampaignRollupBackfill.sql"));
+
+    private static string Script(string name)
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Attribution.Projections.Rollups.RollupBackfill.sql")
-                           ?? throw new InvalidOperationException("RollupBackfill.sql is not embedded");
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Attribution.Projections.Rollups." + name)
+                           ?? throw new InvalidOperationException(name + " is not embedded");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
-    });
+    }
 
     private static void BindCells(NpgsqlCommand cmd, List<HourlyCell> cells)
     {

@@ -151,9 +151,16 @@ public sealed class MetricsQueries(NpgsqlDataSource dataSource)
             var parts = new List<string>();
             const string Measures = "campaign_id, creative_id, geo_country, platform, impressions, clicks, conversions, cost, " +
                                     "revenue, revenue_out_of_window, attribution_lag_us, attribution_lag_count";
+            // Questions about campaigns and time only (no creative, geo or platform to group or filter by) read the
+            // campaign tier, summed over those three; the table names are constants, never input.
+            var campaignLevel = request.GroupBy.All(d => d is MetricDimensions.CampaignId or MetricDimensions.Hour or MetricDimensions.Day)
+                                && request.Filter is { CreativeIds: null or [], GeoCountries: null or [], Platforms: null or [] };
+            var (dailyTable, hourlyTable) = campaignLevel
+                ? ("metrics_daily_campaign", "metrics_hourly_campaign")
+                : ("metrics_daily", "metrics_hourly");
             // The daily rows carry their day as "hour": the source is only grouped by day then (never by hour).
-            if (plan.Daily is { } days) parts.Add($"SELECT day AS hour, {Measures} FROM metrics_daily WHERE {Range("day", days)}");
-            parts.AddRange(plan.Hourly.Select(hours => $"SELECT hour, {Measures} FROM metrics_hourly WHERE {Range("hour", hours)}"));
+            if (plan.Daily is { } days) parts.Add($"SELECT day AS hour, {Measures} FROM {dailyTable} WHERE {Range("day", days)}");
+            parts.AddRange(plan.Hourly.Select(hours => $"SELECT hour, {Measures} FROM {hourlyTable} WHERE {Range("hour", hours)}"));
             if (plan.GoldEdges.Count > 0)
             {
                 var edges = string.Join(" OR ", plan.GoldEdges.Select(e => "(" + Range("g.impression_time", e) + ")"));

@@ -20,6 +20,8 @@ public static class SchemaMigrator
             ["Gold.GoldChangeSeq.sql", "Lakehouse.Export.Export.sql", "EventStore.Retired.sql", "Jobs.Quartz.sql", "Jobs.JobRuns.sql"]),
         new(3, "hourly and daily metrics rollups (filled from Gold), dim_campaigns SCD2 with its staging table, analytics indexes",
             ["Rollups.Rollups.sql", "Campaigns.Campaigns.sql", "Analytics.Analytics.sql", "Rollups.RollupBackfill.sql"]),
+        new(4, "campaign tier of the hourly and daily rollups, filled from the full tiers",
+            ["Rollups.CampaignRollups.sql", "Rollups.CampaignRollupBackfill.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

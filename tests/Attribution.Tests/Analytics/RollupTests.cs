@@ -98,6 +98,27 @@ public sealed class RollupTests : IAsyncLifetime
         FROM metrics_daily
         """);
 
+    /// <summary>The campaign tier, one line per cell, in the shape of <see cref="GroupByGoldPerCampaign"/>.</summary>
+    private async Task<List<string>> CampaignTierSnapshot(string unit) => await Lines($"""
+        SELECT concat_ws('|', ({unit} AT TIME ZONE 'UTC')::text, coalesce(campaign_id, '∅'), coalesce(creative_id, '∅'),
+               coalesce(geo_country, '∅'), coalesce(platform, '∅'), impressions, clicks, conversions, trim_scale(cost),
+               trim_scale(revenue), trim_scale(revenue_out_of_window), attribution_lag_us, attribution_lag_count)
+        FROM {(unit == "hour" ? "metrics_hourly_campaign" : "metrics_daily_campaign")}
+        """);
+
+    /// <summary>An independent GROUP BY over Gold per time bucket and campaign only.</summary>
+    private async Task<List<string>> GroupByGoldPerCampaign(string unit) => await Lines($"""
+        SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
+               '∅', '∅', '∅', count(*),
+               sum(CASE WHEN is_clicked THEN 1 ELSE 0 END), sum(CASE WHEN is_converted THEN 1 ELSE 0 END),
+               trim_scale(sum(cost)), trim_scale(sum(revenue)), trim_scale(sum(revenue_out_of_window)),
+               sum(CASE WHEN is_converted THEN round(extract(epoch FROM conversion_time - impression_time) * 1000000) ELSE 0 END),
+               sum(CASE WHEN is_converted AND conversion_time IS NOT NULL THEN 1 ELSE 0 END))
+        FROM ad_performance_state
+        WHERE impression_time IS NOT NULL
+        GROUP BY date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'), campaign_id
+        """);
+
     /// <summary>An independent GROUP BY over Gold in the same shape, per hour or per day.</summary>
     private async Task<List<string>> GroupByGold(string unit = "hour") => await Lines($"""
         SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
@@ -130,6 +151,8 @@ public sealed class RollupTests : IAsyncLifetime
             foreach (var batch in batches) Apply(batch).GetAwaiter().GetResult();
             Assert.Equal(GroupByGold().GetAwaiter().GetResult(), RollupSnapshot().GetAwaiter().GetResult());
             Assert.Equal(GroupByGold("day").GetAwaiter().GetResult(), DailySnapshot().GetAwaiter().GetResult());
+            Assert.Equal(GroupByGoldPerCampaign("hour").GetAwaiter().GetResult(), CampaignTierSnapshot("hour").GetAwaiter().GetResult());
+            Assert.Equal(GroupByGoldPerCampaign("day").GetAwaiter().GetResult(), CampaignTierSnapshot("day").GetAwaiter().GetResult());
         }));
 
         Assert.True(await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM metrics_hourly") > 0);
@@ -166,6 +189,8 @@ public sealed class RollupTests : IAsyncLifetime
         Assert.Equal(daysBefore, await DailySnapshot());
         Assert.Equal(await GroupByGold(), before);
         Assert.Equal(await GroupByGold("day"), daysBefore);
+        Assert.Equal(await GroupByGoldPerCampaign("hour"), await CampaignTierSnapshot("hour"));
+        Assert.Equal(await GroupByGoldPerCampaign("day"), await CampaignTierSnapshot("day"));
     }
 
     [Fact]
@@ -179,7 +204,7 @@ public sealed class RollupTests : IAsyncLifetime
                 T0.Date.AddDays(3), T0.Date.AddDays(9).AddHours(7)]).ToArray();
         var dimensionSets = new[]
         {
-            Array.Empty<string>(), ["campaign_id"], ["hour"], ["day", "platform"], ["geo_country", "creative_id", "hour"],
+            Array.Empty<string>(), ["campaign_id"], ["hour"], ["campaign_id", "day"], ["day", "platform"], ["geo_country", "creative_id", "hour"],
             ["platform", "campaign_id", "geo_country", "creative_id", "day"],
         };
         var random = new Random(7);
