@@ -57,21 +57,8 @@ public sealed class EngineHost : IAsyncDisposable
     }
 
     /// <summary>Waits until every message of the topic is applied (lag 0 and the expected count of events).</summary>
-    public async Task<PipelineStatus> WaitForDrainAsync(long expectedEvents, TimeSpan? timeout = null)
-    {
-        var reader = Services.GetRequiredService<PipelineStatusReader>();
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
-        PipelineStatus status;
-        do
-        {
-            status = await reader.ReadAsync(CancellationToken.None);
-            if (status.Lag == 0 && status.EventsApplied >= expectedEvents && status.Partitions.Sum(p => p.EndOffset) > 0) return status;
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        throw new TimeoutException($"pipeline did not drain: lag {status.Lag}, applied {status.EventsApplied} of {expectedEvents}");
-    }
+    public Task<PipelineStatus> WaitForDrainAsync(long expectedEvents, TimeSpan? timeout = null) =>
+        Drain.WaitAsync(Services.GetRequiredService<PipelineStatusReader>(), expectedEvents, timeout);
 
     public async ValueTask DisposeAsync()
     {

@@ -49,6 +49,27 @@ public static class Scenario
         return o;
     }
 
+    /// <summary>The traffic generator's funnel for this many impressions, one per second from T0, with a high click
+    /// and conversion rate and long conversion delays so that every rule gets exercised.</summary>
+    public static List<JsonObject> GeneratedEvents(int seed, int impressions)
+    {
+        var model = new Attribution.Api.Simulation.TrafficModel(new Attribution.Api.Simulation.TrafficOptions
+        {
+            Seed = seed, ClickRate = 0.3, ConversionRate = 0.4, MeanConversionDelay = TimeSpan.FromHours(30),
+        });
+        var events = new List<JsonObject>();
+        for (var i = 0; i < impressions; i++)
+        {
+            foreach (var e in model.Funnel(T0.AddSeconds(i)))
+            {
+                e.Payload["ingest_timestamp"] = 1_793_534_400_000L + i;
+                events.Add(e.Payload);
+            }
+        }
+
+        return events;
+    }
+
     public static (string? Key, byte[] Value) Message(JsonObject e) =>
         ((string?)e["impression_id"]?.ToString() ?? (string?)e["click_id"]?.ToString(), Encoding.UTF8.GetBytes(e.ToJsonString()));
 

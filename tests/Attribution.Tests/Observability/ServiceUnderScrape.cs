@@ -45,21 +45,8 @@ public sealed class ServiceUnderScrape : WebApplicationFactory<Program>
     }
 
     /// <summary>Waits until the consumer has applied everything Kafka holds and at least this many events.</summary>
-    public async Task<PipelineStatus> WaitForDrainAsync(long events, TimeSpan? timeout = null)
-    {
-        var reader = Services.GetRequiredService<PipelineStatusReader>();
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
-        PipelineStatus status;
-        do
-        {
-            status = await reader.ReadAsync(CancellationToken.None);
-            if (status.Lag == 0 && status.EventsApplied >= events) return status;
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        throw new TimeoutException($"pipeline did not drain: lag {status.Lag}, applied {status.EventsApplied} of {events}");
-    }
+    public Task<PipelineStatus> WaitForDrainAsync(long events, TimeSpan? timeout = null) =>
+        Drain.WaitAsync(Services.GetRequiredService<PipelineStatusReader>(), events, timeout);
 
     public static StringContent Ndjson(IEnumerable<string> lines) =>
         new(string.Join("\n", lines), Encoding.UTF8, "application/x-ndjson");

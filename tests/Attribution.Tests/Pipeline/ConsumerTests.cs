@@ -12,22 +12,6 @@ namespace Attribution.Tests.Pipeline;
 /// <summary>Through the real Kafka protocol (the mock cluster) into PostgreSQL, with the consumer the service runs.</summary>
 public sealed class ConsumerTests
 {
-    private static List<JsonObject> GeneratedEvents(int seed, int impressions)
-    {
-        var model = new TrafficModel(new TrafficOptions { Seed = seed, ClickRate = 0.3, ConversionRate = 0.4, MeanConversionDelay = TimeSpan.FromHours(30) });
-        var events = new List<JsonObject>();
-        for (var i = 0; i < impressions; i++)
-        {
-            foreach (var e in model.Funnel(T0.AddSeconds(i)))
-            {
-                e.Payload["ingest_timestamp"] = 1_793_534_400_000L + i;
-                events.Add(e.Payload);
-            }
-        }
-
-        return events;
-    }
-
     /// <summary>Produces the events to a fresh topic, runs an engine on a fresh database until they are applied,
     /// then hands the engine to the test body.</summary>
     private static async Task WithDrainedEngineAsync(IReadOnlyList<JsonObject> events, Func<EngineHost, Task> then, int partitions = 4)

@@ -15,22 +15,6 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
 {
     private const int Partitions = 8;
 
-    private static List<JsonObject> GeneratedEvents(int seed, int impressions)
-    {
-        var model = new TrafficModel(new TrafficOptions { Seed = seed, ClickRate = 0.3, ConversionRate = 0.4, MeanConversionDelay = TimeSpan.FromHours(30) });
-        var events = new List<JsonObject>();
-        for (var i = 0; i < impressions; i++)
-        {
-            foreach (var e in model.Funnel(T0.AddSeconds(i)))
-            {
-                e.Payload["ingest_timestamp"] = 1_793_534_400_000L + i;
-                events.Add(e.Payload);
-            }
-        }
-
-        return events;
-    }
-
     [Fact]
     public async Task Two_instances_split_the_partitions_and_a_rebalance_mid_stream_loses_and_duplicates_nothing()
     {
