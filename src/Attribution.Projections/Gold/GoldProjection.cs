@@ -7,13 +7,12 @@ namespace Attribution.Projections.Gold;
 /// <summary>Folds impressions through the domain aggregate into Gold rows and their derived audit outcomes.</summary>
 public static class GoldProjection
 {
-    public static (List<GoldRow> Rows, List<AuditEntry> Derived, int LateApplied) Fold(
+    public static (List<GoldRow> Rows, List<AuditEntry> Derived) Fold(
         IEnumerable<(string ImpressionId, IReadOnlyCollection<AdEvent> Events, int StreamVersion)> streams,
         AttributionPolicy policy)
     {
         var rows = new List<GoldRow>();
         var derived = new List<AuditEntry>();
-        var late = 0;
         // Impressions fold independently of each other: a large batch folds on every core, and the results are
         // gathered in input order so rows and audit entries come out exactly as a sequential fold makes them.
         var list = streams as IReadOnlyList<(string ImpressionId, IReadOnlyCollection<AdEvent> Events, int StreamVersion)> ?? streams.ToList();
@@ -30,10 +29,9 @@ public static class GoldProjection
             foreach (var o in fold.Outcomes)
             {
                 if (o.Reason is { } reason) derived.Add(new AuditEntry(o.Event.EventId, id, o.Event.Type.ToWire(), reason, o.Detail));
-                else if (o.Event.Lateness > policy.LateThreshold) late++;
             }
         }
 
-        return (rows, derived, late);
+        return (rows, derived);
     }
 }

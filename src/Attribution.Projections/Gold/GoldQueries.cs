@@ -1,13 +1,10 @@
 using System.Data.Common;
 using Attribution.Domain.Attribution;
-using Attribution.Domain.Metrics;
 using Npgsql;
 
 namespace Attribution.Projections.Gold;
 
 public sealed record GoldRecord(GoldState State, int StreamVersion, DateTime LastUpdated);
-
-public sealed record CampaignTotals(string? CampaignId, PerformanceTotals Totals);
 
 /// <summary>Reads of the Gold table for the query API.</summary>
 public sealed class GoldQueries(NpgsqlDataSource dataSource)
@@ -47,39 +44,5 @@ public sealed class GoldQueries(NpgsqlDataSource dataSource)
             T(8), T(9), T(10), r.GetDecimal(11), r.GetDecimal(12), r.GetBoolean(13), r.GetBoolean(14), r.GetInt64(15),
             r.GetDecimal(16));
         return new GoldRecord(state, r.GetInt32(17), T(18)!.Value);
-    }
-
-    /// <summary>Campaign totals over impressions whose impression_time is in [from, to).</summary>
-    public async Task<List<CampaignTotals>> CampaignTotalsAsync(DateTime? from, DateTime? to, string? campaignId, CancellationToken ct)
-    {
-        await using var cmd = dataSource.CreateCommand("""
-            SELECT campaign_id,
-                   count(*)::bigint,
-                   count(*) FILTER (WHERE is_clicked)::bigint,
-                   count(*) FILTER (WHERE is_converted)::bigint,
-                   coalesce(sum(cost), 0), coalesce(sum(revenue), 0), coalesce(sum(revenue_out_of_window), 0),
-                   coalesce(sum(extract(epoch FROM conversion_time - impression_time)) FILTER (WHERE is_converted), 0)::float8,
-                   count(*) FILTER (WHERE is_converted)::bigint
-            FROM ad_performance_state
-            WHERE impression_time IS NOT NULL
-              AND ($1::timestamptz IS NULL OR impression_time >= $1)
-              AND ($2::timestamptz IS NULL OR impression_time < $2)
-              AND ($3::text IS NULL OR campaign_id = $3)
-            GROUP BY campaign_id
-            ORDER BY campaign_id
-            """);
-        cmd.Parameters.Add(new() { Value = (object?)from ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
-        cmd.Parameters.Add(new() { Value = (object?)to ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
-        cmd.Parameters.Add(new() { Value = (object?)campaignId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        var rows = new List<CampaignTotals>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            rows.Add(new CampaignTotals(reader.IsDBNull(0) ? null : reader.GetString(0), new PerformanceTotals(
-                reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDecimal(4), reader.GetDecimal(5),
-                reader.GetDecimal(6), reader.GetDouble(7), reader.GetInt64(8))));
-        }
-
-        return rows;
     }
 }

@@ -65,7 +65,7 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, AttributionConfig
 
             if (ids.Count == 0) break;
             var streams = await EventStoreReader.LoadStreamsAsync(conn, tx, ids, ct);
-            var (rows, derived, _) = GoldProjection.Fold(
+            var (rows, derived) = GoldProjection.Fold(
                 streams.Select(s => (s.Key, (IReadOnlyCollection<AdEvent>)s.Value.Select(e => e.Event).ToList(), s.Value[^1].StreamVersion)),
                 policy);
             await GoldWriter.UpsertAsync(conn, tx, rows, ct);

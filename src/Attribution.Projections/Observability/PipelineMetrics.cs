@@ -60,7 +60,6 @@ public sealed class PipelineMetrics : IDisposable
             var ticks = Interlocked.Read(ref _newestAppliedIngestTicks);
             return ticks == 0 ? null : new DateTime(ticks, DateTimeKind.Utc);
         }
-        set => Interlocked.Exchange(ref _newestAppliedIngestTicks, value?.ToUniversalTime().Ticks ?? 0);
     }
 
     /// <summary>Moves the freshness mark forward; an older time (a late batch) never moves it back.</summary>

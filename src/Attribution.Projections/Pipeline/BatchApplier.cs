@@ -204,7 +204,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
 
         await EventStoreWriter.AppendAsync(conn, newEvents, ct);
         var byStream = newEvents.ToLookup(n => n.Event.ImpressionId!, n => n.Event, StringComparer.Ordinal);
-        var (rows, derived, _) = GoldProjection.Fold(
+        var (rows, derived) = GoldProjection.Fold(
             touched.Select(id => (id,
                 (IReadOnlyCollection<AdEvent>)(history.TryGetValue(id, out var h) ? h.Select(s => s.Event) : []).Concat(byStream[id]).ToList(),
                 versions[id])),
