@@ -1,4 +1,5 @@
 using Attribution.Domain.Events;
+using Attribution.Projections.Schema;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -30,33 +31,20 @@ public static class EventStoreWriter
             importer.Write(e.Type.ToWire(), NpgsqlDbType.Text);
             importer.Write(e.EventTime, NpgsqlDbType.TimestampTz);
             importer.Write(e.IngestTime, NpgsqlDbType.TimestampTz);
-            WriteNullable(importer, n.KafkaPartition, NpgsqlDbType.Integer);
-            WriteNullable(importer, n.KafkaOffset, NpgsqlDbType.Bigint);
-            WriteText(importer, e.CampaignId);
-            WriteText(importer, e.CreativeId);
-            WriteText(importer, e.UserId);
-            WriteText(importer, e.GeoCountry);
-            WriteText(importer, e.Platform);
-            WriteNullable(importer, (e as ImpressionServed)?.BidPrice, NpgsqlDbType.Numeric);
-            WriteNullable(importer, (e as ConversionReported)?.ConversionValue, NpgsqlDbType.Numeric);
-            WriteText(importer, (e as ConversionReported)?.ConversionType);
-            WriteText(importer, (e as ConversionReported)?.ClickId);
+            importer.WriteNullable(n.KafkaPartition, NpgsqlDbType.Integer);
+            importer.WriteNullable(n.KafkaOffset, NpgsqlDbType.Bigint);
+            importer.WriteText(e.CampaignId);
+            importer.WriteText(e.CreativeId);
+            importer.WriteText(e.UserId);
+            importer.WriteText(e.GeoCountry);
+            importer.WriteText(e.Platform);
+            importer.WriteNullable((e as ImpressionServed)?.BidPrice, NpgsqlDbType.Numeric);
+            importer.WriteNullable((e as ConversionReported)?.ConversionValue, NpgsqlDbType.Numeric);
+            importer.WriteText((e as ConversionReported)?.ConversionType);
+            importer.WriteText((e as ConversionReported)?.ClickId);
             importer.Write(n.RawPayload, NpgsqlDbType.Json);
         }
 
         await importer.CompleteAsync(ct);
-    }
-
-    private static void WriteText(NpgsqlBinaryImporter importer, string? value)
-    {
-        if (value is null) importer.WriteNull();
-        else importer.Write(value, NpgsqlDbType.Text);
-    }
-
-    private static void WriteNullable<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type)
-        where T : struct
-    {
-        if (value is null) importer.WriteNull();
-        else importer.Write(value.Value, type);
     }
 }

@@ -1,14 +1,71 @@
 using Attribution.Domain.Attribution;
+using Attribution.Projections.Schema;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Attribution.Projections.Gold;
 
 /// <summary>A Gold row to write: the folded state and the stream version it reflects.</summary>
 public sealed record GoldRow(GoldState State, int StreamVersion);
 
-/// <summary>Upserts Gold rows in one statement per batch (arrays unnested server-side).</summary>
+/// <summary>Writes Gold rows: the pipeline's batches by binary COPY for new impressions and one UPDATE for the rest,
+/// replay by one upsert per chunk (arrays unnested server-side).</summary>
 public static class GoldWriter
 {
+    /// <summary>
+    /// Writes rows whose current state the caller has read and locked in this transaction: <paramref name="existing"/>
+    /// names the impressions that have a row. New impressions, most of a batch, go in by binary COPY, which costs about
+    /// half of an upsert's speculative insertion; a concurrent transaction that inserts the same impression first makes
+    /// the COPY fail on the primary key and the whole batch retries, then finding the row.
+    /// </summary>
+    public static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<GoldRow> rows,
+        IReadOnlySet<string> existing, CancellationToken ct)
+    {
+        var updates = rows.Where(r => existing.Contains(r.State.ImpressionId)).ToList();
+        if (updates.Count > 0)
+        {
+            await using var update = new NpgsqlCommand(UpdateSql, conn, tx);
+            Bind(update, updates);
+            await update.ExecuteNonQueryAsync(ct);
+        }
+
+        if (updates.Count == rows.Count) return;
+        // last_updated_ts and change_seq take their defaults: now(), the transaction's time as the upsert writes it,
+        // and the next change marker.
+        await using var importer = await conn.BeginBinaryImportAsync(
+            "COPY ad_performance_state (impression_id, campaign_id, creative_id, user_id, geo_country, platform, " +
+            "is_clicked, is_converted, impression_time, click_time, conversion_time, cost, revenue, eligible, is_late, " +
+            "late_by_ms, revenue_out_of_window, stream_version) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var row in rows)
+        {
+            var s = row.State;
+            if (existing.Contains(s.ImpressionId)) continue;
+            ct.ThrowIfCancellationRequested();
+            importer.StartRow();
+            importer.Write(s.ImpressionId, NpgsqlDbType.Text);
+            importer.WriteText(s.CampaignId);
+            importer.WriteText(s.CreativeId);
+            importer.WriteText(s.UserId);
+            importer.WriteText(s.GeoCountry);
+            importer.WriteText(s.Platform);
+            importer.Write(s.IsClicked, NpgsqlDbType.Boolean);
+            importer.Write(s.IsConverted, NpgsqlDbType.Boolean);
+            importer.WriteNullable(s.ImpressionTime, NpgsqlDbType.TimestampTz);
+            importer.WriteNullable(s.ClickTime, NpgsqlDbType.TimestampTz);
+            importer.WriteNullable(s.ConversionTime, NpgsqlDbType.TimestampTz);
+            importer.Write(s.Cost, NpgsqlDbType.Numeric);
+            importer.Write(s.Revenue, NpgsqlDbType.Numeric);
+            importer.Write(s.Eligible, NpgsqlDbType.Boolean);
+            importer.Write(s.IsLate, NpgsqlDbType.Boolean);
+            importer.Write(s.LateByMs, NpgsqlDbType.Bigint);
+            importer.Write(s.RevenueOutOfWindow, NpgsqlDbType.Numeric);
+            importer.Write(row.StreamVersion, NpgsqlDbType.Integer);
+        }
+
+        await importer.CompleteAsync(ct);
+    }
+
+    /// <summary>Replay's path: rows that may or may not exist, written in chunks.</summary>
     public static async Task UpsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<GoldRow> rows, CancellationToken ct)
     {
         if (rows.Count == 0) return;
@@ -36,6 +93,23 @@ public static class GoldWriter
             change_seq = nextval('ad_performance_state_change_seq')
         """;
 
+    private const string UpdateSql = """
+        UPDATE ad_performance_state AS g SET
+            campaign_id = d.campaign_id, creative_id = d.creative_id, user_id = d.user_id, geo_country = d.geo_country,
+            platform = d.platform, is_clicked = d.is_clicked, is_converted = d.is_converted,
+            impression_time = d.impression_time, click_time = d.click_time, conversion_time = d.conversion_time,
+            cost = d.cost, revenue = d.revenue, eligible = d.eligible, is_late = d.is_late, late_by_ms = d.late_by_ms,
+            revenue_out_of_window = d.revenue_out_of_window, stream_version = d.stream_version, last_updated_ts = now(),
+            change_seq = nextval('ad_performance_state_change_seq')
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[],
+                    $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::numeric[], $13::numeric[],
+                    $14::boolean[], $15::boolean[], $16::bigint[], $17::numeric[], $18::integer[])
+             AS d(impression_id, campaign_id, creative_id, user_id, geo_country, platform, is_clicked, is_converted,
+                  impression_time, click_time, conversion_time, cost, revenue, eligible, is_late, late_by_ms,
+                  revenue_out_of_window, stream_version)
+        WHERE g.impression_id = d.impression_id
+        """;
+
     private static void Bind(NpgsqlCommand cmd, IReadOnlyList<GoldRow> rows)
     {
         void Add<T>(Func<GoldRow, T> pick) => cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(pick).ToArray() });
@@ -44,7 +118,7 @@ public static class GoldWriter
         void AddTime(Func<GoldRow, DateTime?> pick) => cmd.Parameters.Add(new NpgsqlParameter
         {
             Value = rows.Select(pick).ToArray(),
-            NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz,
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
         });
         Add(r => r.State.ImpressionId);
         Add(r => r.State.CampaignId);

@@ -18,7 +18,10 @@ public sealed class KafkaOptions
     /// <summary>Whether this instance runs the consumer. Tracking-only instances scale out behind a load balancer.</summary>
     public bool RunConsumer { get; set; } = true;
 
-    public int MaxBatchSize { get; set; } = 5000;
+    /// <summary>Upper bound of one batch transaction. Batches fill up only under a backlog (otherwise MaxBatchWaitMs
+    /// closes them); then a large one spreads the per-transaction work (rollup cells, statements, the commit) over
+    /// more events: 5 000 → 20 000 took the bench's pipeline from 41 % to 59 % of the PostgreSQL ceiling.</summary>
+    public int MaxBatchSize { get; set; } = 20000;
 
     public int MaxBatchWaitMs { get; set; } = 50;
 

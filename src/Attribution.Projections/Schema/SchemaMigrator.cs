@@ -22,6 +22,7 @@ public static class SchemaMigrator
             ["Rollups.Rollups.sql", "Campaigns.Campaigns.sql", "Analytics.Analytics.sql", "Rollups.RollupBackfill.sql"]),
         new(4, "campaign tier of the hourly and daily rollups, filled from the full tiers",
             ["Rollups.CampaignRollups.sql", "Rollups.CampaignRollupBackfill.sql"]),
+        new(5, "Gold's last_updated_ts defaults to now() for rows written by COPY", ["Gold.GoldCopyDefaults.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

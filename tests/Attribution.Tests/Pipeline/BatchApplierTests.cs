@@ -49,6 +49,22 @@ public sealed class BatchApplierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_impression_is_inserted_and_a_known_one_updated_each_with_its_write_time_and_a_new_change_marker()
+    {
+        var before = DateTime.UtcNow.AddSeconds(-1);
+        await Apply(Impression("i-9", "e90", 0 * S));
+        var inserted = await Db.CountAsync(_engine.DataSource, "SELECT change_seq FROM ad_performance_state WHERE impression_id = 'i-9'");
+
+        await Apply(Click("i-9", "e91", 5 * S), Impression("i-10", "e92", 0 * S));
+
+        Assert.Equal(2, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM ad_performance_state"));
+        Assert.True(await Db.CountAsync(_engine.DataSource, "SELECT change_seq FROM ad_performance_state WHERE impression_id = 'i-9'") > inserted);
+        Assert.Equal(1, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM ad_performance_state WHERE impression_id = 'i-9' AND is_clicked AND stream_version = 2"));
+        Assert.Equal(2, await Db.CountAsync(_engine.DataSource,
+            "SELECT count(*) FROM ad_performance_state WHERE last_updated_ts BETWEEN $1 AND now()", before));
+    }
+
+    [Fact]
     public async Task A_repeat_within_one_batch_is_a_duplicate_too()
     {
         var result = await Apply(Impression("i-2", "e10", 0 * S), Impression("i-2", "e10", 0 * S));
