@@ -23,7 +23,10 @@ public sealed class AttributionConsumer(
 
     // The batch being filled. A field, so that a revocation (which the client reports from inside Consume) can take
     // the revoked partitions' messages out of it before they are applied.
-    private readonly List<KafkaRecord> _batch = [];
+    private List<KafkaRecord> _batch = [];
+
+    // The batch being applied while the next one is read.
+    private Task? _inFlight;
     private long _lagReportedAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -83,6 +86,18 @@ public sealed class AttributionConsumer(
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
             .SetPartitionsRevokedHandler((_, partitions) =>
             {
+                // The next owner starts from the offsets stored in PostgreSQL: the batch in flight, which may hold
+                // these partitions' messages, commits (or fails) before they are handed over. Its failure is the
+                // loop's to report.
+                try
+                {
+                    _inFlight?.GetAwaiter().GetResult();
+                }
+                catch (Exception e)
+                {
+                    logger.LogDebug(e, "The batch in flight failed during a revocation");
+                }
+
                 var revoked = partitions.Select(p => p.Partition.Value).ToHashSet();
                 foreach (var p in revoked)
                 {
@@ -147,43 +162,78 @@ public sealed class AttributionConsumer(
             .GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// Reads the next batch while the previous one is applied: the client's share of a batch (reading messages from
+    /// librdkafka, parsing them) overlaps PostgreSQL's, instead of leaving the database idle meanwhile. Batches still
+    /// apply one after the other, in order; a batch is handed over only when the previous one has committed.
+    /// </summary>
     private async Task LoopAsync(IConsumer<byte[]?, byte[]> consumer, KafkaOptions options, CancellationToken ct)
     {
-        var batch = _batch;
-        while (!ct.IsCancellationRequested)
+        try
         {
-            batch.Clear();
-            ReportLag(consumer);
-            var deadline = DateTime.UtcNow.AddMilliseconds(options.MaxBatchWaitMs);
-            while (batch.Count < options.MaxBatchSize)
+            while (!ct.IsCancellationRequested)
             {
-                var wait = batch.Count == 0 ? TimeSpan.FromMilliseconds(200) : deadline - DateTime.UtcNow;
-                if (wait <= TimeSpan.Zero) break;
-                ConsumeResult<byte[]?, byte[]>? m;
-                try
-                {
-                    m = consumer.Consume(wait);
-                }
-                catch (ConsumeException e) when (e.Error.Code == ErrorCode.Local_AutoOffsetReset || e.Error.Code == ErrorCode.OffsetOutOfRange)
-                {
-                    // The broker no longer has the offset we need: count and record the gap, then go on from what
-                    // it still has. Apply what was read before it first, so offsets stay in order.
-                    if (batch.Count > 0) break;
-                    HandleOutOfRange(consumer, e.ConsumerRecord?.TopicPartition);
-                    continue;
-                }
+                ReportLag(consumer);
+                var batch = Collect(consumer, options);
+                await AwaitInFlightAsync();
+                if (batch.Count == 0) continue;
+                // Positions move when a batch is handed over, so that a gap detected while it applies starts after it.
+                foreach (var g in batch.GroupBy(r => r.Partition)) _position[g.Key] = g.Max(r => r.Offset) + 1;
+                _inFlight = Task.Run(() => applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, kafka.ClusterId, batch, ct), ct);
+            }
+        }
+        finally
+        {
+            // Stopping or failing: what is in flight commits or rolls back before the consumer leaves its group.
+            try
+            {
+                await AwaitInFlightAsync();
+            }
+            catch (Exception e) when (ct.IsCancellationRequested)
+            {
+                logger.LogDebug(e, "The batch in flight stopped with the service; its offsets were not stored, it is read again");
+            }
+        }
+    }
 
-                if (m is null) break;
-                if (m.IsPartitionEOF) continue;
-                if (_position.TryGetValue(m.Partition.Value, out var expected) && m.Offset.Value < expected) continue;
-                batch.Add(new KafkaRecord(m.Partition.Value, m.Offset.Value, m.Message.Key, m.Message.Value ?? [], m.Message.Timestamp.UtcDateTime));
+    private async Task AwaitInFlightAsync()
+    {
+        if (_inFlight is not { } inFlight) return;
+        _inFlight = null;
+        await inFlight;
+        state.LastAppliedAt = DateTime.UtcNow;
+    }
+
+    /// <summary>Up to MaxBatchSize messages, or what arrived by MaxBatchWaitMs after the first one.</summary>
+    private List<KafkaRecord> Collect(IConsumer<byte[]?, byte[]> consumer, KafkaOptions options)
+    {
+        var batch = _batch = new List<KafkaRecord>();
+        var deadline = DateTime.UtcNow.AddMilliseconds(options.MaxBatchWaitMs);
+        while (batch.Count < options.MaxBatchSize)
+        {
+            var wait = batch.Count == 0 ? TimeSpan.FromMilliseconds(200) : deadline - DateTime.UtcNow;
+            if (wait <= TimeSpan.Zero) break;
+            ConsumeResult<byte[]?, byte[]>? m;
+            try
+            {
+                m = consumer.Consume(wait);
+            }
+            catch (ConsumeException e) when (e.Error.Code == ErrorCode.Local_AutoOffsetReset || e.Error.Code == ErrorCode.OffsetOutOfRange)
+            {
+                // The broker no longer has the offset we need: count and record the gap, then go on from what
+                // it still has. Apply what was read before it first, so offsets stay in order.
+                if (batch.Count > 0) break;
+                HandleOutOfRange(consumer, e.ConsumerRecord?.TopicPartition);
+                continue;
             }
 
-            if (batch.Count == 0) continue;
-            await applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, kafka.ClusterId, batch, ct);
-            foreach (var g in batch.GroupBy(r => r.Partition)) _position[g.Key] = g.Max(r => r.Offset) + 1;
-            state.LastAppliedAt = DateTime.UtcNow;
+            if (m is null) break;
+            if (m.IsPartitionEOF) continue;
+            if (_position.TryGetValue(m.Partition.Value, out var expected) && m.Offset.Value < expected) continue;
+            batch.Add(new KafkaRecord(m.Partition.Value, m.Offset.Value, m.Message.Key, m.Message.Value ?? [], m.Message.Timestamp.UtcDateTime));
         }
+
+        return batch;
     }
 
     /// <summary>Lag from the high watermarks the client caches from its fetch responses: no broker round trip.</summary>

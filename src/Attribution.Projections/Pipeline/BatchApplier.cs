@@ -191,9 +191,13 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         // Retention: events of impressions retired from the event store are audited, never folded on a partial history.
         await RetiredImpressions.DivertAsync(conn, tx, toAppend, audit, ct);
 
-        // Fold every touched impression over its whole history plus the new events.
+        // Fold every touched impression over its whole history plus the new events. The Gold rows being replaced are
+        // read (and locked) first: they are the rollups' "before", and since every batch and replay writes an
+        // impression's events and its Gold row in one transaction, only impressions with a row have a history to load.
         var touched = toAppend.Select(a => a.Event.ImpressionId!).Distinct(StringComparer.Ordinal).ToList();
-        var history = await EventStoreReader.LoadStreamsAsync(conn, tx, touched, ct);
+        var goldBefore = await GoldQueries.LockRowsAsync(conn, tx, touched, ct);
+        var existing = goldBefore.Select(g => g.ImpressionId).ToHashSet(StringComparer.Ordinal);
+        var history = await EventStoreReader.LoadStreamsAsync(conn, tx, existing, ct);
         var newEvents = new List<NewEvent>(toAppend.Count);
         var versions = touched.ToDictionary(t => t, t => history.TryGetValue(t, out var h) ? h[^1].StreamVersion : 0, StringComparer.Ordinal);
         foreach (var a in toAppend)
@@ -209,10 +213,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
                 (IReadOnlyCollection<AdEvent>)(history.TryGetValue(id, out var h) ? h.Select(s => s.Event) : []).Concat(byStream[id]).ToList(),
                 versions[id])),
             policy);
-        // Rollups: read the Gold rows being replaced, then apply old → new as a delta to the hourly and daily rollups.
-        var goldBefore = await GoldQueries.LockRowsAsync(conn, tx, touched, ct);
-        await GoldWriter.UpsertAsync(conn, tx, rows, ct);
-        await HourlyRollup.ApplyAsync(conn, tx, goldBefore, rows.Select(r => r.State), ct);
+        await GoldWriter.WriteAsync(conn, tx, rows, existing, ct);
 
         await AuditWriter.DeleteDerivedAsync(conn, tx, touched, ct);
         audit.AddRange(derived);
@@ -223,6 +224,9 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         var offsets = records.GroupBy(r => r.Partition)
             .ToDictionary(g => g.Key, g => (g.Max(r => r.Offset) + 1, appliedPerPartition.GetValueOrDefault(g.Key)));
         await OffsetStore.StoreAsync(conn, tx, group, topic, clusterId, offsets, ct);
+        // Rollups last: old → new Gold rows as a delta to every tier. Concurrent batches share rollup cells, and a
+        // cell stays locked until commit, so the less work between this and the commit, the less the others wait.
+        await HourlyRollup.ApplyAsync(conn, tx, goldBefore, rows.Select(r => r.State), ct);
         await tx.CommitAsync(ct);
 
         var now = DateTime.UtcNow;
