@@ -15,6 +15,7 @@ public static class BenchCommand
     public const string Usage = """
         Attribution.Api bench [options]       measures this machine; see docs/BENCHMARKS.md
           --events N            pipeline events (default 1000000)
+          --warmup E            pipeline events applied before the clock starts (default N/10, at most 50000)
           --partitions P        embedded Kafka partitions for the pipeline run (default 64)
           --window W            most messages produced ahead of the consumer (default 200000; keeps the embedded
                                 broker's ~5 MiB/partition retention from dropping any)
@@ -54,7 +55,8 @@ public static class BenchCommand
         QueriesResult? queries = null;
         SoakResult? soak = null;
         if (parts.Contains("pipeline"))
-            pipeline = await BenchPipeline.RunAsync(server, o.Long("events", 1_000_000), o.Int("partitions", 64), o.Int("window", 200_000),
+            pipeline = await BenchPipeline.RunAsync(server, o.Long("events", 1_000_000),
+                o.Names.Contains("warmup") ? o.Long("warmup", 0) : Math.Min(o.Long("events", 1_000_000) / 10, 50_000), o.Int("partitions", 64), o.Int("window", 200_000),
                 o.Names.Contains("batch-size") ? o.Int("batch-size", 5000) : null, o.Int("consumers", Environment.ProcessorCount), keep, Say, ct);
         if (parts.Contains("http"))
             http = await BenchHttp.RunAsync(server, o.Int("http-seconds", 20), o.Int("wrk-threads", 2), o.Int("wrk-connections", 64), keep, Say, ct);
@@ -87,7 +89,7 @@ public static class BenchCommand
         Line($"|---|---|---|---|---|");
         if (p is not null)
         {
-            Line($"| 1 | pipeline Kafka → event store + Gold{(p.Rollups == "none yet" ? "" : " + " + p.Rollups)}, {p.Events:N0} events ({p.Impressions:N0} impressions), {p.Partitions} partitions, {p.Consumers} consumer instance(s) | **{p.EventsPerSecond:N0} events/s** ({p.Seconds:N1} s) | PostgreSQL ceiling {p.CeilingEventsPerSecond:N0} events/s (COPY {p.CopySeconds:N1} s + Gold INSERT {p.GoldInsertSeconds:N1} s) | {p.Ratio:P0} (≥ 60 %: {Mark(p.Ratio >= 0.6)}) |");
+            Line($"| 1 | pipeline Kafka → event store + Gold{(p.Rollups == "none yet" ? "" : " + " + p.Rollups)}, {p.Events:N0} events ({p.Impressions:N0} impressions), {p.Partitions} partitions, {p.Consumers} consumer instance(s) | **{p.EventsPerSecond:N0} events/s** ({p.Events - p.WarmupEvents:N0} events in {p.Seconds:N1} s after {p.WarmupEvents:N0} warm-up events; cold, warm-up included: {p.ColdEventsPerSecond:N0} events/s = {p.ColdEventsPerSecond / p.CeilingEventsPerSecond:P0}) | PostgreSQL ceiling {p.CeilingEventsPerSecond:N0} events/s (COPY {p.CopySeconds:N1} s + Gold INSERT {p.GoldInsertSeconds:N1} s) | {p.Ratio:P0} (≥ 60 %: {Mark(p.Ratio >= 0.6)}) |");
             Line($"|   | run valid: lost_messages = {p.Lost}, every event in Gold = {p.EveryEventInGold} | {(p.Valid ? "valid" : "**INVALID**")} | most produced ahead of the consumer: {p.PeakLagMessages:N0} | CPU of the bench process (consumer + producer): {p.ProcessCpuMicrosPerEvent:N0} µs/event; all cores busy {p.MachineBusy:P0} |");
         }
 
