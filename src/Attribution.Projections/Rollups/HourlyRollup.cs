@@ -7,7 +7,8 @@ using NpgsqlTypes;
 
 namespace Attribution.Projections.Rollups;
 
-/// <summary>Keeps metrics_hourly and metrics_daily equal to a GROUP BY over Gold: deltas on the hot path, a rebuild on replay.</summary>
+/// <summary>Keeps metrics_hourly and metrics_daily, and their campaign and geo × platform tiers, equal to a GROUP BY over
+/// Gold: deltas on the hot path, a rebuild on replay.</summary>
 public static class HourlyRollup
 {
     /// <summary>
@@ -25,9 +26,11 @@ public static class HourlyRollup
         await UpsertAsync(conn, tx, "metrics_daily", "day", daily, ct);
         await UpsertAsync(conn, tx, "metrics_hourly_campaign", "hour", HourlyRollupRule.ByCampaign(hourly), ct);
         await UpsertAsync(conn, tx, "metrics_daily_campaign", "day", HourlyRollupRule.ByCampaign(daily), ct);
+        await UpsertAsync(conn, tx, "metrics_hourly_geo_platform", "hour", HourlyRollupRule.ByCampaignGeoPlatform(hourly), ct);
+        await UpsertAsync(conn, tx, "metrics_daily_geo_platform", "day", HourlyRollupRule.ByCampaignGeoPlatform(daily), ct);
     }
 
-    /// <summary>Adds the deltas to their cells; <paramref name="table"/> and <paramref name="time"/> are one of four fixed pairs.</summary>
+    /// <summary>Adds the deltas to their cells; <paramref name="table"/> and <paramref name="time"/> are one of six fixed pairs.</summary>
     private static async Task UpsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string table, string time,
         IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> delta, CancellationToken ct)
     {
@@ -66,9 +69,10 @@ public static class HourlyRollup
     public static async Task RebuildAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
         await using (var truncate = new NpgsqlCommand(
-            "TRUNCATE metrics_hourly, metrics_daily, metrics_hourly_campaign, metrics_daily_campaign", conn, tx))
+            "TRUNCATE metrics_hourly, metrics_daily, metrics_hourly_campaign, metrics_daily_campaign, " +
+            "metrics_hourly_geo_platform, metrics_daily_geo_platform", conn, tx))
             await truncate.ExecuteNonQueryAsync(ct);
-        foreach (var script in new[] { BackfillSql.Value, CampaignBackfillSql.Value })
+        foreach (var script in new[] { BackfillSql.Value, CampaignBackfillSql.Value, GeoPlatformBackfillSql.Value })
         {
             await using var fill = new NpgsqlCommand(script, conn, tx);
             fill.CommandTimeout = 0;
@@ -76,7 +80,7 @@ public static class HourlyRollup
         }
     }
 
-    // {0} the table, {1} its time column: filled only from the four constant pairs above, never from input.
+    // {0} the table, {1} its time column: filled only from the six constant pairs above, never from input.
     private const string UpsertSql = """
         INSERT INTO {0} AS m ({1}, campaign_id, creative_id, geo_country, platform, impressions, clicks,
             conversions, cost, revenue, revenue_out_of_window, attribution_lag_us, attribution_lag_count)
@@ -101,6 +105,8 @@ public static class HourlyRollup
     private static readonly Lazy<string> BackfillSql = new(() => Script("RollupBackfill.sql"));
 
     private static readonly Lazy<string> CampaignBackfillSql = new(() => Script("CampaignRollupBackfill.sql"));
+
+    private static readonly Lazy<string> GeoPlatformBackfillSql = new(() => Script("GeoPlatformRollupBackfill.sql"));
 
     private static string Script(string name)
     {

@@ -89,7 +89,8 @@ public sealed record MetricsResult(IReadOnlyList<MetricsCell> Rows, HourlyMeasur
 
 /// <summary>
 /// Metrics for any combination of dimensions over [from, to) of impression_time: whole days from the daily rollup,
-/// whole hours from the hourly one, partial hours at the edges from Gold, all in one statement. With budget_at_impression every impression is
+/// whole hours from the hourly one, the rest of partial hours from Gold (<see cref="RollupRange"/>), each from the
+/// smallest tier that holds the dimensions asked for (<see cref="RollupTiers"/>), all in one statement. With budget_at_impression every impression is
 /// joined to the campaign version valid at its impression_time (design 000 §3.4), which needs Gold for the whole range.
 /// </summary>
 public sealed class MetricsQueries(NpgsqlDataSource dataSource)
@@ -108,6 +109,14 @@ public sealed class MetricsQueries(NpgsqlDataSource dataSource)
              THEN (extract(epoch FROM g.conversion_time - g.impression_time) * 1000000)::bigint ELSE 0 END AS attribution_lag_us,
         (g.is_converted AND g.conversion_time IS NOT NULL)::int AS attribution_lag_count
         """;
+
+    private static readonly string[] MeasureColumns =
+        ["impressions", "clicks", "conversions", "cost", "revenue", "revenue_out_of_window", "attribution_lag_us", "attribution_lag_count"];
+
+    /// <summary>A part's columns, its measures negated when the part is taken away from the answer.</summary>
+    private static string Measures(RangePart part) =>
+        "campaign_id, creative_id, geo_country, platform, " +
+        string.Join(", ", MeasureColumns.Select(m => part.Subtract ? $"-{m} AS {m}" : m));
 
     public async Task<MetricsResult> QueryAsync(MetricsRequest request, CancellationToken ct)
     {
@@ -148,26 +157,14 @@ public sealed class MetricsQueries(NpgsqlDataSource dataSource)
         else
         {
             var plan = RollupRange.Plan(request.From, request.To, useDays: !request.GroupBy.Contains(MetricDimensions.Hour));
+            var (dailyTable, hourlyTable) = RollupTiers.Smallest(request.GroupBy, request.Filter);
             var parts = new List<string>();
-            const string Measures = "campaign_id, creative_id, geo_country, platform, impressions, clicks, conversions, cost, " +
-                                    "revenue, revenue_out_of_window, attribution_lag_us, attribution_lag_count";
-            // Questions about campaigns and time only (no creative, geo or platform to group or filter by) read the
-            // campaign tier, summed over those three; the table names are constants, never input.
-            var campaignLevel = request.GroupBy.All(d => d is MetricDimensions.CampaignId or MetricDimensions.Hour or MetricDimensions.Day)
-                                && request.Filter is { CreativeIds: null or [], GeoCountries: null or [], Platforms: null or [] };
-            var (dailyTable, hourlyTable) = campaignLevel
-                ? ("metrics_daily_campaign", "metrics_hourly_campaign")
-                : ("metrics_daily", "metrics_hourly");
             // The daily rows carry their day as "hour": the source is only grouped by day then (never by hour).
-            if (plan.Daily is { } days) parts.Add($"SELECT day AS hour, {Measures} FROM {dailyTable} WHERE {Range("day", days)}");
-            parts.AddRange(plan.Hourly.Select(hours => $"SELECT hour, {Measures} FROM {hourlyTable} WHERE {Range("hour", hours)}"));
-            if (plan.GoldEdges.Count > 0)
-            {
-                var edges = string.Join(" OR ", plan.GoldEdges.Select(e => "(" + Range("g.impression_time", e) + ")"));
-                parts.Add($"SELECT {GoldColumns} FROM ad_performance_state g WHERE g.impression_time IS NOT NULL AND ({edges})");
-            }
-
-            sourceName = plan.Daily is null && plan.Hourly.Count == 0 ? "gold" : "rollup";
+            parts.AddRange(plan.Daily.Select(d => $"SELECT day AS hour, {Measures(d)} FROM {dailyTable} WHERE {Range("day", d.Range)}"));
+            parts.AddRange(plan.Hourly.Select(h => $"SELECT hour, {Measures(h)} FROM {hourlyTable} WHERE {Range("hour", h.Range)}"));
+            parts.AddRange(plan.Gold.Select(g =>
+                $"SELECT hour, {Measures(g)} FROM (SELECT {GoldColumns} FROM ad_performance_state g WHERE g.impression_time IS NOT NULL AND {Range("g.impression_time", g.Range)}) AS gold"));
+            sourceName = plan.GoldOnly ? "gold" : "rollup";
             source = string.Join("\nUNION ALL\n", parts);
         }
 
@@ -184,18 +181,31 @@ public sealed class MetricsQueries(NpgsqlDataSource dataSource)
         var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
 
         var sql = new StringBuilder();
-        sql.Append("WITH src AS (\n").Append(source).Append("\n)\n");
+        sql.Append("WITH src AS (\n").Append(source).Append("\n)");
         if (groupColumns.Count == 0)
         {
-            sql.Append($"SELECT true, {Sums} FROM src {where}");
+            sql.Append($"\nSELECT true, {Sums} FROM src {where}");
         }
         else
         {
             var cols = string.Join(", ", groupColumns);
-            // The empty grouping set is the totals row, computed by the same statement (and present for no rows).
-            sql.Append($"SELECT GROUPING({cols}) <> 0, {cols}, {Sums} FROM src {where} GROUP BY GROUPING SETS (({cols}), ()) ");
-            sql.Append($"ORDER BY 1 DESC, {string.Join(", ", groupColumns.Select((_, i) => (i + 2).ToString(CultureInfo.InvariantCulture)))} ");
-            sql.Append($"LIMIT {P(request.Limit + 2, NpgsqlDbType.Integer)}");
+            var names = string.Join(", ", groupColumns.Select((_, i) => "d" + i.ToString(CultureInfo.InvariantCulture)));
+            // Groups first, by hashing (one pass over the source rows), then the totals over the groups: a single
+            // GROUPING SETS over the source rows sorts them all. A group whose rows were all taken away again (a part
+            // subtracted at a range's edge) has no impression in the range and is no group of the answer: every Gold
+            // row counts one impression.
+            sql.Append($"""
+                , groups AS (
+                    SELECT {string.Join(", ", groupColumns.Select((c, i) => $"{c} AS d{i.ToString(CultureInfo.InvariantCulture)}"))},
+                           {string.Join(", ", MeasureColumns.Select(m => $"sum({m}) AS {m}"))}
+                    FROM src {where}
+                    GROUP BY {cols}
+                    HAVING sum(impressions) <> 0
+                )
+                SELECT GROUPING({names}) <> 0, {names}, {Sums} FROM groups GROUP BY GROUPING SETS (({names}), ())
+                ORDER BY 1 DESC, {string.Join(", ", groupColumns.Select((_, i) => (i + 2).ToString(CultureInfo.InvariantCulture)))}
+                LIMIT {P(request.Limit + 2, NpgsqlDbType.Integer)}
+                """);
         }
 
         await using var cmd = dataSource.CreateCommand(sql.ToString());

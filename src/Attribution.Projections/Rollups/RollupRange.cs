@@ -1,44 +1,94 @@
-using Attribution.Domain.Metrics;
-
 namespace Attribution.Projections.Rollups;
 
 /// <summary>A half-open time range; a null bound is open.</summary>
 public readonly record struct TimeRange(DateTime? From, DateTime? To);
 
-/// <summary>
-/// Which parts of [from, to) each source answers: whole UTC days from metrics_daily, the remaining whole hours from
-/// metrics_hourly, and the partial hours at either end from Gold. Any range is exact, at most two hours touch Gold,
-/// and a long range reads one row per cell per day.
-/// </summary>
-public sealed record RollupRange(TimeRange? Daily, IReadOnlyList<TimeRange> Hourly, IReadOnlyList<TimeRange> GoldEdges)
+/// <summary>A range whose rows a source adds to the answer, or takes away from it.</summary>
+public readonly record struct RangePart(TimeRange Range, bool Subtract = false)
 {
+    public static RangePart Add(DateTime? from, DateTime? to) => new(new TimeRange(from, to));
+
+    public static RangePart Remove(DateTime from, DateTime to) => new(new TimeRange(from, to), Subtract: true);
+}
+
+/// <summary>
+/// Which parts of [from, to) each source answers: whole UTC days from the daily rollup, whole hours from the hourly
+/// one, and what is left of a partial hour from Gold. A bound is rounded to the nearer boundary: a range starting at
+/// 03:10 reads the 03:00 hour from the rollup and takes 03:00-03:10 away (read from Gold), rather than reading
+/// 03:10-04:00 from Gold; a range starting at 20:00 reads that whole day and takes 00:00-20:00 away from the hourly
+/// rollup. Sums are linear, so the answer is exact; each end reads at most half an hour of Gold and half a day of
+/// hours, and a long range reads one row per cell per day.
+/// </summary>
+public sealed record RollupRange(IReadOnlyList<RangePart> Daily, IReadOnlyList<RangePart> Hourly, IReadOnlyList<RangePart> Gold)
+{
+    /// <summary>Whether Gold answers the whole range (no rollup row is read).</summary>
+    public bool GoldOnly => Daily.Count == 0 && Hourly.Count == 0;
+
     /// <param name="useDays">False when rows are grouped by hour, which the daily rollup cannot tell apart.</param>
     public static RollupRange Plan(DateTime? from, DateTime? to, bool useDays = true)
     {
-        var wholeFrom = Ceil(from, TimeSpan.TicksPerHour);
-        var wholeTo = Floor(to, TimeSpan.TicksPerHour);
-        if (wholeFrom >= wholeTo)
-        {
-            // No whole hour inside: Gold answers it all.
-            return new RollupRange(null, [], [new TimeRange(from, to)]);
-        }
+        var hours = Round(from, to, TimeSpan.TicksPerHour);
+        if (hours is null) return new RollupRange([], [], [RangePart.Add(from, to)]);
+        var (hourFrom, hourTo, goldParts) = hours.Value;
 
-        var edges = new List<TimeRange>(2);
-        if (from != wholeFrom) edges.Add(new TimeRange(from, wholeFrom));
-        if (to != wholeTo) edges.Add(new TimeRange(wholeTo, to));
-        var dayFrom = Ceil(wholeFrom, TimeSpan.TicksPerDay);
-        var dayTo = Floor(wholeTo, TimeSpan.TicksPerDay);
-        if (!useDays || dayFrom >= dayTo) return new RollupRange(null, [new TimeRange(wholeFrom, wholeTo)], edges);
-
-        var hours = new List<TimeRange>(2);
-        if (wholeFrom != dayFrom) hours.Add(new TimeRange(wholeFrom, dayFrom));
-        if (wholeTo != dayTo) hours.Add(new TimeRange(dayTo, wholeTo));
-        return new RollupRange(new TimeRange(dayFrom, dayTo), hours, edges);
+        var days = useDays ? Round(hourFrom, hourTo, TimeSpan.TicksPerDay) : null;
+        if (days is null) return new RollupRange([], [RangePart.Add(hourFrom, hourTo)], goldParts);
+        var (dayFrom, dayTo, hourParts) = days.Value;
+        return new RollupRange([RangePart.Add(dayFrom, dayTo)], hourParts, goldParts);
     }
 
-    private static DateTime? Floor(DateTime? t, long unit) =>
-        t is { } v ? new DateTime(v.Ticks - (v.Ticks % unit), DateTimeKind.Utc) : null;
+    /// <summary>
+    /// [from, to) as whole units [outerFrom, outerTo) plus the finer parts that correct it; null when whole units
+    /// would cost more than reading the finer source for the whole range (a range shorter than its corrections).
+    /// </summary>
+    private static (DateTime? From, DateTime? To, List<RangePart> Corrections)? Round(DateTime? from, DateTime? to, long unit)
+    {
+        var corrections = new List<RangePart>(2);
+        var outerFrom = from;
+        if (from is { } f && f.Ticks % unit != 0)
+        {
+            var down = Floor(f, unit);
+            var up = down.AddTicks(unit);
+            // The nearer boundary: the correction is the shorter of the two pieces.
+            if (f - down < up - f)
+            {
+                outerFrom = down;
+                corrections.Add(RangePart.Remove(down, f));
+            }
+            else
+            {
+                outerFrom = up;
+                corrections.Add(RangePart.Add(f, up));
+            }
+        }
 
-    private static DateTime? Ceil(DateTime? t, long unit) =>
-        t is { } v ? (v.Ticks % unit == 0 ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : new DateTime(v.Ticks - (v.Ticks % unit) + unit, DateTimeKind.Utc)) : null;
+        var outerTo = to;
+        if (to is { } t && t.Ticks % unit != 0)
+        {
+            var down = Floor(t, unit);
+            var up = down.AddTicks(unit);
+            if (up - t < t - down)
+            {
+                outerTo = up;
+                corrections.Add(RangePart.Remove(t, up));
+            }
+            else
+            {
+                outerTo = down;
+                corrections.Add(RangePart.Add(down, t));
+            }
+        }
+
+        if (outerFrom is { } a && outerTo is { } b)
+        {
+            if (a >= b) return null;
+            var corrected = corrections.Sum(c => (c.Range.To!.Value - c.Range.From!.Value).Ticks);
+            if (from is { } f2 && to is { } t2 && corrected >= (t2 - f2).Ticks) return null;
+        }
+
+        return (outerFrom is { } x ? DateTime.SpecifyKind(x, DateTimeKind.Utc) : null,
+            outerTo is { } y ? DateTime.SpecifyKind(y, DateTimeKind.Utc) : null, corrections);
+    }
+
+    private static DateTime Floor(DateTime t, long unit) => new(t.Ticks - (t.Ticks % unit), DateTimeKind.Utc);
 }

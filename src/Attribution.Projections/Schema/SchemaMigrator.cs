@@ -23,6 +23,8 @@ public static class SchemaMigrator
         new(4, "campaign tier of the hourly and daily rollups, filled from the full tiers",
             ["Rollups.CampaignRollups.sql", "Rollups.CampaignRollupBackfill.sql"]),
         new(5, "Gold's last_updated_ts defaults to now() for rows written by COPY", ["Gold.GoldCopyDefaults.sql"]),
+        new(6, "geo × platform tier of the hourly and daily rollups, filled from the full tiers",
+            ["Rollups.GeoPlatformRollups.sql", "Rollups.GeoPlatformRollupBackfill.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

@@ -35,27 +35,52 @@ public class AnalyticsRuleTests
     }
 
     [Theory]
-    [InlineData("1 12:00", "1 15:00", "", "1 12:00-1 15:00", "")]
-    [InlineData("1 12:20", "1 15:00", "", "1 13:00-1 15:00", "1 12:20-1 13:00")]
-    [InlineData("1 12:20", "1 15:40", "", "1 13:00-1 15:00", "1 12:20-1 13:00,1 15:00-1 15:40")]
-    [InlineData("1 12:20", "1 12:40", "", "", "1 12:20-1 12:40")]
-    [InlineData("1 12:20", "1 13:40", "", "", "1 12:20-1 13:40")]
-    [InlineData("1 00:00", "3 00:00", "1 00:00-3 00:00", "", "")]
-    [InlineData("1 12:20", "4 01:30", "2 00:00-4 00:00", "1 13:00-2 00:00,4 00:00-4 01:00", "1 12:20-1 13:00,4 01:00-4 01:30")]
-    [InlineData("1 12:00", "2 11:00", "", "1 12:00-2 11:00", "")]
-    public void A_range_is_whole_days_then_whole_hours_from_the_rollups_and_partial_hours_from_gold(
-        string from, string to, string days, string hours, string edges)
+    [InlineData("1 12:00", "1 15:00", "", "+1 12:00-1 15:00", "")]
+    [InlineData("1 12:20", "1 15:00", "", "+1 12:00-1 15:00", "-1 12:00-1 12:20")]
+    [InlineData("1 12:20", "1 15:40", "", "+1 12:00-1 16:00", "-1 12:00-1 12:20,-1 15:40-1 16:00")]
+    [InlineData("1 12:20", "1 12:40", "", "", "+1 12:20-1 12:40")]
+    [InlineData("1 12:20", "1 13:40", "", "+1 12:00-1 14:00", "-1 12:00-1 12:20,-1 13:40-1 14:00")]
+    [InlineData("1 00:00", "3 00:00", "+1 00:00-3 00:00", "", "")]
+    [InlineData("1 12:20", "4 01:30", "+2 00:00-4 00:00", "+1 12:00-2 00:00,+4 00:00-4 01:00", "-1 12:00-1 12:20,+4 01:00-4 01:30")]
+    [InlineData("1 12:00", "2 11:00", "", "+1 12:00-2 11:00", "")]
+    [InlineData("1 20:10", "3 03:50", "+2 00:00-3 00:00", "+1 20:00-2 00:00,+3 00:00-3 04:00", "-1 20:00-1 20:10,-3 03:50-3 04:00")]
+    [InlineData("1 03:10", "4 03:06", "+1 00:00-4 00:00", "-1 00:00-1 03:00,+4 00:00-4 03:00", "-1 03:00-1 03:10,+4 03:00-4 03:06")]
+    public void A_range_rounds_each_bound_to_the_nearer_day_or_hour_and_corrects_it_from_the_finer_source(
+        string from, string to, string days, string hours, string gold)
     {
         DateTime At(string dhm) => new DateTime(2026, 11, int.Parse(dhm[..1], System.Globalization.CultureInfo.InvariantCulture), 0, 0, 0, DateTimeKind.Utc)
             + TimeSpan.Parse(dhm[2..], System.Globalization.CultureInfo.InvariantCulture);
-        static string Show(IEnumerable<TimeRange> ranges) => string.Join(",", ranges.Select(r => $"{r.From:d HH:mm}-{r.To:d HH:mm}"));
+        static string Show(IEnumerable<RangePart> parts) =>
+            string.Join(",", parts.Select(p => $"{(p.Subtract ? "-" : "+")}{p.Range.From:d HH:mm}-{p.Range.To:d HH:mm}"));
 
         var plan = RollupRange.Plan(At(from), At(to));
 
-        Assert.Equal(days, plan.Daily is { } d ? Show([d]) : "");
+        Assert.Equal(days, Show(plan.Daily));
         Assert.Equal(hours, Show(plan.Hourly));
-        Assert.Equal(edges, Show(plan.GoldEdges));
-        Assert.Null(RollupRange.Plan(At(from), At(to), useDays: false).Daily);
+        Assert.Equal(gold, Show(plan.Gold));
+        Assert.Empty(RollupRange.Plan(At(from), At(to), useDays: false).Daily);
+    }
+
+    [Fact]
+    public void Whatever_the_bounds_the_parts_add_up_to_exactly_the_range()
+    {
+        var random = new Random(11);
+        for (var i = 0; i < 300; i++)
+        {
+            var from = T.AddMinutes(random.Next(-5000, 5000));
+            var to = from.AddMinutes(random.Next(1, 6000));
+            var plan = RollupRange.Plan(from, to, useDays: random.Next(2) == 0);
+
+            // Every minute of the neighbourhood is counted once if it lies in [from, to), else not at all.
+            foreach (var minute in Enumerable.Range(-6000, 18000).Select(m => T.AddMinutes(m + 0.5)))
+            {
+                var count = plan.Daily.Concat(plan.Hourly).Concat(plan.Gold)
+                    .Where(p => p.Range.From <= minute && minute < p.Range.To).Sum(p => p.Subtract ? -1 : 1);
+                Assert.Equal(minute >= from && minute < to ? 1 : 0, count);
+            }
+
+            Assert.All(plan.Gold, p => Assert.True(p.Range.To - p.Range.From <= TimeSpan.FromMinutes(30) || plan.GoldOnly));
+        }
     }
 
     [Fact]
@@ -63,9 +88,27 @@ public class AnalyticsRuleTests
     {
         var plan = RollupRange.Plan(null, T.AddMinutes(30));
 
-        Assert.Equal(new TimeRange(null, T.Date), plan.Daily);
-        Assert.Equal([new TimeRange(T.Date, T)], plan.Hourly);
-        Assert.Equal([new TimeRange(T, T.AddMinutes(30))], plan.GoldEdges);
+        Assert.Equal([RangePart.Add(null, T.Date)], plan.Daily);
+        Assert.Equal([RangePart.Add(T.Date, T)], plan.Hourly);
+        Assert.Equal([RangePart.Add(T, T.AddMinutes(30))], plan.Gold);
+    }
+
+    [Theory]
+    [InlineData("campaign_id,day", "", "metrics_daily_campaign")]
+    [InlineData("campaign_id,geo_country,platform", "", "metrics_daily_geo_platform")]
+    [InlineData("geo_country", "campaign_id", "metrics_daily_geo_platform")]
+    [InlineData("campaign_id", "platform", "metrics_daily_geo_platform")]
+    [InlineData("hour", "creative_id", "metrics_daily")]
+    [InlineData("creative_id", "", "metrics_daily")]
+    public void A_question_reads_the_smallest_tier_that_keeps_its_dimensions(string groupBy, string filtered, string daily)
+    {
+        MetricDimensions.TryParse(groupBy, out var dims);
+        string[] one = ["x"];
+        var filter = new MetricsFilter(
+            CampaignIds: filtered == "campaign_id" ? one : null, CreativeIds: filtered == "creative_id" ? one : null,
+            Platforms: filtered == "platform" ? one : null);
+
+        Assert.Equal(daily, RollupTiers.Smallest(dims, filter).Daily);
     }
 
     [Fact]

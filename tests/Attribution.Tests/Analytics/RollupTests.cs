@@ -119,6 +119,27 @@ public sealed class RollupTests : IAsyncLifetime
         GROUP BY date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'), campaign_id
         """);
 
+    /// <summary>The geo × platform tier, one line per cell, in the shape of <see cref="GroupByGoldPerGeoPlatform"/>.</summary>
+    private async Task<List<string>> GeoPlatformTierSnapshot(string unit) => await Lines($"""
+        SELECT concat_ws('|', ({unit} AT TIME ZONE 'UTC')::text, coalesce(campaign_id, '∅'), coalesce(creative_id, '∅'),
+               coalesce(geo_country, '∅'), coalesce(platform, '∅'), impressions, clicks, conversions, trim_scale(cost),
+               trim_scale(revenue), trim_scale(revenue_out_of_window), attribution_lag_us, attribution_lag_count)
+        FROM {(unit == "hour" ? "metrics_hourly_geo_platform" : "metrics_daily_geo_platform")}
+        """);
+
+    /// <summary>An independent GROUP BY over Gold per time bucket, campaign, geo and platform.</summary>
+    private async Task<List<string>> GroupByGoldPerGeoPlatform(string unit) => await Lines($"""
+        SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
+               '∅', coalesce(geo_country, '∅'), coalesce(platform, '∅'), count(*),
+               sum(CASE WHEN is_clicked THEN 1 ELSE 0 END), sum(CASE WHEN is_converted THEN 1 ELSE 0 END),
+               trim_scale(sum(cost)), trim_scale(sum(revenue)), trim_scale(sum(revenue_out_of_window)),
+               sum(CASE WHEN is_converted THEN round(extract(epoch FROM conversion_time - impression_time) * 1000000) ELSE 0 END),
+               sum(CASE WHEN is_converted AND conversion_time IS NOT NULL THEN 1 ELSE 0 END))
+        FROM ad_performance_state
+        WHERE impression_time IS NOT NULL
+        GROUP BY date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'), campaign_id, geo_country, platform
+        """);
+
     /// <summary>An independent GROUP BY over Gold in the same shape, per hour or per day.</summary>
     private async Task<List<string>> GroupByGold(string unit = "hour") => await Lines($"""
         SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
@@ -153,6 +174,8 @@ public sealed class RollupTests : IAsyncLifetime
             Assert.Equal(GroupByGold("day").GetAwaiter().GetResult(), DailySnapshot().GetAwaiter().GetResult());
             Assert.Equal(GroupByGoldPerCampaign("hour").GetAwaiter().GetResult(), CampaignTierSnapshot("hour").GetAwaiter().GetResult());
             Assert.Equal(GroupByGoldPerCampaign("day").GetAwaiter().GetResult(), CampaignTierSnapshot("day").GetAwaiter().GetResult());
+            Assert.Equal(GroupByGoldPerGeoPlatform("hour").GetAwaiter().GetResult(), GeoPlatformTierSnapshot("hour").GetAwaiter().GetResult());
+            Assert.Equal(GroupByGoldPerGeoPlatform("day").GetAwaiter().GetResult(), GeoPlatformTierSnapshot("day").GetAwaiter().GetResult());
         }));
 
         Assert.True(await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM metrics_hourly") > 0);
@@ -191,6 +214,8 @@ public sealed class RollupTests : IAsyncLifetime
         Assert.Equal(await GroupByGold("day"), daysBefore);
         Assert.Equal(await GroupByGoldPerCampaign("hour"), await CampaignTierSnapshot("hour"));
         Assert.Equal(await GroupByGoldPerCampaign("day"), await CampaignTierSnapshot("day"));
+        Assert.Equal(await GroupByGoldPerGeoPlatform("hour"), await GeoPlatformTierSnapshot("hour"));
+        Assert.Equal(await GroupByGoldPerGeoPlatform("day"), await GeoPlatformTierSnapshot("day"));
     }
 
     [Fact]
@@ -201,19 +226,26 @@ public sealed class RollupTests : IAsyncLifetime
         var metrics = new MetricsQueries(_engine.DataSource);
         var bounds = Instants.Select(i => (DateTime?)T0.Add(i))
             .Concat([null, T0.AddMinutes(-20), T0.AddMinutes(45), T0.AddHours(2), T0.AddHours(25.5), T0.Date, T0.Date.AddDays(1),
-                T0.Date.AddDays(3), T0.Date.AddDays(9).AddHours(7)]).ToArray();
+                T0.Date.AddDays(3), T0.Date.AddDays(9).AddHours(7), T0.AddMinutes(10), T0.AddHours(3).AddMinutes(50),
+                T0.Date.AddHours(2).AddMinutes(5), T0.Date.AddDays(2).AddHours(21).AddMinutes(55)]).ToArray();
         var dimensionSets = new[]
         {
             Array.Empty<string>(), ["campaign_id"], ["hour"], ["campaign_id", "day"], ["day", "platform"], ["geo_country", "creative_id", "hour"],
-            ["platform", "campaign_id", "geo_country", "creative_id", "day"],
+            ["platform", "campaign_id", "geo_country", "creative_id", "day"], ["campaign_id", "geo_country", "platform"],
+            ["geo_country", "day"],
         };
         var random = new Random(7);
-        for (var i = 0; i < 60; i++)
+        for (var i = 0; i < 120; i++)
         {
             var (from, to) = (bounds[random.Next(bounds.Length)], bounds[random.Next(bounds.Length)]);
             if (from is not null && to is not null && from >= to) continue;
             var dims = dimensionSets[random.Next(dimensionSets.Length)];
-            var filter = random.Next(3) == 0 ? new MetricsFilter(CampaignIds: ["c1"]) : new MetricsFilter();
+            var filter = random.Next(4) switch
+            {
+                0 => new MetricsFilter(CampaignIds: ["c1"]),
+                1 => new MetricsFilter(Platforms: ["IOS"]),
+                _ => new MetricsFilter(),
+            };
 
             var result = await metrics.QueryAsync(new MetricsRequest(from, to, dims, filter), CancellationToken.None);
 
@@ -228,7 +260,8 @@ public sealed class RollupTests : IAsyncLifetime
 
     private static Dictionary<string, HourlyMeasures> Reference(List<GoldState> gold, DateTime? from, DateTime? to, string[] dims, MetricsFilter filter) =>
         gold.Where(g => g.ImpressionTime is { } t && (from is null || t >= from) && (to is null || t < to)
-                        && (filter.CampaignIds is null || filter.CampaignIds.Contains(g.CampaignId!)))
+                        && (filter.CampaignIds is null || filter.CampaignIds.Contains(g.CampaignId!))
+                        && (filter.Platforms is null || filter.Platforms.Contains(g.Platform!)))
             .Select(g => HourlyRollupRule.Contribution(g)!.Value)
             .GroupBy(c => Key(dims, new Dictionary<string, object?>
             {
