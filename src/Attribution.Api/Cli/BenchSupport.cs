@@ -110,11 +110,14 @@ internal sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private ServiceProcess(Process process, Uri url, string log)
+    private readonly string _warehouse;
+
+    private ServiceProcess(Process process, Uri url, string log, string warehouse)
     {
         _process = process;
         Url = url;
         LogPath = log;
+        _warehouse = warehouse;
     }
 
     public Uri Url { get; }
@@ -140,6 +143,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["ConnectionStrings__Postgres"] = connectionString;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        // A warehouse of its own: one left by an earlier run holds marks this fresh database has not reached, so the
+        // exports would refuse it (TableExporter) and the run would measure a service that exports nothing.
+        var warehouse = Path.Combine(Path.GetTempPath(), $"attribution-bench-warehouse-{Guid.NewGuid():N}");
+        info.Environment["Lakehouse__WarehousePath"] = warehouse;
         foreach (var (k, v) in settings) info.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the service");
         var log = Path.Combine(Path.GetTempPath(), $"attribution-bench-{process.Id}.log");
@@ -148,7 +155,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"), log);
+        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"), log, warehouse);
         using var http = new HttpClient { BaseAddress = service.Url, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
@@ -193,6 +200,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (Directory.Exists(_warehouse)) Directory.Delete(_warehouse, recursive: true);
         // The log is kept only when the service failed to start (the exception names it).
         try
         {

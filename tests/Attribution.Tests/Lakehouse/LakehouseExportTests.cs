@@ -175,6 +175,29 @@ public sealed class LakehouseExportTests
     }
 
     [Fact]
+    public async Task A_warehouse_exported_from_another_database_is_refused_with_a_clear_error_rather_than_taken_as_done()
+    {
+        await using var owner = await LakehouseHost.StartAsync("lhowner");
+        await owner.ApplyAsync(Impressions(0, 40));
+        await owner.RunOkAsync("export-bronze");
+        await owner.RunOkAsync("export-gold");
+        await using var other = await LakehouseHost.StartAsync("lhforeign",
+            new Dictionary<string, string?> { ["Lakehouse:WarehousePath"] = owner.Warehouse });
+        await other.ApplyAsync(Impressions(100, 5));
+
+        foreach (var job in new[] { "export-bronze", "export-gold" })
+        {
+            var run = await other.RunAsync(job);
+
+            Assert.NotEqual(JobRunStore.Succeeded, run.Outcome);
+            Assert.Contains("belongs to another database", run.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, await Db.CountAsync(other.DataSource, "SELECT count(*) FROM lakehouse_export_state WHERE high_water_mark > 0"));
+        await AssertTablesMatchPostgresAsync(owner, "after the other database's attempts");
+    }
+
+    [Fact]
     public async Task Compaction_keeps_every_row_with_fewer_files_and_expiry_deletes_only_files_no_kept_snapshot_references()
     {
         await using var host = await LakehouseHost.StartAsync("lhcompact", new Dictionary<string, string?>

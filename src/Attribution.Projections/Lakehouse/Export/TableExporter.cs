@@ -27,6 +27,10 @@ public abstract class TableExporter(
     /// <summary>The current maximum of the source marker, read under the export barrier.</summary>
     protected abstract string MaxMarkSql { get; }
 
+    /// <summary>The last value the marker's sequence handed out (0 before the first): no export of this database
+    /// can have gone past it.</summary>
+    protected abstract string SequenceSql { get; }
+
     /// <summary>Rows with <c>after &lt; mark &lt;= upTo</c> in mark order, at most <paramref name="limit"/>.</summary>
     protected abstract Task<List<(long Mark, object?[] Row)>> ReadAsync(NpgsqlConnection conn, long after, long upTo, int limit, CancellationToken ct);
 
@@ -53,6 +57,19 @@ public abstract class TableExporter(
         }
 
         var committed = LastCommittedMark(table, ToKey) ?? 0;
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+        await using (var cmd = new NpgsqlCommand(SequenceSql, conn))
+        {
+            var handedOut = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+            // Taking such a lineage as "exported up to here" would skip every row below its mark without a word.
+            if (committed > handedOut)
+                throw new InvalidOperationException(
+                    $"{name} in the warehouse {catalog.WarehousePath} holds rows up to {MarkName} {committed}, beyond anything this " +
+                    $"database has handed out ({handedOut}): the warehouse belongs to another database, or this one was restored " +
+                    "from an older backup. Point Lakehouse:WarehousePath at this database's own warehouse, or move the folder " +
+                    "away to export everything again from the start.");
+        }
+
         if (committed > stored)
         {
             logger.LogWarning("{Table}: snapshot {Snapshot} holds rows up to {Mark} but the stored mark is {Stored} (a crash after the commit); continuing from {Mark}",
@@ -147,6 +164,9 @@ public sealed class BronzeExporter(
 
     protected override string MaxMarkSql => "SELECT coalesce(max(seq), 0) FROM events";
 
+    protected override string SequenceSql =>
+        "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), 0)";
+
     protected override async Task<List<(long Mark, object?[] Row)>> ReadAsync(NpgsqlConnection conn, long after, long upTo, int limit, CancellationToken ct)
     {
         // Column order is the Bronze schema's (LakehouseTables.Bronze), after the marker.
@@ -180,6 +200,9 @@ public sealed class GoldExporter(
     protected override string MarkName => "change-seq";
 
     protected override string MaxMarkSql => "SELECT coalesce(max(change_seq), 0) FROM ad_performance_state";
+
+    protected override string SequenceSql =>
+        "SELECT coalesce(pg_sequence_last_value('ad_performance_state_change_seq'::regclass), 0)";
 
     protected override async Task<List<(long Mark, object?[] Row)>> ReadAsync(NpgsqlConnection conn, long after, long upTo, int limit, CancellationToken ct)
     {
