@@ -22,7 +22,11 @@ public sealed partial class LakehouseCatalog
         WarehousePath = Path.GetFullPath(Path.IsPathRooted(configured)
             ? configured
             : Path.Combine(environment?.ContentRootPath ?? Directory.GetCurrentDirectory(), configured));
-        TableOptions = new IcebergTableOptions { TargetFileSizeBytes = options.Value.CompactTargetFileBytes };
+        TableOptions = new IcebergTableOptions
+        {
+            TargetFileSizeBytes = options.Value.CompactTargetFileBytes,
+            MaxRowsPerFile = Math.Max(1, options.Value.MaxRowsPerFile),
+        };
     }
 
     public string WarehousePath { get; }

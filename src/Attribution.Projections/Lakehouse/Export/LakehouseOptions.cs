@@ -9,6 +9,10 @@ public sealed class LakehouseOptions
     /// <summary>Rows read from PostgreSQL and committed per snapshot; bounds the memory of one export step.</summary>
     public int ExportBatchRows { get; set; } = 100_000;
 
+    /// <summary>Rows per data file at most (one row group at the default). A Gold overwrite reads every file that may
+    /// hold a replaced key whole, so this bounds the memory an export takes per file, however large the table grows.</summary>
+    public int MaxRowsPerFile { get; set; } = 100_000;
+
     /// <summary>Compaction rewrites files smaller than this into files of about this size.</summary>
     public long CompactTargetFileBytes { get; set; } = 128L * 1024 * 1024;
 

@@ -236,8 +236,9 @@ public sealed class IcebergTable
         if (target <= 0) throw new ArgumentOutOfRangeException(nameof(options), "TargetFileSizeBytes must be positive.");
         lock (_writeLock)
         {
+            // A file at the row cap is as full as a file may get, whatever its size: rewriting it changes nothing.
             var groups = LiveFiles(_metadata.CurrentSnapshot)
-                .Where(f => f.Entry.File.FileSizeBytes < target)
+                .Where(f => f.Entry.File.FileSizeBytes < target && f.Entry.File.RecordCount < _options.MaxRowsPerFile)
                 .GroupBy(f => f.Entry.File.Partition)
                 .Where(g => g.Count() >= Math.Max(2, options.MinInputFiles) && (options.PartitionFilter?.Invoke(g.Key) ?? true))
                 .Select(g => g.ToList())
