@@ -7,7 +7,7 @@ public sealed class LakehouseOptions
     public string WarehousePath { get; set; } = Path.Combine(".data", "warehouse");
 
     /// <summary>Rows read from PostgreSQL and committed per snapshot; bounds the memory of one export step.</summary>
-    public int ExportBatchRows { get; set; } = 100_000;
+    public int ExportBatchRows { get; set; } = 50_000;
 
     /// <summary>Rows per data file at most (one row group at the default). A Gold overwrite reads every file that may
     /// hold a replaced key whole, so this bounds the memory an export takes per file, however large the table grows.</summary>

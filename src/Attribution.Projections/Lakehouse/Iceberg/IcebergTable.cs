@@ -249,10 +249,23 @@ public sealed class IcebergTable
             var added = new ConcurrentBag<DataFile>();
             Parallel.ForEach(groups, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, group =>
             {
-                var rows = group.SelectMany(f => ParquetFileReader.ReadCanonicalRows(ToLocal(f.Entry.File.Path), Schema)).ToList();
-                var bytesPerRow = Math.Max(1.0, group.Sum(f => (double)f.Entry.File.FileSizeBytes) / Math.Max(1, rows.Count));
+                var bytesPerRow = Math.Max(1.0, group.Sum(f => (double)f.Entry.File.FileSizeBytes) / Math.Max(1, group.Sum(f => f.Entry.File.RecordCount)));
                 var rowsPerFile = (int)Math.Clamp(target / bytesPerRow, 1, _options.MaxRowsPerFile);
-                foreach (var d in WriteDataFiles(rows, attempt, rowsPerFile)) added.Add(d);
+                // A partition's small files are streamed through one output file's worth of rows: an hour of Bronze
+                // read whole at once held every event of that hour in memory (1.9 GB in a 10-minute soak).
+                var pending = new List<object?[]>(rowsPerFile);
+                foreach (var file in group)
+                {
+                    pending.AddRange(ParquetFileReader.ReadCanonicalRows(ToLocal(file.Entry.File.Path), Schema));
+                    while (pending.Count >= rowsPerFile)
+                    {
+                        foreach (var d in WriteDataFiles(pending.GetRange(0, rowsPerFile), attempt, rowsPerFile)) added.Add(d);
+                        pending.RemoveRange(0, rowsPerFile);
+                    }
+                }
+
+                if (pending.Count > 0)
+                    foreach (var d in WriteDataFiles(pending, attempt, rowsPerFile)) added.Add(d);
             });
             return Commit("replace", groups.SelectMany(g => g).ToList(), added.ToList(), attempt);
         }
