@@ -24,7 +24,7 @@ public static class BenchCommand
                                 core; one instance alternates between its own work and waiting for PostgreSQL)
           --http-seconds S      wrk run per endpoint (default 20)     --wrk-threads T (2)  --wrk-connections C (64)
           --latency-rate R      events/s for the latency run (default 5000)   --latency-seconds S (default 30)
-          --query-impressions M Gold rows for the metrics queries (default 10000000)  --query-runs K (default 20)
+          --query-impressions M Gold rows for the metrics queries (default 10000000)  --query-runs K (default 50)
           --soak-minutes X      soak length (default 10)              --soak-rate R events/s (default 2000)
           --only LIST           comma-separated parts: pipeline,http,latency,queries,soak (default all)
           --pg CONNSTRING       PostgreSQL server (default Host=127.0.0.1;Port=55432;Username=postgres)
@@ -63,7 +63,7 @@ public static class BenchCommand
         if (parts.Contains("latency"))
             latency = await BenchLatency.RunAsync(server, o.Double("latency-rate", 5000), o.Int("latency-seconds", 30), 50, keep, Say, ct);
         if (parts.Contains("queries"))
-            queries = await BenchQueries.RunAsync(server, o.Long("query-impressions", 10_000_000), o.Int("query-runs", 20), keep, Say, ct);
+            queries = await BenchQueries.RunAsync(server, o.Long("query-impressions", 10_000_000), o.Int("query-runs", 50), keep, Say, ct);
         if (parts.Contains("soak"))
             soak = await BenchSoak.RunAsync(server, o.Double("soak-minutes", 10), o.Double("soak-rate", 2000), keep, Say, ct);
 

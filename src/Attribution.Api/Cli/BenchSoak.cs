@@ -23,6 +23,8 @@ internal static class BenchSoak
         await using var service = await ServiceProcess.StartAsync(db.ConnectionString, new Dictionary<string, string>
         {
             ["Kafka:BootstrapServers"] = "embedded",
+            // Compaction is hourly in service; every 3 minutes here, so each soak carries every job the service runs.
+            ["Jobs:Schedules:compact"] = "0 */3 * * * ?",
         }, "/health/ready", ct);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32, AllowAutoRedirect = false }) { BaseAddress = service.Url };
         var model = new TrafficModel(new TrafficOptions { Seed = 13, Campaigns = 20, Users = 100_000 });
