@@ -99,9 +99,7 @@ internal static class BenchQueries
         }
 
         // Every tier, as autovacuum would leave them: without statistics the planner guesses the tiers' sizes.
-        foreach (var table in new[] { "metrics_hourly", "metrics_daily", "metrics_hourly_campaign", "metrics_daily_campaign",
-                     "metrics_hourly_geo_platform", "metrics_daily_geo_platform" })
-            await db.ExecAsync($"VACUUM ANALYZE {table}", ct);
+        foreach (var table in Attribution.Projections.Rollups.RollupTiers.Tables) await db.ExecAsync($"VACUUM ANALYZE {table}", ct);
     }
 
     /// <summary>Secondary indexes are dropped for the load and rebuilt after it (as any bulk load does), from their

@@ -97,20 +97,13 @@ public static class HourlyRollupRule
             .Where(d => !d.Item2.IsZero));
     }
 
-    /// <summary>The same deltas per time bucket and campaign only: the campaign tier answers the common
-    /// campaign-level questions from ~100× fewer cells.</summary>
-    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> ByCampaign(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> cells) =>
-        SumOver(cells, c => c with { CreativeId = null, GeoCountry = null, Platform = null });
-
-    /// <summary>The same deltas per time bucket, campaign, geo and platform: summed over creatives, the dimension with
-    /// the most values per campaign, for questions about where and on what the campaigns ran.</summary>
-    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> ByCampaignGeoPlatform(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> cells) =>
-        SumOver(cells, c => c with { CreativeId = null });
-
-    private static List<(HourlyCell Cell, HourlyMeasures Delta)> SumOver(
+    /// <summary>The same deltas summed into coarser cells (a rollup tier that drops some dimensions), cells that net to
+    /// nothing left out, in the same order.</summary>
+    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> SumOver(
         IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> cells, Func<HourlyCell, HourlyCell> coarser)
     {
         ArgumentNullException.ThrowIfNull(cells);
+        ArgumentNullException.ThrowIfNull(coarser);
         return Ordered(cells
             .GroupBy(d => coarser(d.Cell))
             .Select(g => (g.Key, g.Select(d => d.Delta).Aggregate(HourlyMeasures.Zero, (a, b) => a.Plus(b))))

@@ -74,14 +74,19 @@ public static class GoldWriter
         await upsert.ExecuteNonQueryAsync(ct);
     }
 
-    private const string Sql = """
+    // The 18 arrays Bind adds, as rows.
+    private const string BoundRows = """
+        unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[],
+               $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::numeric[], $13::numeric[],
+               $14::boolean[], $15::boolean[], $16::bigint[], $17::numeric[], $18::integer[])
+        """;
+
+    private const string Sql = $"""
         INSERT INTO ad_performance_state AS g (impression_id, campaign_id, creative_id, user_id, geo_country, platform,
             is_clicked, is_converted, impression_time, click_time, conversion_time, cost, revenue, eligible, is_late,
             late_by_ms, revenue_out_of_window, stream_version, last_updated_ts)
         SELECT *, now()
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[],
-                    $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::numeric[], $13::numeric[],
-                    $14::boolean[], $15::boolean[], $16::bigint[], $17::numeric[], $18::integer[])
+        FROM {BoundRows}
         ON CONFLICT (impression_id) DO UPDATE SET
             campaign_id = EXCLUDED.campaign_id, creative_id = EXCLUDED.creative_id, user_id = EXCLUDED.user_id,
             geo_country = EXCLUDED.geo_country, platform = EXCLUDED.platform, is_clicked = EXCLUDED.is_clicked,
@@ -93,7 +98,7 @@ public static class GoldWriter
             change_seq = nextval('ad_performance_state_change_seq')
         """;
 
-    private const string UpdateSql = """
+    private const string UpdateSql = $"""
         UPDATE ad_performance_state AS g SET
             campaign_id = d.campaign_id, creative_id = d.creative_id, user_id = d.user_id, geo_country = d.geo_country,
             platform = d.platform, is_clicked = d.is_clicked, is_converted = d.is_converted,
@@ -101,9 +106,7 @@ public static class GoldWriter
             cost = d.cost, revenue = d.revenue, eligible = d.eligible, is_late = d.is_late, late_by_ms = d.late_by_ms,
             revenue_out_of_window = d.revenue_out_of_window, stream_version = d.stream_version, last_updated_ts = now(),
             change_seq = nextval('ad_performance_state_change_seq')
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[],
-                    $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::numeric[], $13::numeric[],
-                    $14::boolean[], $15::boolean[], $16::bigint[], $17::numeric[], $18::integer[])
+        FROM {BoundRows}
              AS d(impression_id, campaign_id, creative_id, user_id, geo_country, platform, is_clicked, is_converted,
                   impression_time, click_time, conversion_time, cost, revenue, eligible, is_late, late_by_ms,
                   revenue_out_of_window, stream_version)

@@ -7,8 +7,8 @@ using NpgsqlTypes;
 
 namespace Attribution.Projections.Rollups;
 
-/// <summary>Keeps metrics_hourly and metrics_daily, and their campaign and geo × platform tiers, equal to a GROUP BY over
-/// Gold: deltas on the hot path, a rebuild on replay.</summary>
+/// <summary>Keeps every rollup tier (<see cref="RollupTiers"/>) equal to a GROUP BY over Gold: deltas on the hot path, a
+/// rebuild on replay.</summary>
 public static class HourlyRollup
 {
     /// <summary>
@@ -22,15 +22,15 @@ public static class HourlyRollup
         var hourly = HourlyRollupRule.Delta(before, after);
         if (hourly.Count == 0) return;
         var daily = HourlyRollupRule.ByDay(hourly);
-        await UpsertAsync(conn, tx, "metrics_hourly", "hour", hourly, ct);
-        await UpsertAsync(conn, tx, "metrics_daily", "day", daily, ct);
-        await UpsertAsync(conn, tx, "metrics_hourly_campaign", "hour", HourlyRollupRule.ByCampaign(hourly), ct);
-        await UpsertAsync(conn, tx, "metrics_daily_campaign", "day", HourlyRollupRule.ByCampaign(daily), ct);
-        await UpsertAsync(conn, tx, "metrics_hourly_geo_platform", "hour", HourlyRollupRule.ByCampaignGeoPlatform(hourly), ct);
-        await UpsertAsync(conn, tx, "metrics_daily_geo_platform", "day", HourlyRollupRule.ByCampaignGeoPlatform(daily), ct);
+        foreach (var tier in RollupTiers.All)
+        {
+            await UpsertAsync(conn, tx, tier.Hourly, "hour", tier.Coarsen(hourly), ct);
+            await UpsertAsync(conn, tx, tier.Daily, "day", tier.Coarsen(daily), ct);
+        }
     }
 
-    /// <summary>Adds the deltas to their cells; <paramref name="table"/> and <paramref name="time"/> are one of six fixed pairs.</summary>
+    /// <summary>Adds the deltas to their cells; <paramref name="table"/> is a tier's constant table name and
+    /// <paramref name="time"/> its time column.</summary>
     private static async Task UpsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string table, string time,
         IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> delta, CancellationToken ct)
     {
@@ -68,9 +68,7 @@ public static class HourlyRollup
     /// <summary>Replaces every rollup tier with a GROUP BY over the Gold table as it is in this transaction.</summary>
     public static async Task RebuildAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
-        await using (var truncate = new NpgsqlCommand(
-            "TRUNCATE metrics_hourly, metrics_daily, metrics_hourly_campaign, metrics_daily_campaign, " +
-            "metrics_hourly_geo_platform, metrics_daily_geo_platform", conn, tx))
+        await using (var truncate = new NpgsqlCommand("TRUNCATE " + string.Join(", ", RollupTiers.Tables), conn, tx))
             await truncate.ExecuteNonQueryAsync(ct);
         foreach (var script in new[] { BackfillSql.Value, CampaignBackfillSql.Value, GeoPlatformBackfillSql.Value })
         {
@@ -80,7 +78,7 @@ public static class HourlyRollup
         }
     }
 
-    // {0} the table, {1} its time column: filled only from the six constant pairs above, never from input.
+    // {0} the table, {1} its time column: filled only from the tiers' constant names, never from input.
     private const string UpsertSql = """
         INSERT INTO {0} AS m ({1}, campaign_id, creative_id, geo_country, platform, impressions, clicks,
             conversions, cost, revenue, revenue_out_of_window, attribution_lag_us, attribution_lag_count)

@@ -157,11 +157,11 @@ public sealed class MetricsQueries(NpgsqlDataSource dataSource)
         else
         {
             var plan = RollupRange.Plan(request.From, request.To, useDays: !request.GroupBy.Contains(MetricDimensions.Hour));
-            var (dailyTable, hourlyTable) = RollupTiers.Smallest(request.GroupBy, request.Filter);
+            var tier = RollupTiers.Smallest(request.GroupBy, request.Filter);
             var parts = new List<string>();
             // The daily rows carry their day as "hour": the source is only grouped by day then (never by hour).
-            parts.AddRange(plan.Daily.Select(d => $"SELECT day AS hour, {Measures(d)} FROM {dailyTable} WHERE {Range("day", d.Range)}"));
-            parts.AddRange(plan.Hourly.Select(h => $"SELECT hour, {Measures(h)} FROM {hourlyTable} WHERE {Range("hour", h.Range)}"));
+            parts.AddRange(plan.Daily.Select(d => $"SELECT day AS hour, {Measures(d)} FROM {tier.Daily} WHERE {Range("day", d.Range)}"));
+            parts.AddRange(plan.Hourly.Select(h => $"SELECT hour, {Measures(h)} FROM {tier.Hourly} WHERE {Range("hour", h.Range)}"));
             parts.AddRange(plan.Gold.Select(g =>
                 $"SELECT hour, {Measures(g)} FROM (SELECT {GoldColumns} FROM ad_performance_state g WHERE g.impression_time IS NOT NULL AND {Range("g.impression_time", g.Range)}) AS gold"));
             sourceName = plan.GoldOnly ? "gold" : "rollup";

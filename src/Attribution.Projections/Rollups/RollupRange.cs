@@ -44,50 +44,33 @@ public sealed record RollupRange(IReadOnlyList<RangePart> Daily, IReadOnlyList<R
     private static (DateTime? From, DateTime? To, List<RangePart> Corrections)? Round(DateTime? from, DateTime? to, long unit)
     {
         var corrections = new List<RangePart>(2);
-        var outerFrom = from;
-        if (from is { } f && f.Ticks % unit != 0)
-        {
-            var down = Floor(f, unit);
-            var up = down.AddTicks(unit);
-            // The nearer boundary: the correction is the shorter of the two pieces.
-            if (f - down < up - f)
-            {
-                outerFrom = down;
-                corrections.Add(RangePart.Remove(down, f));
-            }
-            else
-            {
-                outerFrom = up;
-                corrections.Add(RangePart.Add(f, up));
-            }
-        }
-
-        var outerTo = to;
-        if (to is { } t && t.Ticks % unit != 0)
-        {
-            var down = Floor(t, unit);
-            var up = down.AddTicks(unit);
-            if (up - t < t - down)
-            {
-                outerTo = up;
-                corrections.Add(RangePart.Remove(t, up));
-            }
-            else
-            {
-                outerTo = down;
-                corrections.Add(RangePart.Add(down, t));
-            }
-        }
-
+        DateTime? outerFrom = from is { } f ? Nearer(f, unit, start: true, corrections) : null;
+        DateTime? outerTo = to is { } t ? Nearer(t, unit, start: false, corrections) : null;
         if (outerFrom is { } a && outerTo is { } b)
         {
             if (a >= b) return null;
             var corrected = corrections.Sum(c => (c.Range.To!.Value - c.Range.From!.Value).Ticks);
-            if (from is { } f2 && to is { } t2 && corrected >= (t2 - f2).Ticks) return null;
+            if ((to!.Value - from!.Value).Ticks <= corrected) return null;
         }
 
-        return (outerFrom is { } x ? DateTime.SpecifyKind(x, DateTimeKind.Utc) : null,
-            outerTo is { } y ? DateTime.SpecifyKind(y, DateTimeKind.Utc) : null, corrections);
+        return (outerFrom, outerTo, corrections);
+    }
+
+    /// <summary>
+    /// A bound moved to the nearer unit boundary, and the piece between them as a correction: taken away when the
+    /// boundary lies outside the range, added when inside (also on a tie, so the correction is never the larger piece).
+    /// </summary>
+    private static DateTime Nearer(DateTime bound, long unit, bool start, List<RangePart> corrections)
+    {
+        var down = Floor(bound, unit);
+        if (down.Ticks == bound.Ticks) return down;
+        var up = down.AddTicks(unit);
+        var (outward, inward) = start ? (down, up) : (up, down);
+        var outwards = (outward - bound).Duration() < (inward - bound).Duration();
+        var boundary = outwards ? outward : inward;
+        var (lo, hi) = bound < boundary ? (bound, boundary) : (boundary, bound);
+        corrections.Add(outwards ? RangePart.Remove(lo, hi) : RangePart.Add(lo, hi));
+        return boundary;
     }
 
     private static DateTime Floor(DateTime t, long unit) => new(t.Ticks - (t.Ticks % unit), DateTimeKind.Utc);

@@ -83,75 +83,54 @@ public sealed class RollupTests : IAsyncLifetime
         return e;
     }
 
-    /// <summary>The rollup as text, one line per cell.</summary>
-    private async Task<List<string>> RollupSnapshot() => await Lines("""
-        SELECT concat_ws('|', (hour AT TIME ZONE 'UTC')::text, coalesce(campaign_id, '∅'), coalesce(creative_id, '∅'),
-               coalesce(geo_country, '∅'), coalesce(platform, '∅'), impressions, clicks, conversions, trim_scale(cost),
-               trim_scale(revenue), trim_scale(revenue_out_of_window), attribution_lag_us, attribution_lag_count)
-        FROM metrics_hourly
-        """);
+    /// <summary>Every rollup table, with its time column and the dimensions its cells keep.</summary>
+    private static readonly (string Table, string Unit, string[] Keeps)[] Tiers =
+    [
+        ("metrics_hourly", "hour", ["creative_id", "geo_country", "platform"]),
+        ("metrics_daily", "day", ["creative_id", "geo_country", "platform"]),
+        ("metrics_hourly_campaign", "hour", []),
+        ("metrics_daily_campaign", "day", []),
+        ("metrics_hourly_geo_platform", "hour", ["geo_country", "platform"]),
+        ("metrics_daily_geo_platform", "day", ["geo_country", "platform"]),
+    ];
 
-    private async Task<List<string>> DailySnapshot() => await Lines("""
-        SELECT concat_ws('|', (day AT TIME ZONE 'UTC')::text, coalesce(campaign_id, '∅'), coalesce(creative_id, '∅'),
-               coalesce(geo_country, '∅'), coalesce(platform, '∅'), impressions, clicks, conversions, trim_scale(cost),
-               trim_scale(revenue), trim_scale(revenue_out_of_window), attribution_lag_us, attribution_lag_count)
-        FROM metrics_daily
-        """);
+    private Task<List<string>> RollupSnapshot() => Snapshot("metrics_hourly", "hour");
 
-    /// <summary>The campaign tier, one line per cell, in the shape of <see cref="GroupByGoldPerCampaign"/>.</summary>
-    private async Task<List<string>> CampaignTierSnapshot(string unit) => await Lines($"""
+    private Task<List<string>> DailySnapshot() => Snapshot("metrics_daily", "day");
+
+    /// <summary>A rollup table as text, one line per cell, in the shape of <see cref="GroupByGold"/>.</summary>
+    private async Task<List<string>> Snapshot(string table, string unit) => await Lines($"""
         SELECT concat_ws('|', ({unit} AT TIME ZONE 'UTC')::text, coalesce(campaign_id, '∅'), coalesce(creative_id, '∅'),
                coalesce(geo_country, '∅'), coalesce(platform, '∅'), impressions, clicks, conversions, trim_scale(cost),
                trim_scale(revenue), trim_scale(revenue_out_of_window), attribution_lag_us, attribution_lag_count)
-        FROM {(unit == "hour" ? "metrics_hourly_campaign" : "metrics_daily_campaign")}
+        FROM {table}
         """);
 
-    /// <summary>An independent GROUP BY over Gold per time bucket and campaign only.</summary>
-    private async Task<List<string>> GroupByGoldPerCampaign(string unit) => await Lines($"""
-        SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
-               '∅', '∅', '∅', count(*),
-               sum(CASE WHEN is_clicked THEN 1 ELSE 0 END), sum(CASE WHEN is_converted THEN 1 ELSE 0 END),
-               trim_scale(sum(cost)), trim_scale(sum(revenue)), trim_scale(sum(revenue_out_of_window)),
-               sum(CASE WHEN is_converted THEN round(extract(epoch FROM conversion_time - impression_time) * 1000000) ELSE 0 END),
-               sum(CASE WHEN is_converted AND conversion_time IS NOT NULL THEN 1 ELSE 0 END))
-        FROM ad_performance_state
-        WHERE impression_time IS NOT NULL
-        GROUP BY date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'), campaign_id
-        """);
+    /// <summary>An independent GROUP BY over Gold per hour or per day and campaign, and per the dimensions in
+    /// <paramref name="keeps"/> (by default all three); the others show as ∅, summed over.</summary>
+    private async Task<List<string>> GroupByGold(string unit = "hour", string[]? keeps = null)
+    {
+        keeps ??= ["creative_id", "geo_country", "platform"];
+        string[] optional = ["creative_id", "geo_country", "platform"];
+        var columns = string.Join(", ", optional.Select(d => keeps.Contains(d) ? $"coalesce({d}, '∅')" : "'∅'"));
+        var groups = string.Concat(keeps.Select(d => ", " + d));
+        return await Lines($"""
+            SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
+                   {columns}, count(*),
+                   sum(CASE WHEN is_clicked THEN 1 ELSE 0 END), sum(CASE WHEN is_converted THEN 1 ELSE 0 END),
+                   trim_scale(sum(cost)), trim_scale(sum(revenue)), trim_scale(sum(revenue_out_of_window)),
+                   sum(CASE WHEN is_converted THEN round(extract(epoch FROM conversion_time - impression_time) * 1000000) ELSE 0 END),
+                   sum(CASE WHEN is_converted AND conversion_time IS NOT NULL THEN 1 ELSE 0 END))
+            FROM ad_performance_state
+            WHERE impression_time IS NOT NULL
+            GROUP BY date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'), campaign_id{groups}
+            """);
+    }
 
-    /// <summary>The geo × platform tier, one line per cell, in the shape of <see cref="GroupByGoldPerGeoPlatform"/>.</summary>
-    private async Task<List<string>> GeoPlatformTierSnapshot(string unit) => await Lines($"""
-        SELECT concat_ws('|', ({unit} AT TIME ZONE 'UTC')::text, coalesce(campaign_id, '∅'), coalesce(creative_id, '∅'),
-               coalesce(geo_country, '∅'), coalesce(platform, '∅'), impressions, clicks, conversions, trim_scale(cost),
-               trim_scale(revenue), trim_scale(revenue_out_of_window), attribution_lag_us, attribution_lag_count)
-        FROM {(unit == "hour" ? "metrics_hourly_geo_platform" : "metrics_daily_geo_platform")}
-        """);
-
-    /// <summary>An independent GROUP BY over Gold per time bucket, campaign, geo and platform.</summary>
-    private async Task<List<string>> GroupByGoldPerGeoPlatform(string unit) => await Lines($"""
-        SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
-               '∅', coalesce(geo_country, '∅'), coalesce(platform, '∅'), count(*),
-               sum(CASE WHEN is_clicked THEN 1 ELSE 0 END), sum(CASE WHEN is_converted THEN 1 ELSE 0 END),
-               trim_scale(sum(cost)), trim_scale(sum(revenue)), trim_scale(sum(revenue_out_of_window)),
-               sum(CASE WHEN is_converted THEN round(extract(epoch FROM conversion_time - impression_time) * 1000000) ELSE 0 END),
-               sum(CASE WHEN is_converted AND conversion_time IS NOT NULL THEN 1 ELSE 0 END))
-        FROM ad_performance_state
-        WHERE impression_time IS NOT NULL
-        GROUP BY date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'), campaign_id, geo_country, platform
-        """);
-
-    /// <summary>An independent GROUP BY over Gold in the same shape, per hour or per day.</summary>
-    private async Task<List<string>> GroupByGold(string unit = "hour") => await Lines($"""
-        SELECT concat_ws('|', (date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'))::text, coalesce(campaign_id, '∅'),
-               coalesce(creative_id, '∅'), coalesce(geo_country, '∅'), coalesce(platform, '∅'), count(*),
-               sum(CASE WHEN is_clicked THEN 1 ELSE 0 END), sum(CASE WHEN is_converted THEN 1 ELSE 0 END),
-               trim_scale(sum(cost)), trim_scale(sum(revenue)), trim_scale(sum(revenue_out_of_window)),
-               sum(CASE WHEN is_converted THEN round(extract(epoch FROM conversion_time - impression_time) * 1000000) ELSE 0 END),
-               sum(CASE WHEN is_converted AND conversion_time IS NOT NULL THEN 1 ELSE 0 END))
-        FROM ad_performance_state
-        WHERE impression_time IS NOT NULL
-        GROUP BY date_trunc('{unit}', impression_time AT TIME ZONE 'UTC'), campaign_id, creative_id, geo_country, platform
-        """);
+    private async Task AssertEveryTierEqualsGroupingGoldAsync()
+    {
+        foreach (var (table, unit, keeps) in Tiers) Assert.Equal(await GroupByGold(unit, keeps), await Snapshot(table, unit));
+    }
 
     private async Task<List<string>> Lines(string sql)
     {
@@ -170,12 +149,7 @@ public sealed class RollupTests : IAsyncLifetime
         Check.One(Runs, Prop.ForAll(gen.ToArbitrary(), batches =>
         {
             foreach (var batch in batches) Apply(batch).GetAwaiter().GetResult();
-            Assert.Equal(GroupByGold().GetAwaiter().GetResult(), RollupSnapshot().GetAwaiter().GetResult());
-            Assert.Equal(GroupByGold("day").GetAwaiter().GetResult(), DailySnapshot().GetAwaiter().GetResult());
-            Assert.Equal(GroupByGoldPerCampaign("hour").GetAwaiter().GetResult(), CampaignTierSnapshot("hour").GetAwaiter().GetResult());
-            Assert.Equal(GroupByGoldPerCampaign("day").GetAwaiter().GetResult(), CampaignTierSnapshot("day").GetAwaiter().GetResult());
-            Assert.Equal(GroupByGoldPerGeoPlatform("hour").GetAwaiter().GetResult(), GeoPlatformTierSnapshot("hour").GetAwaiter().GetResult());
-            Assert.Equal(GroupByGoldPerGeoPlatform("day").GetAwaiter().GetResult(), GeoPlatformTierSnapshot("day").GetAwaiter().GetResult());
+            AssertEveryTierEqualsGroupingGoldAsync().GetAwaiter().GetResult();
         }));
 
         Assert.True(await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM metrics_hourly") > 0);
@@ -212,10 +186,7 @@ public sealed class RollupTests : IAsyncLifetime
         Assert.Equal(daysBefore, await DailySnapshot());
         Assert.Equal(await GroupByGold(), before);
         Assert.Equal(await GroupByGold("day"), daysBefore);
-        Assert.Equal(await GroupByGoldPerCampaign("hour"), await CampaignTierSnapshot("hour"));
-        Assert.Equal(await GroupByGoldPerCampaign("day"), await CampaignTierSnapshot("day"));
-        Assert.Equal(await GroupByGoldPerGeoPlatform("hour"), await GeoPlatformTierSnapshot("hour"));
-        Assert.Equal(await GroupByGoldPerGeoPlatform("day"), await GeoPlatformTierSnapshot("day"));
+        await AssertEveryTierEqualsGroupingGoldAsync();
     }
 
     [Fact]
