@@ -80,7 +80,7 @@ public static class ColumnValues
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
-    private static long TotalOrder(double d)
+    internal static long TotalOrder(double d)
     {
         var bits = BitConverter.DoubleToInt64Bits(d);
         return bits < 0 ? bits ^ long.MaxValue : bits;

@@ -4,6 +4,8 @@ using Attribution.Projections.Lakehouse;
 using Attribution.Projections.Lakehouse.Avro;
 using Attribution.Projections.Lakehouse.Iceberg;
 using Attribution.Projections.Lakehouse.Parquet;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace Attribution.Tests.Lakehouse;
 
@@ -402,5 +404,64 @@ public class IcebergTableTests
         Assert.InRange(result.DeletedFiles, 1, 3);
         Assert.Equal(liveBefore - result.DeletedFiles + result.AddedFiles, table.DataFiles().Count(f => f.Status != EntryStatus.Deleted));
         Assert.Equal(2_000, table.ReadRows().Count);
+    }
+
+    [Fact]
+    public void Compaction_cuts_files_at_the_row_cap_and_row_groups_at_their_size_whatever_the_inputs_were()
+    {
+        using var dir = new TempDirectory();
+        var table = IcebergTable.CreateOrLoad(
+            IcebergTable.HadoopTablePath(dir.Path, "attribution", "events"), Schema, PartitionSpec.Unpartitioned,
+            new IcebergTableOptions { RowsPerRowGroup = 200, MaxRowsPerFile = 500, Clock = new ManualClock(T0) });
+        var expected = new Dictionary<string, object?[]>();
+        // Seven small appends: files of 37 .. 337 rows, row groups of up to 200.
+        for (var i = 0; i < 7; i++)
+        {
+            var rows = Rows(i * 1_000, 37 + i * 50);
+            foreach (var r in rows) expected[(string)r[0]!] = r;
+            table.Append(rows);
+        }
+
+        var result = table.Compact()!;
+        Assert.Equal(expected.Count, result.AddedRecords);
+        var files = table.DataFiles().Where(f => f.Status == EntryStatus.Added && f.SnapshotId == result.SnapshotId).ToList();
+        Assert.Equal((expected.Count + 499) / 500, files.Count);
+        Assert.All(files, f => Assert.InRange(f.RecordCount, 1, 500));
+        Assert.Equal(files.Count - 1, files.Count(f => f.RecordCount == 500));
+        foreach (var file in files)
+        {
+            var groups = NodeReaders.Parquet(file.LocalPath).GetProperty("metadata").GetProperty("row_groups")
+                .EnumerateArray().Select(g => TestData.JsLong(g.GetProperty("num_rows"))).ToList();
+            // Every row group but a file's last holds exactly RowsPerRowGroup rows.
+            Assert.All(groups.SkipLast(1), g => Assert.Equal(200, g));
+            Assert.Equal(file.RecordCount, groups.Sum());
+        }
+        AssertIcebirdReads(table, expected);
+    }
+
+    [Fact]
+    public void Overwrites_leave_the_table_holding_the_latest_row_of_every_key()
+    {
+        // A model of the table (key -> latest row) against the copy-on-write path, which keeps rows by a mask
+        // over row groups of a few rows each.
+        using var dir = new TempDirectory();
+        var n = 0;
+        Prop.ForAll(ArbMap.Default.ArbFor<int>(), seed =>
+        {
+            var random = new Random(seed);
+            var table = IcebergTable.CreateOrLoad(
+                IcebergTable.HadoopTablePath(dir.Path, "attribution", $"t{n++}"), Schema, Spec,
+                new IcebergTableOptions { RowsPerRowGroup = random.Next(1, 9), Clock = new ManualClock(T0) });
+            var model = new Dictionary<string, object?[]>();
+            for (var batch = 0; batch < 4; batch++)
+            {
+                var rows = Enumerable.Range(0, random.Next(1, 60)).Select(_ => Row(random.Next(80), random.Next(1_000))).ToList();
+                foreach (var r in rows) model[(string)r[0]!] = r;
+                table.Overwrite("event_id", rows);
+            }
+            var actual = table.ReadRows();
+            return actual.Count == model.Count && actual.All(r => model[(string)r[0]!].Select((v, c) => ColumnValues.Canonical(Schema.Fields[c].Type, v))
+                .SequenceEqual(r.Select((v, c) => ColumnValues.Canonical(Schema.Fields[c].Type, v))));
+        }).QuickCheckThrowOnFailure();
     }
 }

@@ -214,11 +214,23 @@ public sealed class IcebergTable
             var rewritten = new ConcurrentBag<DataFile>();
             Parallel.ForEach(candidates, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, file =>
             {
-                var existing = ParquetFileReader.ReadCanonicalRows(ToLocal(file.Entry.File.Path), Schema);
-                var kept = existing.Where(r => !keys.Contains(r[keyIndex]!)).ToList();
-                if (kept.Count == existing.Count) return;
+                // The key column decides which rows stay; the others are copied column by column, never as row objects.
+                using var input = ParquetFile.Open(ToLocal(file.Entry.File.Path), Schema);
+                var keep = new bool[input.RowGroupCount][];
+                long replaced = 0;
+                for (var g = 0; g < keep.Length; g++)
+                {
+                    var groupKeys = input.ReadColumn(g, keyIndex);
+                    keep[g] = new bool[groupKeys.Length];
+                    for (var r = 0; r < groupKeys.Length; r++)
+                        if (!(keep[g][r] = groupKeys[r] is not { } k || !keys.Contains(k))) replaced++;
+                }
+                if (replaced == 0) return;
                 removed.Add(file);
-                foreach (var d in WriteDataFiles(kept, attempt)) rewritten.Add(d);
+                if (replaced == input.RowCount) return;
+                using var output = new NewDataFile(this, file.Entry.File.Partition, attempt);
+                for (var g = 0; g < keep.Length; g++) output.Writer.AppendFrom(input, g, 0, input.RowGroupRows(g), keep[g]);
+                rewritten.Add(output.Finish());
             });
             var added = rewritten.Concat(WriteDataFiles(newRows, attempt)).ToList();
             return Commit("overwrite", removed.ToList(), added, attempt, summaryProperties);
@@ -251,21 +263,37 @@ public sealed class IcebergTable
             {
                 var bytesPerRow = Math.Max(1.0, group.Sum(f => (double)f.Entry.File.FileSizeBytes) / Math.Max(1, group.Sum(f => f.Entry.File.RecordCount)));
                 var rowsPerFile = (int)Math.Clamp(target / bytesPerRow, 1, _options.MaxRowsPerFile);
-                // A partition's small files are streamed through one output file's worth of rows: an hour of Bronze
-                // read whole at once held every event of that hour in memory (1.9 GB in a 10-minute soak).
-                var pending = new List<object?[]>(rowsPerFile);
-                foreach (var file in group)
+                // Rows flow from the small files' row groups into the new files column by column: holding a partition's
+                // rows (an hour of Bronze was 1.9 GB) or even one output file's rows as objects made compaction the
+                // process's memory peak.
+                NewDataFile? output = null;
+                try
                 {
-                    pending.AddRange(ParquetFileReader.ReadCanonicalRows(ToLocal(file.Entry.File.Path), Schema));
-                    while (pending.Count >= rowsPerFile)
+                    foreach (var file in group)
                     {
-                        foreach (var d in WriteDataFiles(pending.GetRange(0, rowsPerFile), attempt, rowsPerFile)) added.Add(d);
-                        pending.RemoveRange(0, rowsPerFile);
+                        using var input = ParquetFile.Open(ToLocal(file.Entry.File.Path), Schema);
+                        for (var g = 0; g < input.RowGroupCount; g++)
+                        {
+                            var rows = input.RowGroupRows(g);
+                            for (var offset = 0; offset < rows;)
+                            {
+                                output ??= new NewDataFile(this, group[0].Entry.File.Partition, attempt);
+                                var take = (int)Math.Min(rows - offset, rowsPerFile - output.Writer.Rows);
+                                output.Writer.AppendFrom(input, g, offset, take);
+                                offset += take;
+                                if (output.Writer.Rows < rowsPerFile) continue;
+                                added.Add(output.Finish());
+                                output.Dispose();
+                                output = null;
+                            }
+                        }
                     }
+                    if (output is not null) added.Add(output.Finish());
                 }
-
-                if (pending.Count > 0)
-                    foreach (var d in WriteDataFiles(pending, attempt, rowsPerFile)) added.Add(d);
+                finally
+                {
+                    output?.Dispose();
+                }
             });
             return Commit("replace", groups.SelectMany(g => g).ToList(), added.ToList(), attempt);
         }
@@ -334,9 +362,9 @@ public sealed class IcebergTable
         }
     }
 
-    private List<DataFile> WriteDataFiles(List<object?[]> rows, Attempt attempt, int? rowsPerFile = null)
+    private List<DataFile> WriteDataFiles(List<object?[]> rows, Attempt attempt)
     {
-        var perFile = Math.Max(1, rowsPerFile ?? _options.MaxRowsPerFile);
+        var perFile = Math.Max(1, _options.MaxRowsPerFile);
         var spec = _metadata.Spec;
         var byPartition = new Dictionary<PartitionKey, List<object?[]>>();
         foreach (var row in rows)
@@ -347,23 +375,46 @@ public sealed class IcebergTable
         }
         var jobs = byPartition.SelectMany(p => Chunk(p.Value, perFile).Select(chunk => (Partition: p.Key, Rows: chunk))).ToList();
         var results = new DataFile[jobs.Count];
-        var parquetOptions = new ParquetWriteOptions
-        {
-            Compression = _options.Compression,
-            RowGroupRows = _options.RowsPerRowGroup,
-            KeyValueMetadata = new Dictionary<string, string> { ["iceberg.schema"] = TableMetadata.SchemaJson(Schema) },
-        };
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, j =>
         {
             var (partition, chunk) = jobs[j];
-            var folder = spec.IsUnpartitioned ? Path.Combine(LocalPath, DataFolder) : Path.Combine(LocalPath, DataFolder, spec.PathOf(partition));
+            using var file = new NewDataFile(this, partition, attempt);
+            foreach (var row in chunk) file.Writer.AppendRow(row);
+            results[j] = file.Finish();
+        });
+        return [.. results];
+    }
+
+    /// <summary>One new data file of a partition, written row group by row group and tracked by the commit attempt.</summary>
+    private sealed class NewDataFile : IDisposable
+    {
+        private readonly string _local;
+        private readonly PartitionKey _partition;
+
+        public NewDataFile(IcebergTable table, PartitionKey partition, Attempt attempt)
+        {
+            var spec = table._metadata.Spec;
+            var folder = spec.IsUnpartitioned ? Path.Combine(table.LocalPath, DataFolder) : Path.Combine(table.LocalPath, DataFolder, spec.PathOf(partition));
             Directory.CreateDirectory(folder);
-            var local = Path.Combine(folder, $"{Guid.NewGuid():N}.parquet");
-            attempt.Track(local);
-            var m = ParquetFileWriter.Write(local, Schema, chunk, parquetOptions);
-            results[j] = new DataFile(
-                ToUri(local),
-                partition,
+            _local = Path.Combine(folder, $"{Guid.NewGuid():N}.parquet");
+            _partition = partition;
+            attempt.Track(_local);
+            Writer = ParquetStreamWriter.Create(_local, table.Schema, new ParquetWriteOptions
+            {
+                Compression = table._options.Compression,
+                RowGroupRows = table._options.RowsPerRowGroup,
+                KeyValueMetadata = new Dictionary<string, string> { ["iceberg.schema"] = TableMetadata.SchemaJson(table.Schema) },
+            });
+        }
+
+        public ParquetStreamWriter Writer { get; }
+
+        public DataFile Finish()
+        {
+            var m = Writer.Finish();
+            return new DataFile(
+                ToUri(_local),
+                _partition,
                 m.RecordCount,
                 m.FileSizeBytes,
                 m.Columns.ToDictionary(c => c.FieldId, c => c.SizeBytes),
@@ -373,8 +424,9 @@ public sealed class IcebergTable
                 m.Columns.Where(c => c.LowerBound is not null).ToDictionary(c => c.FieldId, c => c.LowerBound!),
                 m.Columns.Where(c => c.UpperBound is not null).ToDictionary(c => c.FieldId, c => c.UpperBound!),
                 m.RowGroupOffsets);
-        });
-        return [.. results];
+        }
+
+        public void Dispose() => Writer.Dispose();
     }
 
     private static IEnumerable<List<object?[]>> Chunk(List<object?[]> rows, int size)

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Attribution.Projections.Lakehouse.Parquet;
 
@@ -44,127 +42,174 @@ public sealed record ParquetFileMetrics(long RecordCount, long FileSizeBytes, IR
 /// </summary>
 public static class ParquetFileWriter
 {
-    private static readonly byte[] Magic = "PAR1"u8.ToArray();
-
     internal const string CreatedBy = "attribution-lakehouse version 1.0.0";
 
     public static ParquetFileMetrics Write(string path, TableSchema schema, IReadOnlyList<object?[]> rows, ParquetWriteOptions? options = null)
     {
-        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-        var metrics = Write(stream, schema, rows, options);
-        stream.Flush(flushToDisk: true);
-        return metrics;
+        ArgumentNullException.ThrowIfNull(rows);
+        using var writer = ParquetStreamWriter.Create(path, schema, options);
+        foreach (var row in rows) writer.AppendRow(row);
+        return writer.Finish();
     }
 
     public static ParquetFileMetrics Write(Stream output, TableSchema schema, IReadOnlyList<object?[]> rows, ParquetWriteOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(rows);
+        using var writer = new ParquetStreamWriter(output, schema, options, ownsStream: false);
+        foreach (var row in rows) writer.AppendRow(row);
+        return writer.Finish();
+    }
+
+    internal static int PhysicalType(ColumnType type) => type switch
+    {
+        ColumnType.Boolean => 0,
+        ColumnType.Int => 1,
+        ColumnType.Long or ColumnType.TimestampTz => 2,
+        ColumnType.Double => 5,
+        ColumnType.String => 6,
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+}
+
+/// <summary>
+/// A Parquet file written row group by row group: values are appended per column (<see cref="Column"/>) or per row,
+/// each row group goes to the stream once it holds <see cref="ParquetWriteOptions.RowGroupRows"/> rows, and
+/// <see cref="Finish"/> writes the footer. Memory is one row group's compressed chunks, not the file's rows.
+/// </summary>
+internal sealed class ParquetStreamWriter : IDisposable
+{
+    private static readonly byte[] Magic = "PAR1"u8.ToArray();
+
+    private readonly Stream _output;
+    private readonly bool _ownsStream;
+    private readonly ParquetWriteOptions _options;
+    private readonly CountingSink _sink;
+    private readonly ParquetColumnWriter[] _columns;
+    private readonly List<(int Rows, ColumnChunkInfo[] Chunks)> _rowGroups = [];
+    private bool _finished;
+
+    public ParquetStreamWriter(Stream output, TableSchema schema, ParquetWriteOptions? options, bool ownsStream)
+    {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(schema);
-        ArgumentNullException.ThrowIfNull(rows);
-        options ??= new ParquetWriteOptions();
-        if (options.RowGroupRows <= 0) throw new ArgumentOutOfRangeException(nameof(options), "RowGroupRows must be positive.");
+        _options = options ?? new ParquetWriteOptions();
+        if (_options.RowGroupRows <= 0) throw new ArgumentOutOfRangeException(nameof(options), "RowGroupRows must be positive.");
+        _output = output;
+        _ownsStream = ownsStream;
+        Schema = schema;
+        _sink = new CountingSink(output);
+        _sink.Write(Magic);
+        _columns = schema.Fields.Select(f => new ParquetColumnWriter(f, _options)).ToArray();
+    }
 
-        var sink = new CountingSink(output);
-        sink.Write(Magic);
-        var columns = schema.Fields.Select(f => new FileColumnStats(f)).ToArray();
-        var rowGroups = new List<RowGroupInfo>();
-        var scratch = new PageScratch(options);
-        for (var start = 0; start < rows.Count; start += options.RowGroupRows)
+    /// <summary>A new file; fails if the path exists, so a data file is never overwritten in place.</summary>
+    public static ParquetStreamWriter Create(string path, TableSchema schema, ParquetWriteOptions? options) =>
+        new(new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16), schema, options, ownsStream: true);
+
+    public TableSchema Schema { get; }
+
+    /// <summary>Rows completed so far, including those of the open row group.</summary>
+    public long Rows { get; private set; }
+
+    /// <summary>Rows of the open row group.</summary>
+    public int PendingRows { get; private set; }
+
+    /// <summary>Room left in the open row group.</summary>
+    public int RowGroupRoom => _options.RowGroupRows - PendingRows;
+
+    internal ParquetColumnWriter Column(int index) => _columns[index];
+
+    /// <summary>One row in schema order; values are canonicalised (<see cref="ColumnValues.Canonical"/>).</summary>
+    public void AppendRow(object?[] row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (row.Length != _columns.Length) throw new ArgumentException($"Rows need {_columns.Length} values, got {row.Length}.", nameof(row));
+        for (var c = 0; c < _columns.Length; c++)
         {
-            var count = Math.Min(options.RowGroupRows, rows.Count - start);
-            var chunks = new ChunkInfo[columns.Length];
-            for (var c = 0; c < columns.Length; c++)
-                chunks[c] = WriteChunk(sink, rows, start, count, c, columns[c], scratch);
-            rowGroups.Add(new RowGroupInfo(count, chunks));
+            var value = ColumnValues.Canonical(_columns[c].Field.Type, row[c]);
+            if (value is null && _columns[c].Field.Required)
+                throw new ArgumentException($"Row {Rows} has a null in required column '{_columns[c].Field.Name}'.", nameof(row));
+            _columns[c].Append(value);
         }
+        CompleteRows(1);
+    }
 
-        var footer = Footer(schema, rows.Count, rowGroups, options);
-        sink.Write(footer);
+    /// <summary>
+    /// Declares that <paramref name="count"/> more values were appended to every column directly; closes the row
+    /// group when it is full.
+    /// </summary>
+    public void CompleteRows(int count)
+    {
+        var expected = PendingRows + count;
+        foreach (var column in _columns)
+            if (column.ChunkValues != expected)
+                throw new InvalidOperationException($"Column '{column.Field.Name}' holds {column.ChunkValues} values of the row group, expected {expected}.");
+        PendingRows = expected;
+        Rows += count;
+        if (PendingRows >= _options.RowGroupRows) EndRowGroup();
+    }
+
+    /// <summary>
+    /// Copies rows <paramref name="skip"/> .. <paramref name="skip"/>+<paramref name="take"/> of an input row group,
+    /// leaving out those whose <paramref name="keep"/> entry is false, column by column and without boxing; row groups
+    /// are cut at <see cref="ParquetWriteOptions.RowGroupRows"/> whatever the input's grouping.
+    /// </summary>
+    public void AppendFrom(ParquetFile input, int group, int skip, int take, bool[]? keep = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        while (take > 0)
+        {
+            var span = Math.Min(take, RowGroupRoom);
+            if (keep is not null)
+            {
+                // Enough input rows to fill the open row group with kept ones, or all that are left.
+                span = 0;
+                for (var kept = 0; span < take && kept < RowGroupRoom; span++)
+                    if (keep[skip + span]) kept++;
+            }
+            var appended = 0;
+            for (var c = 0; c < _columns.Length; c++) appended = input.CopyColumn(group, c, _columns[c], skip, span, keep);
+            CompleteRows(appended);
+            skip += span;
+            take -= span;
+        }
+    }
+
+    public ParquetFileMetrics Finish()
+    {
+        ObjectDisposedException.ThrowIf(_finished, this);
+        if (PendingRows > 0) EndRowGroup();
+        var footer = Footer(Schema, Rows, _rowGroups, _options);
+        _sink.Write(footer);
         Span<byte> len = stackalloc byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(len, footer.Length);
-        sink.Write(len);
-        sink.Write(Magic);
-        output.Flush();
-
+        _sink.Write(len);
+        _sink.Write(Magic);
+        _output.Flush();
+        if (_output is FileStream file) file.Flush(flushToDisk: true);
+        _finished = true;
         return new ParquetFileMetrics(
-            rows.Count,
-            sink.Position,
-            columns.Select(c => c.ToMetrics()).ToArray(),
-            rowGroups.Select(g => g.Chunks[0].DataPageOffset).ToArray());
+            Rows,
+            _sink.Position,
+            _columns.Select(c => c.FileMetrics()).ToArray(),
+            _rowGroups.Select(g => g.Chunks[0].DataPageOffset).ToArray());
     }
 
-    private static ChunkInfo WriteChunk(CountingSink sink, IReadOnlyList<object?[]> rows, int start, int count, int column, FileColumnStats fileStats, PageScratch scratch)
+    public void Dispose()
     {
-        var field = fileStats.Field;
-        var chunkStats = new ValueStats(field.Type);
-        var chunkStart = sink.Position;
-        long uncompressedTotal = 0, compressedTotal = 0;
-        scratch.Reset();
-        for (var r = start; r < start + count; r++)
-        {
-            var value = ColumnValues.Canonical(field.Type, rows[r][column]);
-            if (value is null)
-            {
-                if (field.Required) throw new ArgumentException($"Row {r} has a null in required column '{field.Name}'.", nameof(rows));
-                scratch.DefinitionLevels.Add(0);
-                chunkStats.Nulls++;
-            }
-            else
-            {
-                scratch.DefinitionLevels.Add(1);
-                scratch.AppendPlain(field.Type, value);
-                chunkStats.Add(value);
-            }
-            if (scratch.ValueBytes >= scratch.PageSizeBytes)
-                FlushPage(sink, field, scratch, ref uncompressedTotal, ref compressedTotal);
-        }
-        if (scratch.DefinitionLevels.Count > 0)
-            FlushPage(sink, field, scratch, ref uncompressedTotal, ref compressedTotal);
-
-        fileStats.Merge(chunkStats, count, compressedTotal);
-        return new ChunkInfo(field, chunkStart, count, uncompressedTotal, compressedTotal, chunkStats);
+        _finished = true;
+        if (_ownsStream) _output.Dispose();
     }
 
-    private static void FlushPage(CountingSink sink, SchemaField field, PageScratch scratch, ref long uncompressedTotal, ref long compressedTotal)
+    private void EndRowGroup()
     {
-        var body = scratch.Body;
-        body.ResetWrittenCount();
-        if (!field.Required)
-        {
-            // Data page v1 prefixes the definition levels with their byte length.
-            var levels = scratch.Levels;
-            levels.ResetWrittenCount();
-            RleHybrid.Encode(CollectionsMarshal.AsSpan(scratch.DefinitionLevels), 1, levels);
-            BinaryPrimitives.WriteInt32LittleEndian(body.GetSpan(4), levels.WrittenCount);
-            body.Advance(4);
-            levels.WrittenSpan.CopyTo(body.GetSpan(levels.WrittenCount));
-            body.Advance(levels.WrittenCount);
-        }
-        scratch.CopyValuesTo(body);
-        var uncompressed = body.WrittenSpan;
-        var compressed = scratch.Compress(uncompressed);
-
-        var header = new ThriftCompactWriter();
-        header.BeginStruct();
-        header.I32Field(1, 0); // DATA_PAGE
-        header.I32Field(2, uncompressed.Length);
-        header.I32Field(3, compressed.Length);
-        header.BeginStructField(5);
-        header.I32Field(1, scratch.DefinitionLevels.Count);
-        header.I32Field(2, 0); // PLAIN
-        header.I32Field(3, 3); // RLE
-        header.I32Field(4, 3); // RLE
-        header.EndStruct();
-        header.EndStruct();
-
-        sink.Write(header.WrittenSpan);
-        sink.Write(compressed);
-        uncompressedTotal += header.WrittenSpan.Length + uncompressed.Length;
-        compressedTotal += header.WrittenSpan.Length + compressed.Length;
-        scratch.Reset();
+        var chunks = new ColumnChunkInfo[_columns.Length];
+        for (var c = 0; c < _columns.Length; c++) chunks[c] = _columns[c].WriteChunk(_sink);
+        _rowGroups.Add((PendingRows, chunks));
+        PendingRows = 0;
     }
 
-    private static byte[] Footer(TableSchema schema, long numRows, List<RowGroupInfo> rowGroups, ParquetWriteOptions options)
+    private static byte[] Footer(TableSchema schema, long numRows, List<(int Rows, ColumnChunkInfo[] Chunks)> rowGroups, ParquetWriteOptions options)
     {
         var w = new ThriftCompactWriter(new ArrayBufferWriter<byte>(4096));
         w.BeginStruct();
@@ -204,7 +249,7 @@ public static class ParquetFileWriter
                 w.EndStruct();
             }
         }
-        w.StringField(6, CreatedBy);
+        w.StringField(6, ParquetFileWriter.CreatedBy);
         // Without column_orders the meaning of min_value/max_value is undefined, so readers would ignore them.
         w.ListFieldHeader(7, CompactType.Struct, schema.Fields.Count);
         for (var i = 0; i < schema.Fields.Count; i++)
@@ -221,7 +266,7 @@ public static class ParquetFileWriter
     private static void WriteSchemaElement(ThriftCompactWriter w, SchemaField f)
     {
         w.BeginStruct();
-        w.I32Field(1, PhysicalType(f.Type));
+        w.I32Field(1, ParquetFileWriter.PhysicalType(f.Type));
         w.I32Field(3, f.Required ? 0 : 1);
         w.StringField(4, f.Name);
         switch (f.Type)
@@ -257,13 +302,13 @@ public static class ParquetFileWriter
         w.EndStruct();
     }
 
-    private static void WriteColumnChunk(ThriftCompactWriter w, ChunkInfo chunk, ParquetCompression codec)
+    private static void WriteColumnChunk(ThriftCompactWriter w, ColumnChunkInfo chunk, ParquetCompression codec)
     {
         w.BeginStruct();
         // file_offset is deprecated; the format asks writers to put 0 when no metadata lives outside the footer.
         w.I64Field(2, 0);
         w.BeginStructField(3);
-        w.I32Field(1, PhysicalType(chunk.Field.Type));
+        w.I32Field(1, ParquetFileWriter.PhysicalType(chunk.Field.Type));
         w.ListFieldHeader(2, CompactType.I32, 2);
         w.I32(0); // PLAIN
         w.I32(3); // RLE (definition levels)
@@ -279,206 +324,28 @@ public static class ParquetFileWriter
         w.EndStruct();
     }
 
-    private static void WriteStatistics(ThriftCompactWriter w, ValueStats stats)
+    private static void WriteStatistics(ThriftCompactWriter w, ColumnStatistics stats)
     {
         w.BeginStructField(12);
         w.I64Field(3, stats.Nulls);
-        if (stats.Min is not null && stats.Max is not null)
+        if (stats.HasBounds)
         {
-            var (min, max) = (stats.Min, stats.Max);
-            if (stats.Type == ColumnType.Double)
-            {
-                // Parquet's TYPE_ORDER rule for floats: a zero minimum is written as -0.0, a zero maximum as +0.0.
-                if ((double)min == 0) min = -0.0;
-                if ((double)max == 0) max = 0.0;
-            }
-            w.BinaryField(5, ParquetPlainBytes(stats.Type, max));
-            w.BinaryField(6, ParquetPlainBytes(stats.Type, min));
+            w.BinaryField(5, stats.ParquetMax()!);
+            w.BinaryField(6, stats.ParquetMin()!);
         }
         if (stats.Type == ColumnType.Double) w.I64Field(9, stats.NaNs);
         w.EndStruct();
     }
+}
 
-    /// <summary>PLAIN encoding of one value as statistics want it: byte arrays without their length prefix.</summary>
-    private static byte[] ParquetPlainBytes(ColumnType type, object value) => type switch
+/// <summary>Tracks the byte offset of a forward-only stream, which page and chunk offsets are recorded from.</summary>
+internal sealed class CountingSink(Stream stream)
+{
+    public long Position { get; private set; }
+
+    public void Write(ReadOnlySpan<byte> data)
     {
-        ColumnType.Boolean => [(bool)value ? (byte)1 : (byte)0],
-        _ => ColumnValues.IcebergBinary(type, value), // little-endian fixed width and raw UTF-8 coincide with PLAIN here
-    };
-
-    internal static int PhysicalType(ColumnType type) => type switch
-    {
-        ColumnType.Boolean => 0,
-        ColumnType.Int => 1,
-        ColumnType.Long or ColumnType.TimestampTz => 2,
-        ColumnType.Double => 5,
-        ColumnType.String => 6,
-        _ => throw new ArgumentOutOfRangeException(nameof(type)),
-    };
-
-    private sealed record RowGroupInfo(int Rows, ChunkInfo[] Chunks);
-
-    private sealed record ChunkInfo(SchemaField Field, long DataPageOffset, long NumValues, long UncompressedSize, long CompressedSize, ValueStats Stats);
-
-    /// <summary>Min, max, null and NaN counts of one column chunk, in Iceberg's order (NaN excluded from bounds).</summary>
-    private sealed class ValueStats(ColumnType type)
-    {
-        public ColumnType Type { get; } = type;
-        public object? Min { get; private set; }
-        public object? Max { get; private set; }
-        public long Nulls { get; set; }
-        public long NaNs { get; private set; }
-
-        public void Add(object value)
-        {
-            if (value is double d && double.IsNaN(d))
-            {
-                NaNs++;
-                return;
-            }
-            if (Min is null || ColumnValues.Compare(Type, value, Min) < 0) Min = value;
-            if (Max is null || ColumnValues.Compare(Type, value, Max) > 0) Max = value;
-        }
-
-        public void Merge(ValueStats other)
-        {
-            Nulls += other.Nulls;
-            NaNs += other.NaNs;
-            if (other.Min is not null && (Min is null || ColumnValues.Compare(Type, other.Min, Min) < 0)) Min = other.Min;
-            if (other.Max is not null && (Max is null || ColumnValues.Compare(Type, other.Max, Max) > 0)) Max = other.Max;
-        }
-    }
-
-    private sealed class FileColumnStats(SchemaField field)
-    {
-        private readonly ValueStats _stats = new(field.Type);
-        private long _values;
-        private long _size;
-
-        public SchemaField Field { get; } = field;
-
-        public void Merge(ValueStats chunk, long values, long size)
-        {
-            _stats.Merge(chunk);
-            _values += values;
-            _size += size;
-        }
-
-        public ColumnMetrics ToMetrics() => new(
-            Field.Id,
-            _values,
-            _stats.Nulls,
-            Field.Type == ColumnType.Double ? _stats.NaNs : null,
-            _stats.Min is null ? null : ColumnValues.IcebergBinary(Field.Type, _stats.Min),
-            _stats.Max is null ? null : ColumnValues.IcebergBinary(Field.Type, _stats.Max),
-            _size);
-    }
-
-    /// <summary>Buffers reused across pages and chunks of one file.</summary>
-    private sealed class PageScratch(ParquetWriteOptions options)
-    {
-        private readonly ArrayBufferWriter<byte> _values = new(1 << 16);
-        private readonly MemoryStream _compressed = new();
-        private byte _boolByte;
-        private int _boolBits;
-
-        public List<int> DefinitionLevels { get; } = new(1 << 12);
-        public ArrayBufferWriter<byte> Body { get; } = new(1 << 16);
-        public ArrayBufferWriter<byte> Levels { get; } = new(1 << 10);
-        public int PageSizeBytes => options.PageSizeBytes;
-        public int ValueBytes => _values.WrittenCount;
-
-        public void Reset()
-        {
-            DefinitionLevels.Clear();
-            _values.ResetWrittenCount();
-            _boolByte = 0;
-            _boolBits = 0;
-        }
-
-        public void AppendPlain(ColumnType type, object value)
-        {
-            switch (type)
-            {
-                case ColumnType.Boolean:
-                    // PLAIN booleans are bit-packed, least significant bit first.
-                    if ((bool)value) _boolByte |= (byte)(1 << _boolBits);
-                    if (++_boolBits == 8) FlushBoolByte();
-                    break;
-                case ColumnType.Int:
-                    BinaryPrimitives.WriteInt32LittleEndian(_values.GetSpan(4), (int)value);
-                    _values.Advance(4);
-                    break;
-                case ColumnType.Long:
-                case ColumnType.TimestampTz:
-                    BinaryPrimitives.WriteInt64LittleEndian(_values.GetSpan(8), (long)value);
-                    _values.Advance(8);
-                    break;
-                case ColumnType.Double:
-                    BinaryPrimitives.WriteDoubleLittleEndian(_values.GetSpan(8), (double)value);
-                    _values.Advance(8);
-                    break;
-                case ColumnType.String:
-                {
-                    var s = (string)value;
-                    var max = Encoding.UTF8.GetMaxByteCount(s.Length);
-                    var span = _values.GetSpan(4 + max);
-                    var n = Encoding.UTF8.GetBytes(s, span[4..]);
-                    BinaryPrimitives.WriteInt32LittleEndian(span, n);
-                    _values.Advance(4 + n);
-                    break;
-                }
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(type));
-            }
-        }
-
-        private void FlushBoolByte()
-        {
-            _values.GetSpan(1)[0] = _boolByte;
-            _values.Advance(1);
-            _boolByte = 0;
-            _boolBits = 0;
-        }
-
-        public void CopyValuesTo(ArrayBufferWriter<byte> body)
-        {
-            if (_boolBits > 0) FlushBoolByte();
-            var span = _values.WrittenSpan;
-            span.CopyTo(body.GetSpan(span.Length));
-            body.Advance(span.Length);
-        }
-
-        public ReadOnlySpan<byte> Compress(ReadOnlySpan<byte> data)
-        {
-            switch (options.Compression)
-            {
-                case ParquetCompression.Uncompressed:
-                    return data;
-                case ParquetCompression.Gzip:
-                {
-                    _compressed.SetLength(0);
-                    using (var gz = new GZipStream(_compressed, options.GzipLevel, leaveOpen: true))
-                        gz.Write(data);
-                    return _compressed.GetBuffer().AsSpan(0, (int)_compressed.Length);
-                }
-                case ParquetCompression.Snappy:
-                    return Snappy.Compress(data);
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(options), $"Unsupported compression {options.Compression}.");
-            }
-        }
-    }
-
-    /// <summary>Tracks the byte offset of a forward-only stream, which page and chunk offsets are recorded from.</summary>
-    private sealed class CountingSink(Stream stream)
-    {
-        public long Position { get; private set; }
-
-        public void Write(ReadOnlySpan<byte> data)
-        {
-            stream.Write(data);
-            Position += data.Length;
-        }
+        stream.Write(data);
+        Position += data.Length;
     }
 }
