@@ -464,4 +464,80 @@ public class IcebergTableTests
                 .SequenceEqual(r.Select((v, c) => ColumnValues.Canonical(Schema.Fields[c].Type, v))));
         }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void A_streamed_write_may_reuse_one_row_buffer_and_cuts_every_partition_s_files_at_the_row_cap()
+    {
+        using var dir = new TempDirectory();
+        var table = IcebergTable.CreateOrLoad(
+            IcebergTable.HadoopTablePath(dir.Path, "attribution", "events"), Schema, Spec,
+            new IcebergTableOptions { RowsPerRowGroup = 40, MaxRowsPerFile = 150, Clock = new ManualClock(T0) });
+        var expected = new Dictionary<string, object?[]>();
+        var buffer = new object?[Schema.Fields.Count];
+        CommitResult result;
+        using (var write = table.BeginAppend())
+        {
+            for (var i = 0; i < 2_400; i++)
+            {
+                var row = Row(i, i * 0.25);
+                expected[(string)row[0]!] = row;
+                row.CopyTo(buffer, 0);
+                write.Add(buffer);
+            }
+            Assert.Equal(2_400, write.Rows);
+            result = write.Commit(new Dictionary<string, string> { ["attribution.seq-to"] = "2400" })!;
+        }
+
+        Assert.Equal("2400", table.Snapshots()[^1].Summary["attribution.seq-to"]);
+        var files = table.DataFiles().Where(f => f.SnapshotId == result.SnapshotId).ToList();
+        Assert.Equal(result.AddedFiles, files.Count);
+        foreach (var partition in files.GroupBy(f => f.Partition))
+        {
+            // Rows arrive spread over 12 partitions; each partition's files fill to the cap before the next opens.
+            Assert.All(partition, f => Assert.InRange(f.RecordCount, 1, 150));
+            Assert.True(partition.Count(f => f.RecordCount < 150) <= 1);
+        }
+        Assert.Equal(12, files.Select(f => f.Partition).Distinct().Count());
+        Assert.True(files.Count > 12);
+        AssertIcebirdReads(table, expected);
+    }
+
+    [Fact]
+    public void A_write_disposed_before_its_commit_leaves_neither_a_snapshot_nor_a_file()
+    {
+        using var dir = new TempDirectory();
+        var table = Create(dir);
+        table.Append(Rows(0, 100));
+        var snapshot = table.CurrentSnapshotId;
+        var data = Path.Combine(table.LocalPath, "data");
+        var before = Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories).Order().ToList();
+
+        using (var write = table.BeginOverwrite("event_id"))
+        {
+            foreach (var row in Rows(50, 400)) write.Add(row);
+            Assert.NotEqual(before.Count, Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories).Count());
+        }
+
+        table.Refresh();
+        Assert.Equal(snapshot, table.CurrentSnapshotId);
+        Assert.Equal(before, Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories).Order().ToList());
+        AssertIcebirdReads(table, ByKey(Rows(0, 100)));
+    }
+
+    [Fact]
+    public void An_overwrite_refuses_a_key_added_twice_and_a_committed_write_takes_no_more_rows()
+    {
+        using var dir = new TempDirectory();
+        var table = Create(dir);
+        using var write = table.BeginOverwrite("event_id");
+        write.Add(Row(1, 1.0));
+        var twice = Assert.Throws<ArgumentException>(() => write.Add(Row(1, 2.0)));
+        Assert.Contains("ev-000001", twice.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => write.Add(Row(2, 1.0)[..6]));
+        Assert.NotNull(write.Commit());
+        Assert.Throws<InvalidOperationException>(() => write.Add(Row(2, 1.0)));
+
+        var rows = table.ReadRows();
+        Assert.Equal(1.0, Assert.Single(rows)[3]);
+    }
 }

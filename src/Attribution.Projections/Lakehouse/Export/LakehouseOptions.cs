@@ -6,11 +6,12 @@ public sealed class LakehouseOptions
     /// <summary>The Hadoop-catalog warehouse folder; relative paths are taken from the content root.</summary>
     public string WarehousePath { get; set; } = Path.Combine(".data", "warehouse");
 
-    /// <summary>Rows read from PostgreSQL and committed per snapshot; bounds the memory of one export step.</summary>
+    /// <summary>Rows committed per snapshot. A page streams from PostgreSQL straight into data files, so this sets how
+    /// much one snapshot covers (and how much a failed step redoes), not how much memory an export takes.</summary>
     public int ExportBatchRows { get; set; } = 50_000;
 
-    /// <summary>Rows per data file at most (one row group at the default). A Gold overwrite reads every file that may
-    /// hold a replaced key whole, so this bounds the memory an export takes per file, however large the table grows.</summary>
+    /// <summary>Rows per data file at most (one row group at the default). Writers buffer a row group's compressed
+    /// pages per open file, so this bounds what an export, overwrite or compaction holds per file.</summary>
     public int MaxRowsPerFile { get; set; } = 100_000;
 
     /// <summary>Compaction rewrites files smaller than this into files of about this size.</summary>

@@ -31,10 +31,14 @@ public abstract class TableExporter(
     /// can have gone past it.</summary>
     protected abstract string SequenceSql { get; }
 
-    /// <summary>Rows with <c>after &lt; mark &lt;= upTo</c> in mark order, at most <paramref name="limit"/>.</summary>
-    protected abstract Task<List<(long Mark, object?[] Row)>> ReadAsync(NpgsqlConnection conn, long after, long upTo, int limit, CancellationToken ct);
+    /// <summary>
+    /// The page query: the marker, then the table's columns in schema order, for rows with <c>$1 &lt; mark &lt;= $2</c>
+    /// in mark order, at most <c>$3</c>.
+    /// </summary>
+    protected abstract string PageSql { get; }
 
-    protected abstract CommitResult? Commit(IcebergTable table, List<object?[]> rows, IReadOnlyDictionary<string, string> summary);
+    /// <summary>How a page lands in the table: an append, or an overwrite by key.</summary>
+    protected abstract TableWrite BeginWrite(IcebergTable table);
 
     public string FromKey => $"attribution.{MarkName}-from";
 
@@ -84,31 +88,13 @@ public abstract class TableExporter(
         var snapshots = 0;
         while (mark < upTo)
         {
-            List<(long Mark, object?[] Row)> page;
-            await using (var conn = await dataSource.OpenConnectionAsync(ct))
-                page = await ReadAsync(conn, mark, upTo, batch, ct);
-            // A short page means nothing else lies at or below the barrier; gaps left by rolled-back writers are skipped.
-            var pageEnd = page.Count < batch ? upTo : page[^1].Mark;
-            if (page.Count > 0)
-            {
-                var summary = new Dictionary<string, string>
-                {
-                    [FromKey] = (mark + 1).ToString(CultureInfo.InvariantCulture),
-                    [ToKey] = pageEnd.ToString(CultureInfo.InvariantCulture),
-                };
-                var commit = Commit(table, page.Select(p => p.Row).ToList(), summary);
-                // The snapshot is durable now; the mark must follow even if the run is being cancelled.
-                await state.AdvanceAsync(name, pageEnd, commit?.SnapshotId, page.Count, CancellationToken.None);
-                snapshots += commit is null ? 0 : 1;
-                added += commit?.AddedFiles ?? 0;
-                removed += commit?.DeletedFiles ?? 0;
-                rows += page.Count;
-            }
-            else
-            {
-                await state.AdvanceAsync(name, pageEnd, null, 0, CancellationToken.None);
-            }
-
+            var (pageRows, pageEnd, commit) = await ExportPageAsync(table, mark, upTo, batch, ct);
+            // The snapshot is durable now; the mark must follow even if the run is being cancelled.
+            await state.AdvanceAsync(name, pageEnd, commit?.SnapshotId, pageRows, CancellationToken.None);
+            snapshots += commit is null ? 0 : 1;
+            added += commit?.AddedFiles ?? 0;
+            removed += commit?.DeletedFiles ?? 0;
+            rows += pageRows;
             mark = pageEnd;
             progress?.Invoke(upTo == from ? 1 : (double)(mark - from) / (upTo - from),
                 string.Create(CultureInfo.InvariantCulture, $"{name}: {rows:N0} rows in {snapshots} snapshots, {MarkName} {mark} of {upTo}"));
@@ -135,21 +121,41 @@ public abstract class TableExporter(
         return null;
     }
 
-    /// <summary>Column values as Npgsql hands them out; the table canonicalises them (numeric to double, times to micros).</summary>
-    protected static async Task<List<(long Mark, object?[] Row)>> ReadRowsAsync(
-        NpgsqlCommand cmd, int columns, CancellationToken ct)
+    /// <summary>
+    /// Streams one page from PostgreSQL into one snapshot: each row goes from the reader into its data file, so an
+    /// export holds a row at a time, not a page of them (a 50 000-row page of boxed values was the process's
+    /// biggest allocation, every minute). Column values go in as Npgsql hands them out; the table canonicalises
+    /// them (numeric to double, times to micros).
+    /// </summary>
+    private async Task<(long Rows, long PageEnd, CommitResult? Commit)> ExportPageAsync(
+        IcebergTable table, long after, long upTo, int limit, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(cmd);
-        var rows = new List<(long, object?[])>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        using var write = BeginWrite(table);
+        var last = after;
+        var row = new object?[Definition.Schema.Fields.Count];
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+        await using (var cmd = new NpgsqlCommand(PageSql, conn))
         {
-            var row = new object?[columns];
-            for (var c = 0; c < columns; c++) row[c] = reader.IsDBNull(c + 1) ? null : reader.GetValue(c + 1);
-            rows.Add((reader.GetInt64(0), row));
+            cmd.Parameters.Add(new() { Value = after });
+            cmd.Parameters.Add(new() { Value = upTo });
+            cmd.Parameters.Add(new() { Value = limit });
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                last = reader.GetInt64(0);
+                for (var c = 0; c < row.Length; c++) row[c] = reader.IsDBNull(c + 1) ? null : reader.GetValue(c + 1);
+                write.Add(row);
+            }
         }
 
-        return rows;
+        // A short page means nothing else lies at or below the barrier; gaps left by rolled-back writers are skipped.
+        var pageEnd = write.Rows < limit ? upTo : last;
+        var commit = write.Commit(new Dictionary<string, string>
+        {
+            [FromKey] = (after + 1).ToString(CultureInfo.InvariantCulture),
+            [ToKey] = pageEnd.ToString(CultureInfo.InvariantCulture),
+        });
+        return (write.Rows, pageEnd, commit);
     }
 }
 
@@ -167,23 +173,15 @@ public sealed class BronzeExporter(
     protected override string SequenceSql =>
         "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), 0)";
 
-    protected override async Task<List<(long Mark, object?[] Row)>> ReadAsync(NpgsqlConnection conn, long after, long upTo, int limit, CancellationToken ct)
-    {
-        // Column order is the Bronze schema's (LakehouseTables.Bronze), after the marker.
-        await using var cmd = new NpgsqlCommand("""
-            SELECT seq, event_id, event_type, event_time, stream_id, campaign_id, creative_id, user_id, geo_country, platform,
-                   bid_price, conversion_value, conversion_type, click_id, ingest_time, kafka_partition, kafka_offset,
-                   seq, stream_version, raw_payload::text
-            FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3
-            """, conn);
-        cmd.Parameters.Add(new() { Value = after });
-        cmd.Parameters.Add(new() { Value = upTo });
-        cmd.Parameters.Add(new() { Value = limit });
-        return await ReadRowsAsync(cmd, Definition.Schema.Fields.Count, ct);
-    }
+    // Column order is the Bronze schema's (LakehouseTables.Bronze), after the marker.
+    protected override string PageSql => """
+        SELECT seq, event_id, event_type, event_time, stream_id, campaign_id, creative_id, user_id, geo_country, platform,
+               bid_price, conversion_value, conversion_type, click_id, ingest_time, kafka_partition, kafka_offset,
+               seq, stream_version, raw_payload::text
+        FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3
+        """;
 
-    protected override CommitResult? Commit(IcebergTable table, List<object?[]> rows, IReadOnlyDictionary<string, string> summary) =>
-        table.Append(rows, summary);
+    protected override TableWrite BeginWrite(IcebergTable table) => table.BeginAppend();
 }
 
 /// <summary>
@@ -204,20 +202,13 @@ public sealed class GoldExporter(
     protected override string SequenceSql =>
         "SELECT coalesce(pg_sequence_last_value('ad_performance_state_change_seq'::regclass), 0)";
 
-    protected override async Task<List<(long Mark, object?[] Row)>> ReadAsync(NpgsqlConnection conn, long after, long upTo, int limit, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("""
-            SELECT change_seq, impression_id, campaign_id, creative_id, user_id, geo_country, platform, is_clicked, is_converted,
-                   impression_time, click_time, conversion_time, cost, revenue, eligible, is_late, late_by_ms,
-                   revenue_out_of_window, last_updated_ts
-            FROM ad_performance_state WHERE change_seq > $1 AND change_seq <= $2 ORDER BY change_seq LIMIT $3
-            """, conn);
-        cmd.Parameters.Add(new() { Value = after });
-        cmd.Parameters.Add(new() { Value = upTo });
-        cmd.Parameters.Add(new() { Value = limit });
-        return await ReadRowsAsync(cmd, Definition.Schema.Fields.Count, ct);
-    }
+    // impression_id is the table's primary key, so a page holds each key once, as an overwrite needs.
+    protected override string PageSql => """
+        SELECT change_seq, impression_id, campaign_id, creative_id, user_id, geo_country, platform, is_clicked, is_converted,
+               impression_time, click_time, conversion_time, cost, revenue, eligible, is_late, late_by_ms,
+               revenue_out_of_window, last_updated_ts
+        FROM ad_performance_state WHERE change_seq > $1 AND change_seq <= $2 ORDER BY change_seq LIMIT $3
+        """;
 
-    protected override CommitResult? Commit(IcebergTable table, List<object?[]> rows, IReadOnlyDictionary<string, string> summary) =>
-        table.Overwrite("impression_id", rows, summary);
+    protected override TableWrite BeginWrite(IcebergTable table) => table.BeginOverwrite("impression_id");
 }

@@ -178,14 +178,9 @@ public sealed class IcebergTable
     public CommitResult? Append(IReadOnlyList<object?[]> rows, IReadOnlyDictionary<string, string>? summaryProperties = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        if (rows.Count == 0) return null;
-        lock (_writeLock)
-        {
-            var attempt = new Attempt();
-            var canonical = Canonicalize(rows);
-            var added = WriteDataFiles(canonical, attempt);
-            return Commit("append", [], added, attempt, summaryProperties);
-        }
+        using var write = BeginAppend();
+        foreach (var row in rows) write.Add(row);
+        return write.Commit(summaryProperties);
     }
 
     /// <summary>
@@ -194,47 +189,78 @@ public sealed class IcebergTable
     /// </summary>
     public CommitResult? Overwrite(string keyColumn, IReadOnlyList<object?[]> rows, IReadOnlyDictionary<string, string>? summaryProperties = null)
     {
-        ArgumentNullException.ThrowIfNull(keyColumn);
         ArgumentNullException.ThrowIfNull(rows);
-        if (rows.Count == 0) return null;
+        using var write = BeginOverwrite(keyColumn);
+        var keyIndex = Schema.IndexOf(keyColumn);
+        var keyType = Schema.Fields[keyIndex].Type;
+        var last = new Dictionary<object, int>();
+        for (var i = 0; i < rows.Count; i++)
+            if (rows[i].Length > keyIndex && ColumnValues.Canonical(keyType, rows[i][keyIndex]) is { } key)
+                last[key] = i;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            // Rows without a usable key reach Add, which refuses them with the reason.
+            if (rows[i].Length > keyIndex && ColumnValues.Canonical(keyType, rows[i][keyIndex]) is { } key && last[key] != i) continue;
+            write.Add(rows[i]);
+        }
+
+        return write.Commit(summaryProperties);
+    }
+
+    /// <summary>An append whose rows are added one at a time (<see cref="TableWrite"/>).</summary>
+    public TableWrite BeginAppend() => new(this, keyIndex: null);
+
+    /// <summary>An overwrite by <paramref name="keyColumn"/> whose rows are added one at a time, each key once (<see cref="TableWrite"/>).</summary>
+    public TableWrite BeginOverwrite(string keyColumn)
+    {
+        ArgumentNullException.ThrowIfNull(keyColumn);
+        return new(this, Schema.IndexOf(keyColumn));
+    }
+
+    internal BoundPartitionSpec Spec => _metadata.Spec;
+
+    internal int MaxRowsPerFile => Math.Max(1, _options.MaxRowsPerFile);
+
+    /// <summary>Commits a <see cref="TableWrite"/>'s files; for an overwrite, first rewrites the live files holding
+    /// older versions of its keys, chosen from the snapshot current under the write lock.</summary>
+    internal CommitResult CommitWrite(int? keyIndex, HashSet<object> keys, IReadOnlyList<DataFile> written, Attempt attempt,
+        IReadOnlyDictionary<string, string>? summaryProperties)
+    {
         lock (_writeLock)
         {
-            var keyIndex = Schema.IndexOf(keyColumn);
-            var canonical = Canonicalize(rows);
-            var latest = new Dictionary<object, object?[]>();
-            foreach (var row in canonical)
-                latest[row[keyIndex] ?? throw new ArgumentException($"Row with a null key in '{keyColumn}'.", nameof(rows))] = row;
-            var newRows = canonical.Count == latest.Count ? canonical : latest.Values.ToList();
-            var keys = latest.Keys.ToHashSet();
-
-            var attempt = new Attempt();
-            var filter = new KeyFilter(Schema, _metadata.Spec, keyIndex, keys);
-            var candidates = LiveFiles(_metadata.CurrentSnapshot).Where(f => filter.MayContain(f.Entry.File)).ToList();
-            var removed = new ConcurrentBag<LiveFile>();
-            var rewritten = new ConcurrentBag<DataFile>();
-            Parallel.ForEach(candidates, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, file =>
-            {
-                // The key column decides which rows stay; the others are copied column by column, never as row objects.
-                using var input = ParquetFile.Open(ToLocal(file.Entry.File.Path), Schema);
-                var keep = new bool[input.RowGroupCount][];
-                long replaced = 0;
-                for (var g = 0; g < keep.Length; g++)
-                {
-                    var groupKeys = input.ReadColumn(g, keyIndex);
-                    keep[g] = new bool[groupKeys.Length];
-                    for (var r = 0; r < groupKeys.Length; r++)
-                        if (!(keep[g][r] = groupKeys[r] is not { } k || !keys.Contains(k))) replaced++;
-                }
-                if (replaced == 0) return;
-                removed.Add(file);
-                if (replaced == input.RowCount) return;
-                using var output = new NewDataFile(this, file.Entry.File.Partition, attempt);
-                for (var g = 0; g < keep.Length; g++) output.Writer.AppendFrom(input, g, 0, input.RowGroupRows(g), keep[g]);
-                rewritten.Add(output.Finish());
-            });
-            var added = rewritten.Concat(WriteDataFiles(newRows, attempt)).ToList();
-            return Commit("overwrite", removed.ToList(), added, attempt, summaryProperties);
+            if (keyIndex is not { } k) return Commit("append", [], written, attempt, summaryProperties);
+            var (removed, rewritten) = RewriteWithout(k, keys, attempt);
+            return Commit("overwrite", removed, [.. rewritten, .. written], attempt, summaryProperties);
         }
+    }
+
+    private (List<LiveFile> Removed, List<DataFile> Rewritten) RewriteWithout(int keyIndex, HashSet<object> keys, Attempt attempt)
+    {
+        var filter = new KeyFilter(Schema, _metadata.Spec, keyIndex, keys);
+        var candidates = LiveFiles(_metadata.CurrentSnapshot).Where(f => filter.MayContain(f.Entry.File)).ToList();
+        var removed = new ConcurrentBag<LiveFile>();
+        var rewritten = new ConcurrentBag<DataFile>();
+        Parallel.ForEach(candidates, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, file =>
+        {
+            // The key column decides which rows stay; the others are copied column by column, never as row objects.
+            using var input = ParquetFile.Open(ToLocal(file.Entry.File.Path), Schema);
+            var keep = new bool[input.RowGroupCount][];
+            long replaced = 0;
+            for (var g = 0; g < keep.Length; g++)
+            {
+                var groupKeys = input.ReadColumn(g, keyIndex);
+                keep[g] = new bool[groupKeys.Length];
+                for (var r = 0; r < groupKeys.Length; r++)
+                    if (!(keep[g][r] = groupKeys[r] is not { } k || !keys.Contains(k))) replaced++;
+            }
+            if (replaced == 0) return;
+            removed.Add(file);
+            if (replaced == input.RowCount) return;
+            using var output = new NewDataFile(this, file.Entry.File.Partition, attempt);
+            for (var g = 0; g < keep.Length; g++) output.Writer.AppendFrom(input, g, 0, input.RowGroupRows(g), keep[g]);
+            rewritten.Add(output.Finish());
+        });
+        return ([.. removed], [.. rewritten]);
     }
 
     /// <summary>
@@ -299,24 +325,6 @@ public sealed class IcebergTable
         }
     }
 
-    private List<object?[]> Canonicalize(IReadOnlyList<object?[]> rows)
-    {
-        var fields = Schema.Fields;
-        var result = new List<object?[]>(rows.Count);
-        foreach (var row in rows)
-        {
-            if (row.Length != fields.Count) throw new ArgumentException($"Rows need {fields.Count} values, got {row.Length}.", nameof(rows));
-            var copy = new object?[row.Length];
-            for (var c = 0; c < copy.Length; c++)
-            {
-                copy[c] = ColumnValues.Canonical(fields[c].Type, row[c]);
-                if (copy[c] is null && fields[c].Required) throw new ArgumentException($"Null in required column '{fields[c].Name}'.", nameof(rows));
-            }
-            result.Add(copy);
-        }
-        return result;
-    }
-
     /// <summary>
     /// Decides whether a file can hold one of the keys: its partition values must be reachable from some key for
     /// every partition field derived from the key column (bucket[N] on the key prunes most files), and the key
@@ -362,31 +370,8 @@ public sealed class IcebergTable
         }
     }
 
-    private List<DataFile> WriteDataFiles(List<object?[]> rows, Attempt attempt)
-    {
-        var perFile = Math.Max(1, _options.MaxRowsPerFile);
-        var spec = _metadata.Spec;
-        var byPartition = new Dictionary<PartitionKey, List<object?[]>>();
-        foreach (var row in rows)
-        {
-            var key = spec.KeyOf(row);
-            if (!byPartition.TryGetValue(key, out var list)) byPartition[key] = list = [];
-            list.Add(row);
-        }
-        var jobs = byPartition.SelectMany(p => Chunk(p.Value, perFile).Select(chunk => (Partition: p.Key, Rows: chunk))).ToList();
-        var results = new DataFile[jobs.Count];
-        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, j =>
-        {
-            var (partition, chunk) = jobs[j];
-            using var file = new NewDataFile(this, partition, attempt);
-            foreach (var row in chunk) file.Writer.AppendRow(row);
-            results[j] = file.Finish();
-        });
-        return [.. results];
-    }
-
     /// <summary>One new data file of a partition, written row group by row group and tracked by the commit attempt.</summary>
-    private sealed class NewDataFile : IDisposable
+    internal sealed class NewDataFile : IDisposable
     {
         private readonly string _local;
         private readonly PartitionKey _partition;
@@ -429,14 +414,9 @@ public sealed class IcebergTable
         public void Dispose() => Writer.Dispose();
     }
 
-    private static IEnumerable<List<object?[]>> Chunk(List<object?[]> rows, int size)
-    {
-        for (var i = 0; i < rows.Count; i += size) yield return rows.GetRange(i, Math.Min(size, rows.Count - i));
-    }
-
     // ---------------------------------------------------------------- commit
 
-    private sealed class Attempt
+    internal sealed class Attempt
     {
         private readonly ConcurrentBag<string> _files = [];
 
