@@ -114,7 +114,8 @@ public static class BenchCommand
 
         if (s is not null)
         {
-            Line($"| 5 | soak {s.Minutes:N1} min at {s.Rate:N0} events/s ({s.Sent:N0} sent, {s.Applied:N0} applied, lost {s.Lost}, errors {s.Errors}) | **peak working set {s.PeakRss / 1048576.0:N0} MiB** | RSS once warm {s.RssAfterFirstMinute / 1048576.0:N0} MiB, at end {s.RssAtEnd / 1048576.0:N0} MiB | trend over the 2nd half {s.SlopeMiBPerMinute:+0.0;-0.0} MiB/min (flat, < +2 MiB/min: {Mark(s.SlopeMiBPerMinute < 2)}) |");
+            var minutes = string.Join(", ", s.RssPerMinute.Select(m => $"{m.Floor / 1048576.0:N0}-{m.Top / 1048576.0:N0}"));
+            Line($"| 5 | soak {s.Minutes:N1} min at {s.Rate:N0} events/s ({s.Sent:N0} sent, {s.Applied:N0} applied, lost {s.Lost}, errors {s.Errors}) | **peak working set {s.PeakRss / 1048576.0:N0} MiB** | RSS once warm {s.RssAfterFirstMinute / 1048576.0:N0} MiB, at end {s.RssAtEnd / 1048576.0:N0} MiB; per minute, lowest-highest: {minutes} MiB | trend of the per-minute floor over the 2nd half {s.FloorSlopeMiBPerMinute:+0.0;-0.0} MiB/min (flat, < +2 MiB/min: {Mark(s.FloorSlopeMiBPerMinute < 2)}); fit through every sample {s.SlopeMiBPerMinute:+0.0;-0.0} MiB/min |");
         }
 
         return r.ToString();

@@ -10,7 +10,8 @@ namespace Attribution.Api.Cli;
 
 internal sealed record SoakResult(
     double Minutes, double Rate, long Sent, long Errors, long Applied, long Lost,
-    long RssAfterFirstMinute, long RssAtEnd, long PeakRss, double SlopeMiBPerMinute);
+    long RssAfterFirstMinute, long RssAtEnd, long PeakRss, double SlopeMiBPerMinute,
+    IReadOnlyList<(long Floor, long Top)> RssPerMinute, double FloorSlopeMiBPerMinute);
 
 /// <summary>
 /// Part 5: the whole service (its own process, consumer included) under a steady load for a while, its resident
@@ -114,8 +115,15 @@ internal static class BenchSoak
         var (rss, peak) = service.Memory();
         samples.Add((sw.Elapsed.TotalMinutes, rss));
         var warm = samples.Where(s => s.Minute >= Math.Min(1, minutes / 2)).ToList();
+        // Each whole minute's lowest and highest sample. The floor is where the process returns between jobs: a leak
+        // lifts it, while a job's spike (compaction runs at minutes 3, 6 and 9, the last one at the end of the
+        // window) tilts a fit through every sample without anything having grown.
+        var perMinute = samples.Where(s => s.Minute < Math.Floor(minutes)).GroupBy(s => (int)s.Minute).OrderBy(g => g.Key)
+            .Select(g => (Minute: g.Key, Floor: g.Min(s => s.Rss), Top: g.Max(s => s.Rss))).ToList();
+        var floors = perMinute.Where(m => m.Minute >= minutes / 2).Select(m => (m.Minute + 0.5, m.Floor)).ToList();
         return new SoakResult(minutes, rate, sent, errors, applied, lost,
-            warm.Count > 0 ? warm[0].Rss : rss, rss, peak, Slope(warm.Where(s => s.Minute >= minutes / 2).ToList()));
+            warm.Count > 0 ? warm[0].Rss : rss, rss, peak, Slope(warm.Where(s => s.Minute >= minutes / 2).ToList()),
+            perMinute.Select(m => (m.Floor, m.Top)).ToList(), Slope(floors));
     }
 
     private static async Task<bool> Send(Task<HttpResponseMessage> request)
@@ -131,7 +139,7 @@ internal static class BenchSoak
         }
     }
 
-    /// <summary>Least-squares growth of the resident set over the second half of the soak, in MiB per minute.</summary>
+    /// <summary>Least-squares slope of (minute, bytes) points, in MiB per minute.</summary>
     private static double Slope(List<(double Minute, long Rss)> points)
     {
         if (points.Count < 2) return 0;

@@ -31,7 +31,7 @@ public static class ApiSetup
         services.AddMaintenanceJobs(builder.Configuration);
         services.AddAttributionAnalytics();
         services.AddAttributionHealthChecks();
-        services.AddPrometheusExporter();
+        services.AddPrometheusExporter(o => builder.Configuration.GetSection("Observability").Bind(o));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Tracking.TrackingIngest>();
         return builder;

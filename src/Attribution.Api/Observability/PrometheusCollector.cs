@@ -12,6 +12,8 @@ namespace Attribution.Api.Observability;
 /// </summary>
 public sealed class PrometheusCollector : IDisposable
 {
+    private const string RuntimeMeterName = "System.Runtime";
+
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, InstrumentState> _instruments = new();
     private readonly ConcurrentDictionary<string, byte> _reportedConflicts = new(StringComparer.Ordinal);
@@ -67,7 +69,8 @@ public sealed class PrometheusCollector : IDisposable
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
         var meter = instrument.Meter;
-        if (!meter.Name.StartsWith(_options.MeterNamePrefix, StringComparison.Ordinal))
+        if (!meter.Name.StartsWith(_options.MeterNamePrefix, StringComparison.Ordinal) &&
+            !(_options.ExportRuntimeMetrics && meter.Name == RuntimeMeterName))
         {
             return;
         }

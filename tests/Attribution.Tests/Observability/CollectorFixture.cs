@@ -9,7 +9,7 @@ internal sealed class CollectorFixture : IDisposable
     public CollectorFixture(int maxSeries = 2000)
     {
         Prefix = "Test.Obs." + Guid.NewGuid().ToString("N");
-        Collector = new PrometheusCollector(new PrometheusExporterOptions { MeterNamePrefix = Prefix, MaxSeriesPerInstrument = maxSeries });
+        Collector = new PrometheusCollector(new PrometheusExporterOptions { MeterNamePrefix = Prefix, MaxSeriesPerInstrument = maxSeries, ExportRuntimeMetrics = false });
         Meter = new Meter(Prefix + ".Main");
     }
 

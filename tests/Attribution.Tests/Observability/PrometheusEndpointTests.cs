@@ -61,11 +61,41 @@ public class PrometheusEndpointTests
             "http_server_requests_total", ("route", "/items/{id:int}"), ("method", "GET"), ("status", "200")));
     }
 
-    private static async Task<WebApplication> StartAppAsync(string? scrapePath = null)
+    [Fact]
+    public async Task Given_the_runtime_meter_when_scraped_then_the_gc_heaps_and_the_working_set_are_gauges_in_bytes()
+    {
+        await using var app = await StartAppAsync();
+        var client = app.GetTestClient();
+        GC.Collect();
+
+        var scraped = PrometheusTextParser.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+
+        Assert.Equal("gauge", scraped.Families["dotnet_process_memory_working_set_bytes"].Type);
+        Assert.True(scraped.Value("dotnet_process_memory_working_set_bytes") > 1 << 20);
+        Assert.Equal("gauge", scraped.Families["dotnet_gc_last_collection_heap_size_bytes"].Type);
+        foreach (var generation in new[] { "gen0", "gen1", "gen2", "loh", "poh" })
+            Assert.True(scraped.Has("dotnet_gc_last_collection_heap_size_bytes", ("gc_heap_generation", generation)));
+        Assert.True(scraped.Value("dotnet_gc_collections_total", ("gc_heap_generation", "gen2")) >= 1);
+    }
+
+    [Fact]
+    public async Task Given_runtime_metrics_switched_off_when_scraped_then_only_the_service_meters_are_exported()
+    {
+        await using var app = await StartAppAsync(exportRuntime: false);
+        var client = app.GetTestClient();
+        await client.GetAsync(new Uri("/items/1", UriKind.Relative));
+
+        var scraped = PrometheusTextParser.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+
+        Assert.True(scraped.Has("http_server_requests_total", ("route", "/items/{id:int}"), ("method", "GET"), ("status", "200")));
+        Assert.DoesNotContain(scraped.Families.Keys, name => name.StartsWith("dotnet_", StringComparison.Ordinal));
+    }
+
+    private static async Task<WebApplication> StartAppAsync(string? scrapePath = null, bool exportRuntime = true)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
-        builder.Services.AddPrometheusExporter();
+        builder.Services.AddPrometheusExporter(o => o.ExportRuntimeMetrics = exportRuntime);
         var app = builder.Build();
 
         // Stands in for the product's exception handler, outside the metrics middleware like UseExceptionHandler.
