@@ -193,14 +193,14 @@ public sealed class IcebergTable
         using var write = BeginOverwrite(keyColumn);
         var keyIndex = Schema.IndexOf(keyColumn);
         var keyType = Schema.Fields[keyIndex].Type;
+        var keys = rows.Select(r => r.Length > keyIndex ? ColumnValues.Canonical(keyType, r[keyIndex]) : null).ToArray();
         var last = new Dictionary<object, int>();
         for (var i = 0; i < rows.Count; i++)
-            if (rows[i].Length > keyIndex && ColumnValues.Canonical(keyType, rows[i][keyIndex]) is { } key)
-                last[key] = i;
+            if (keys[i] is { } key) last[key] = i;
         for (var i = 0; i < rows.Count; i++)
         {
             // Rows without a usable key reach Add, which refuses them with the reason.
-            if (rows[i].Length > keyIndex && ColumnValues.Canonical(keyType, rows[i][keyIndex]) is { } key && last[key] != i) continue;
+            if (keys[i] is { } key && last[key] != i) continue;
             write.Add(rows[i]);
         }
 

@@ -52,7 +52,7 @@ public sealed class TableWrite : IDisposable
 
         var partition = _table.Spec.KeyOf(_row);
         if (!_open.TryGetValue(partition, out var file)) _open[partition] = file = new IcebergTable.NewDataFile(_table, partition, _attempt);
-        file.Writer.AppendRow(_row);
+        file.Writer.AppendCanonicalRow(_row);
         Rows++;
         if (file.Writer.Rows < _table.MaxRowsPerFile) return;
         _written.Add(file.Finish());

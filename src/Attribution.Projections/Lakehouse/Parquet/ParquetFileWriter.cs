@@ -134,6 +134,14 @@ internal sealed class ParquetStreamWriter : IDisposable
         CompleteRows(1);
     }
 
+    /// <summary>One row whose values are already canonical and checked against the schema (a table writer does
+    /// that once, for the partition key, before choosing the file).</summary>
+    internal void AppendCanonicalRow(object?[] canonical)
+    {
+        for (var c = 0; c < _columns.Length; c++) _columns[c].Append(canonical[c]);
+        CompleteRows(1);
+    }
+
     /// <summary>
     /// Declares that <paramref name="count"/> more values were appended to every column directly; closes the row
     /// group when it is full.
