@@ -1,3 +1,4 @@
+using Attribution.Projections.Schema;
 using Npgsql;
 
 namespace Attribution.Projections.EventStore;
@@ -39,7 +40,7 @@ public static class EventStoreReader
             UNION ALL
             SELECT event_id FROM retired_event_ids WHERE event_id = ANY($1)
             """, conn, tx);
-        cmd.Parameters.Add(new() { Value = eventIds.ToArray() });
+        cmd.Parameters.Add(new() { Value = ProbeKeys.Sorted(eventIds) });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) known.Add(reader.GetString(0));
         return known;

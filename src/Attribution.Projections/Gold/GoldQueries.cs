@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Attribution.Domain.Attribution;
+using Attribution.Projections.Schema;
 using Npgsql;
 
 namespace Attribution.Projections.Gold;
@@ -30,7 +31,7 @@ public sealed class GoldQueries(NpgsqlDataSource dataSource)
         if (impressionIds.Count == 0) return rows;
         await using var cmd = new NpgsqlCommand(
             $"SELECT {Columns} FROM ad_performance_state WHERE impression_id = ANY($1) ORDER BY impression_id FOR UPDATE", conn, tx);
-        cmd.Parameters.Add(new() { Value = impressionIds.ToArray() });
+        cmd.Parameters.Add(new() { Value = ProbeKeys.Sorted(impressionIds) });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) rows.Add(Read(reader).State);
         return rows;

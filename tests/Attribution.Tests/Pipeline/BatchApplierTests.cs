@@ -65,6 +65,51 @@ public sealed class BatchApplierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_backlog_batch_probes_the_events_and_Gold_by_key_where_the_planner_would_scan_them_whole()
+    {
+        await Apply([.. Enumerable.Range(0, 3000).Select(i => Impression($"s-{i}", $"s-e{i}", 0 * S))]);
+        await using (var analyze = _engine.DataSource.CreateCommand("ANALYZE events; ANALYZE ad_performance_state"))
+            await analyze.ExecuteNonQueryAsync();
+        // The premise: a plain session would read these 2 000 keys by scanning both tables.
+        var keys = Enumerable.Range(0, 2000).Select(i => $"s-{i}").ToArray();
+        foreach (var table in new[] { "events WHERE stream_id", "ad_performance_state WHERE impression_id" })
+        {
+            await using var explain = _engine.DataSource.CreateCommand($"EXPLAIN SELECT * FROM {table} = ANY($1)");
+            explain.Parameters.Add(new() { Value = keys });
+            Assert.Contains("Seq Scan", (string)(await explain.ExecuteScalarAsync())!, StringComparison.Ordinal);
+        }
+
+        var before = await FlushedScansAsync();
+        await Apply([.. Enumerable.Range(0, 2000).Select(i => i % 2 == 0 ? Click($"s-{i}", $"s-c{i}", 5 * S) : Impression($"t-{i}", $"t-e{i}", 0 * S))]);
+        var after = await FlushedScansAsync();
+
+        Assert.Equal((before.EventsSeq, before.GoldSeq), (after.EventsSeq, after.GoldSeq));
+        Assert.True(after.EventsIdx > before.EventsIdx && after.GoldIdx > before.GoldIdx, "the batch read both tables by key");
+        Assert.Equal(1000, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM ad_performance_state WHERE is_clicked"));
+    }
+
+    /// <summary>A backend reports its table statistics when it ends: close the pool's connections, wait until every
+    /// other backend of this database is gone, then read them.</summary>
+    private async Task<(long EventsSeq, long EventsIdx, long GoldSeq, long GoldIdx)> FlushedScansAsync()
+    {
+        _engine.DataSource.Clear();
+        for (var i = 0; i < 100 && await Db.CountAsync(_engine.DataSource,
+                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") > 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        await using var cmd = _engine.DataSource.CreateCommand("""
+            SELECT sum(seq_scan) FILTER (WHERE relname = 'events'), sum(idx_scan) FILTER (WHERE relname = 'events'),
+                   sum(seq_scan) FILTER (WHERE relname = 'ad_performance_state'), sum(idx_scan) FILTER (WHERE relname = 'ad_performance_state')
+            FROM pg_stat_user_tables WHERE schemaname = current_schema()
+            """);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+    }
+
+    [Fact]
     public async Task A_repeat_within_one_batch_is_a_duplicate_too()
     {
         var result = await Apply(Impression("i-2", "e10", 0 * S), Impression("i-2", "e10", 0 * S));
