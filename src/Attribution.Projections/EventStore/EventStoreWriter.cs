@@ -5,8 +5,9 @@ using NpgsqlTypes;
 
 namespace Attribution.Projections.EventStore;
 
-/// <summary>An event ready to append: its stream position is decided, its Kafka origin is known.</summary>
-public sealed record NewEvent(AdEvent Event, int StreamVersion, int? KafkaPartition, long? KafkaOffset, string RawPayload);
+/// <summary>An event ready to append: its stream position is decided, its Kafka origin is known. The payload stays the
+/// UTF-8 bytes it arrived as (valid JSON: it parsed), which PostgreSQL's json takes as they are.</summary>
+public sealed record NewEvent(AdEvent Event, int StreamVersion, int? KafkaPartition, long? KafkaOffset, ReadOnlyMemory<byte> RawPayload);
 
 /// <summary>Appends to the events table with binary COPY: the hot path of the pipeline.</summary>
 public static class EventStoreWriter

@@ -1,6 +1,7 @@
 using Attribution.Domain.Attribution;
 using Attribution.Domain.Events;
 using Attribution.Projections.Audit;
+using System.Text;
 using Npgsql;
 
 namespace Attribution.Projections.EventStore;
@@ -14,7 +15,7 @@ public static class RetiredImpressions
 {
     /// <summary>Removes the events of retired impressions from <paramref name="toAppend"/> and audits them.</summary>
     public static async Task DivertAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, List<(AdEvent Event, int? Partition, long? Offset, string Raw)> toAppend,
+        NpgsqlConnection conn, NpgsqlTransaction tx, List<(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw)> toAppend,
         List<AuditEntry> audit, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(toAppend);
@@ -47,7 +48,7 @@ public static class RetiredImpressions
             audit.Add(new AuditEntry(e.EventId, e.ImpressionId, e.Type.ToWire(), AuditReason.RetiredImpression,
                 $"impression {e.ImpressionId} was retired from the event store on {retired[e.ImpressionId!]:yyyy-MM-dd} (its events are in " +
                 "bronze.ad_events); this event is kept here and not folded onto a partial history",
-                partition, offset, raw));
+                partition, offset, Encoding.UTF8.GetString(raw.Span)));
         }
     }
 

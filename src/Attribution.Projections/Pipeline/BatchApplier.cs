@@ -182,7 +182,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         }
 
         var toAppend = fresh.Where(f => f.Event.ImpressionId is not null)
-            .Select(f => (f.Event, Partition: (int?)f.Record.Partition, Offset: (long?)f.Record.Offset, Raw: Encoding.UTF8.GetString(f.Record.Value)))
+            .Select(f => (f.Event, Partition: (int?)f.Record.Partition, Offset: (long?)f.Record.Offset, Raw: (ReadOnlyMemory<byte>)f.Record.Value))
             .ToList();
         var newClicks = toAppend.Where(a => a.Event is AdClicked).ToDictionary(a => a.Event.EventId, a => a.Event.ImpressionId!, StringComparer.Ordinal);
         var unparked = await UnparkAsync(conn, tx, newClicks, ct);
@@ -286,10 +286,10 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task<List<(AdEvent Event, int? Partition, long? Offset, string Raw)>> UnparkAsync(
+    private static async Task<List<(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw)>> UnparkAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, Dictionary<string, string> newClicks, CancellationToken ct)
     {
-        var unparked = new List<(AdEvent, int?, long?, string)>();
+        var unparked = new List<(AdEvent, int?, long?, ReadOnlyMemory<byte>)>();
         if (newClicks.Count == 0) return unparked;
         await using var cmd = new NpgsqlCommand("""
             DELETE FROM pending_conversions WHERE click_id = ANY($1)
@@ -299,9 +299,9 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var raw = reader.GetString(2);
+            var raw = Encoding.UTF8.GetBytes(reader.GetString(2));
             var ingest = DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc);
-            var parsed = EventParser.Parse(Encoding.UTF8.GetBytes(raw), reader.GetString(0), ingest);
+            var parsed = EventParser.Parse(raw, reader.GetString(0), ingest);
             if (parsed.Event is not ConversionReported conversion)
                 throw new InvalidDataException($"parked conversion {reader.GetString(0)} no longer parses: {parsed.Rejection?.Detail}");
             unparked.Add((conversion with { ImpressionId = newClicks[reader.GetString(1)] },

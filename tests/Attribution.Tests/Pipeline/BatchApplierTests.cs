@@ -110,6 +110,20 @@ public sealed class BatchApplierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_is_stored_with_its_payload_exactly_as_it_arrived()
+    {
+        // Spacing and unescaped non-ASCII text, as a tracker may send them.
+        var json = Impression("i-raw", "e-raw", 0 * S).ToJsonString();
+        var sent = json[..^1].Replace(",", " ,  ", StringComparison.Ordinal) + ", \"meta\": {\"note\": \"café ✓ \\\"q\\\"\"}}";
+
+        await _applier.ApplyAsync("g", "t", "cluster-1",
+            [new KafkaRecord(0, _offset++, null, Encoding.UTF8.GetBytes(sent), T0)], CancellationToken.None);
+
+        await using var cmd = _engine.DataSource.CreateCommand("SELECT raw_payload::text FROM events WHERE event_id = 'e-raw'");
+        Assert.Equal(sent, (string?)await cmd.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task A_repeat_within_one_batch_is_a_duplicate_too()
     {
         var result = await Apply(Impression("i-2", "e10", 0 * S), Impression("i-2", "e10", 0 * S));
