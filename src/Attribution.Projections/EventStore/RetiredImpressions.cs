@@ -1,6 +1,7 @@
 using Attribution.Domain.Attribution;
 using Attribution.Domain.Events;
 using Attribution.Projections.Audit;
+using Attribution.Projections.Schema;
 using System.Text;
 using Npgsql;
 
@@ -13,23 +14,29 @@ namespace Attribution.Projections.EventStore;
 /// </summary>
 public static class RetiredImpressions
 {
-    /// <summary>Removes the events of retired impressions from <paramref name="toAppend"/> and audits them.</summary>
-    public static async Task DivertAsync(
+    /// <summary>
+    /// Removes the events of retired impressions from <paramref name="toAppend"/> and audits them; true when it removed
+    /// any. <paramref name="withGoldRow"/> names the impressions of the batch that have a Gold row: retention keeps
+    /// the Gold row of every impression it retires, so no other impression can be retired, and a batch of mostly new
+    /// impressions asks about a few.
+    /// </summary>
+    public static async Task<bool> DivertAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, List<(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw)> toAppend,
-        List<AuditEntry> audit, CancellationToken ct)
+        IEnumerable<string> withGoldRow, List<AuditEntry> audit, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(toAppend);
         ArgumentNullException.ThrowIfNull(audit);
-        if (toAppend.Count == 0) return;
+        var candidates = ProbeKeys.Sorted(withGoldRow);
+        if (toAppend.Count == 0 || candidates.Length == 0) return false;
         var retired = new Dictionary<string, DateTime>(StringComparer.Ordinal);
         await using (var cmd = new NpgsqlCommand("SELECT impression_id, retired_at FROM retired_impressions WHERE impression_id = ANY($1)", conn, tx))
         {
-            cmd.Parameters.Add(new() { Value = toAppend.Select(a => a.Event.ImpressionId!).Distinct(StringComparer.Ordinal).ToArray() });
+            cmd.Parameters.Add(new() { Value = candidates });
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) retired[reader.GetString(0)] = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
         }
 
-        if (retired.Count == 0) return;
+        if (retired.Count == 0) return false;
         var diverted = toAppend.Where(a => retired.ContainsKey(a.Event.ImpressionId!)).ToList();
         toAppend.RemoveAll(a => retired.ContainsKey(a.Event.ImpressionId!));
         await using (var remember = new NpgsqlCommand("""
@@ -50,6 +57,8 @@ public static class RetiredImpressions
                 "bronze.ad_events); this event is kept here and not folded onto a partial history",
                 partition, offset, Encoding.UTF8.GetString(raw.Span)));
         }
+
+        return true;
     }
 
     /// <summary>When the impression's history was retired from the events table, if it was.</summary>

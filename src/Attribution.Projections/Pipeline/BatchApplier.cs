@@ -189,14 +189,20 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         toAppend.AddRange(unparked);
         await AuditWriter.DeleteUnknownClickAsync(conn, tx, unparked.Select(u => u.Event.EventId).ToList(), ct);
 
-        // Retention: events of impressions retired from the event store are audited, never folded on a partial history.
-        await RetiredImpressions.DivertAsync(conn, tx, toAppend, audit, ct);
-
         // Fold every touched impression over its whole history plus the new events. The Gold rows being replaced are
         // read (and locked) first: they are the rollups' "before", and since every batch and replay writes an
         // impression's events and its Gold row in one transaction, only impressions with a row have a history to load.
         var touched = toAppend.Select(a => a.Event.ImpressionId!).Distinct(StringComparer.Ordinal).ToList();
         var goldBefore = await GoldQueries.LockRowsAsync(conn, tx, touched, ct);
+
+        // Retention: events of impressions retired from the event store are audited, never folded on a partial history.
+        if (await RetiredImpressions.DivertAsync(conn, tx, toAppend, goldBefore.Select(g => g.ImpressionId), audit, ct))
+        {
+            var kept = toAppend.Select(a => a.Event.ImpressionId!).ToHashSet(StringComparer.Ordinal);
+            touched = [.. touched.Where(kept.Contains)];
+            goldBefore = [.. goldBefore.Where(g => kept.Contains(g.ImpressionId))];
+        }
+
         var existing = goldBefore.Select(g => g.ImpressionId).ToHashSet(StringComparer.Ordinal);
         var history = await EventStoreReader.LoadStreamsAsync(conn, tx, existing, ct);
         var newEvents = new List<NewEvent>(toAppend.Count);
