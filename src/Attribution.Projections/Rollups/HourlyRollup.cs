@@ -12,21 +12,30 @@ namespace Attribution.Projections.Rollups;
 public static class HourlyRollup
 {
     /// <summary>
-    /// Applies the change from the old Gold rows (<paramref name="before"/>, read in this transaction before the
-    /// upsert; impressions that had no row are simply absent) to the new ones. One upsert per batch, cells in a fixed
-    /// order so that concurrent batches lock shared cells in the same order.
+    /// The change from the old Gold rows (<paramref name="before"/>, read in the batch's transaction before the write;
+    /// impressions that had no row are simply absent) to the new ones, as each tier's hourly and daily deltas, cells in a
+    /// fixed order so that concurrent batches lock shared cells in the same order. Pure: a batch computes it while
+    /// PostgreSQL is busy with its other statements.
     /// </summary>
-    public static async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<GoldState> before,
-        IEnumerable<GoldState> after, CancellationToken ct)
+    public static IReadOnlyList<(string Table, string Time, IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> Cells)> Delta(
+        IEnumerable<GoldState> before, IEnumerable<GoldState> after)
     {
         var hourly = HourlyRollupRule.Delta(before, after);
-        if (hourly.Count == 0) return;
+        if (hourly.Count == 0) return [];
         var daily = HourlyRollupRule.ByDay(hourly);
-        foreach (var tier in RollupTiers.All)
+        return [.. RollupTiers.All.SelectMany(tier => new[]
         {
-            await UpsertAsync(conn, tx, tier.Hourly, "hour", tier.Coarsen(hourly), ct);
-            await UpsertAsync(conn, tx, tier.Daily, "day", tier.Coarsen(daily), ct);
-        }
+            (tier.Hourly, "hour", tier.Coarsen(hourly)),
+            (tier.Daily, "day", tier.Coarsen(daily)),
+        })];
+    }
+
+    /// <summary>Adds a <see cref="Delta"/> to every tier: one upsert per table.</summary>
+    public static async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        IReadOnlyList<(string Table, string Time, IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> Cells)> delta, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        foreach (var (table, time, cells) in delta) await UpsertAsync(conn, tx, table, time, cells, ct);
     }
 
     /// <summary>Adds the deltas to their cells; <paramref name="table"/> is a tier's constant table name and

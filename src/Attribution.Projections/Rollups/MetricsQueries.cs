@@ -93,8 +93,10 @@ public sealed record MetricsResult(IReadOnlyList<MetricsCell> Rows, HourlyMeasur
 /// smallest tier that holds the dimensions asked for (<see cref="RollupTiers"/>), all in one statement. With budget_at_impression every impression is
 /// joined to the campaign version valid at its impression_time (design 000 §3.4), which needs Gold for the whole range.
 /// </summary>
-public sealed class MetricsQueries(NpgsqlDataSource dataSource)
+public sealed class MetricsQueries(NpgsqlDataSource dataSource, TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     private const string Sums = """
         coalesce(sum(impressions), 0)::bigint, coalesce(sum(clicks), 0)::bigint, coalesce(sum(conversions), 0)::bigint,
         coalesce(sum(cost), 0), coalesce(sum(revenue), 0), coalesce(sum(revenue_out_of_window), 0),
@@ -156,7 +158,8 @@ public sealed class MetricsQueries(NpgsqlDataSource dataSource)
         }
         else
         {
-            var plan = RollupRange.Plan(request.From, request.To, useDays: !request.GroupBy.Contains(MetricDimensions.Hour));
+            var plan = RollupRange.Plan(request.From, request.To, useDays: !request.GroupBy.Contains(MetricDimensions.Hour),
+                now: _clock.GetUtcNow().UtcDateTime);
             var tier = RollupTiers.Smallest(request.GroupBy, request.Filter);
             var parts = new List<string>();
             // The daily rows carry their day as "hour": the source is only grouped by day then (never by hour).

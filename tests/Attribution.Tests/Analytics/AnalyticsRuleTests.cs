@@ -69,7 +69,8 @@ public class AnalyticsRuleTests
         {
             var from = T.AddMinutes(random.Next(-5000, 5000));
             var to = from.AddMinutes(random.Next(1, 6000));
-            var plan = RollupRange.Plan(from, to, useDays: random.Next(2) == 0);
+            DateTime? now = random.Next(3) == 0 ? null : from.AddMinutes(random.Next(-3000, 9000));
+            var plan = RollupRange.Plan(from, to, useDays: random.Next(2) == 0, now);
 
             // Every minute of the neighbourhood is counted once if it lies in [from, to), else not at all.
             foreach (var minute in Enumerable.Range(-6000, 18000).Select(m => T.AddMinutes(m + 0.5)))
@@ -79,8 +80,23 @@ public class AnalyticsRuleTests
                 Assert.Equal(minute >= from && minute < to ? 1 : 0, count);
             }
 
-            Assert.All(plan.Gold, p => Assert.True(p.Range.To - p.Range.From <= TimeSpan.FromMinutes(30) || plan.GoldOnly));
+            // At most half an hour of the past from Gold at each end; what an end rounded up takes away is in the future.
+            Assert.All(plan.Gold, p => Assert.True(p.Range.To - p.Range.From <= TimeSpan.FromMinutes(30) || plan.GoldOnly || p.Range.From >= now));
         }
+    }
+
+    [Fact]
+    public void A_range_ending_now_reads_its_last_day_and_hour_whole_and_takes_away_only_the_future()
+    {
+        var now = new DateTime(2026, 11, 29, 18, 20, 0, DateTimeKind.Utc);
+
+        var plan = RollupRange.Plan(now.AddDays(-30), now, now: now);
+
+        // Nearer boundaries would read 18:00-18:20 from Gold and 00:00-18:00 from the hourly rollup.
+        var start = now.AddDays(-30);
+        Assert.Equal([RangePart.Add(start.Date.AddDays(1), now.Date.AddDays(1))], plan.Daily);
+        Assert.Equal([RangePart.Add(start.Date.AddHours(18), start.Date.AddDays(1)), RangePart.Remove(now.Date.AddHours(19), now.Date.AddDays(1))], plan.Hourly);
+        Assert.Equal([RangePart.Remove(start.Date.AddHours(18), start), RangePart.Remove(now, now.Date.AddHours(19))], plan.Gold);
     }
 
     [Fact]
