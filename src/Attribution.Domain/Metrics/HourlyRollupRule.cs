@@ -88,14 +88,12 @@ public static class HourlyRollupRule
             .ToList();
 
     /// <summary>The same deltas summed per UTC day (the cell's Hour holding the day's midnight), in the same order.</summary>
-    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> ByDay(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> hourly)
-    {
-        ArgumentNullException.ThrowIfNull(hourly);
-        return Ordered(hourly
-            .GroupBy(d => d.Cell with { Hour = DayOf(d.Cell.Hour) })
-            .Select(g => (g.Key, g.Select(d => d.Delta).Aggregate(HourlyMeasures.Zero, (a, b) => a.Plus(b))))
-            .Where(d => !d.Item2.IsZero));
-    }
+    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> ByDay(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> hourly) =>
+        SumOver(hourly, c => c with { Hour = DayOf(c.Hour) });
+
+    /// <summary>The same deltas summed per week (the cell's Hour holding its Monday's midnight, UTC), in the same order.</summary>
+    public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> ByWeek(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> cells) =>
+        SumOver(cells, c => c with { Hour = WeekOf(c.Hour) });
 
     /// <summary>The same deltas summed into coarser cells (a rollup tier that drops some dimensions), cells that net to
     /// nothing left out, in the same order.</summary>
@@ -111,6 +109,12 @@ public static class HourlyRollupRule
     }
 
     public static DateTime DayOf(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerDay), DateTimeKind.Utc);
+
+    /// <summary>The Monday 00:00 UTC starting t's week, as PostgreSQL's date_trunc('week') (ISO weeks): tick 0,
+    /// 0001-01-01, is a Monday, so whole weeks of ticks start on Mondays.</summary>
+    public static DateTime WeekOf(DateTime t) => new(t.Ticks - (t.Ticks % TicksPerWeek), DateTimeKind.Utc);
+
+    public const long TicksPerWeek = 7 * TimeSpan.TicksPerDay;
 
     public static DateTime HourOf(DateTime t) =>
         new(t.Ticks - (t.Ticks % TimeSpan.TicksPerHour), DateTimeKind.Utc);

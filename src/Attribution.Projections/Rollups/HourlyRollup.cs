@@ -23,10 +23,12 @@ public static class HourlyRollup
         var hourly = HourlyRollupRule.Delta(before, after);
         if (hourly.Count == 0) return [];
         var daily = HourlyRollupRule.ByDay(hourly);
+        var weekly = HourlyRollupRule.ByWeek(daily);
         return [.. RollupTiers.All.SelectMany(tier => new[]
         {
             (tier.Hourly, "hour", tier.Coarsen(hourly)),
             (tier.Daily, "day", tier.Coarsen(daily)),
+            (tier.Weekly, "week", tier.Coarsen(weekly)),
         })];
     }
 
@@ -79,7 +81,7 @@ public static class HourlyRollup
     {
         await using (var truncate = new NpgsqlCommand("TRUNCATE " + string.Join(", ", RollupTiers.Tables), conn, tx))
             await truncate.ExecuteNonQueryAsync(ct);
-        foreach (var script in new[] { BackfillSql.Value, CampaignBackfillSql.Value, GeoPlatformBackfillSql.Value })
+        foreach (var script in new[] { BackfillSql.Value, CampaignBackfillSql.Value, GeoPlatformBackfillSql.Value, WeeklyBackfillSql.Value })
         {
             await using var fill = new NpgsqlCommand(script, conn, tx);
             fill.CommandTimeout = 0;
@@ -114,6 +116,8 @@ public static class HourlyRollup
     private static readonly Lazy<string> CampaignBackfillSql = new(() => Script("CampaignRollupBackfill.sql"));
 
     private static readonly Lazy<string> GeoPlatformBackfillSql = new(() => Script("GeoPlatformRollupBackfill.sql"));
+
+    private static readonly Lazy<string> WeeklyBackfillSql = new(() => Script("WeeklyRollupBackfill.sql"));
 
     private static string Script(string name)
     {

@@ -88,8 +88,8 @@ public sealed record MetricsCell(IReadOnlyDictionary<string, object?> Dimensions
 public sealed record MetricsResult(IReadOnlyList<MetricsCell> Rows, HourlyMeasures Totals, bool Truncated, string Source);
 
 /// <summary>
-/// Metrics for any combination of dimensions over [from, to) of impression_time: whole days from the daily rollup,
-/// whole hours from the hourly one, the rest of partial hours from Gold (<see cref="RollupRange"/>), each from the
+/// Metrics for any combination of dimensions over [from, to) of impression_time: whole weeks and days from the weekly
+/// and daily rollups, whole hours from the hourly one, the rest of partial hours from Gold (<see cref="RollupRange"/>), each from the
 /// smallest tier that holds the dimensions asked for (<see cref="RollupTiers"/>), all in one statement. With budget_at_impression every impression is
 /// joined to the campaign version valid at its impression_time (design 000 §3.4), which needs Gold for the whole range.
 /// </summary>
@@ -159,10 +159,11 @@ public sealed class MetricsQueries(NpgsqlDataSource dataSource, TimeProvider? cl
         else
         {
             var plan = RollupRange.Plan(request.From, request.To, useDays: !request.GroupBy.Contains(MetricDimensions.Hour),
-                now: _clock.GetUtcNow().UtcDateTime);
+                now: _clock.GetUtcNow().UtcDateTime, useWeeks: !request.GroupBy.Any(MetricDimensions.IsTime));
             var tier = RollupTiers.Smallest(request.GroupBy, request.Filter);
             var parts = new List<string>();
-            // The daily rows carry their day as "hour": the source is only grouped by day then (never by hour).
+            // Weekly and daily rows carry their start as "hour": the source is then grouped by nothing finer than they are.
+            parts.AddRange(plan.Weekly.Select(w => $"SELECT week AS hour, {Measures(w)} FROM {tier.Weekly} WHERE {Range("week", w.Range)}"));
             parts.AddRange(plan.Daily.Select(d => $"SELECT day AS hour, {Measures(d)} FROM {tier.Daily} WHERE {Range("day", d.Range)}"));
             parts.AddRange(plan.Hourly.Select(h => $"SELECT hour, {Measures(h)} FROM {tier.Hourly} WHERE {Range("hour", h.Range)}"));
             parts.AddRange(plan.Gold.Select(g =>

@@ -1,3 +1,5 @@
+using Attribution.Domain.Metrics;
+
 namespace Attribution.Projections.Rollups;
 
 /// <summary>A half-open time range; a null bound is open.</summary>
@@ -12,32 +14,38 @@ public readonly record struct RangePart(TimeRange Range, bool Subtract = false)
 }
 
 /// <summary>
-/// Which parts of [from, to) each source answers: whole UTC days from the daily rollup, whole hours from the hourly
-/// one, and what is left of a partial hour from Gold. A bound is rounded to the nearer boundary: a range starting at
+/// Which parts of [from, to) each source answers: whole weeks (Monday to Monday, UTC) from the weekly rollup, whole
+/// UTC days from the daily one, whole hours from the hourly one, and what is left of a partial hour from Gold. A bound is rounded to the nearer boundary: a range starting at
 /// 03:10 reads the 03:00 hour from the rollup and takes 03:00-03:10 away (read from Gold), rather than reading
 /// 03:10-04:00 from Gold; a range starting at 20:00 reads that whole day and takes 00:00-20:00 away from the hourly
 /// rollup. An end at or after <c>now</c> is always rounded up: what is taken away lies in the future, where there
 /// is nothing to read, so a range ending now (a dashboard's) reads today's and this hour's rows as they are. Sums are
-/// linear, so the answer is exact whatever is there; each end reads at most half an hour of Gold and half a day of
-/// hours, and a long range reads one row per cell per day.
+/// linear, so the answer is exact whatever is there; each end reads at most half an hour of Gold, half a day of hours
+/// and half a week of days, and a long range reads one row per cell per week.
 /// </summary>
-public sealed record RollupRange(IReadOnlyList<RangePart> Daily, IReadOnlyList<RangePart> Hourly, IReadOnlyList<RangePart> Gold)
+public sealed record RollupRange(
+    IReadOnlyList<RangePart> Weekly, IReadOnlyList<RangePart> Daily, IReadOnlyList<RangePart> Hourly, IReadOnlyList<RangePart> Gold)
 {
     /// <summary>Whether Gold answers the whole range (no rollup row is read).</summary>
-    public bool GoldOnly => Daily.Count == 0 && Hourly.Count == 0;
+    public bool GoldOnly => Weekly.Count == 0 && Daily.Count == 0 && Hourly.Count == 0;
 
-    /// <param name="useDays">False when rows are grouped by hour, which the daily rollup cannot tell apart.</param>
+    /// <param name="useDays">False when rows are grouped by hour, which the daily and weekly rollups cannot tell apart.</param>
+    /// <param name="useWeeks">False when rows are grouped by day (or hour), which the weekly rollup cannot tell apart.</param>
     /// <param name="now">The present: an end at or after it is rounded up (null: always the nearer boundary).</param>
-    public static RollupRange Plan(DateTime? from, DateTime? to, bool useDays = true, DateTime? now = null)
+    public static RollupRange Plan(DateTime? from, DateTime? to, bool useDays = true, DateTime? now = null, bool useWeeks = true)
     {
         var hours = Round(from, to, TimeSpan.TicksPerHour, now);
-        if (hours is null) return new RollupRange([], [], [RangePart.Add(from, to)]);
+        if (hours is null) return new RollupRange([], [], [], [RangePart.Add(from, to)]);
         var (hourFrom, hourTo, goldParts) = hours.Value;
 
         var days = useDays ? Round(hourFrom, hourTo, TimeSpan.TicksPerDay, now) : null;
-        if (days is null) return new RollupRange([], [RangePart.Add(hourFrom, hourTo)], goldParts);
+        if (days is null) return new RollupRange([], [], [RangePart.Add(hourFrom, hourTo)], goldParts);
         var (dayFrom, dayTo, hourParts) = days.Value;
-        return new RollupRange([RangePart.Add(dayFrom, dayTo)], hourParts, goldParts);
+
+        var weeks = useWeeks ? Round(dayFrom, dayTo, HourlyRollupRule.TicksPerWeek, now) : null;
+        if (weeks is null) return new RollupRange([], [RangePart.Add(dayFrom, dayTo)], hourParts, goldParts);
+        var (weekFrom, weekTo, dayParts) = weeks.Value;
+        return new RollupRange([RangePart.Add(weekFrom, weekTo)], dayParts, hourParts, goldParts);
     }
 
     /// <summary>

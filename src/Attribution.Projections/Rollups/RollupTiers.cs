@@ -2,9 +2,9 @@ using Attribution.Domain.Metrics;
 
 namespace Attribution.Projections.Rollups;
 
-/// <summary>One tier of the rollups: an hourly and a daily table whose cells keep these dimensions (time aside) and
-/// sum over the others.</summary>
-public sealed record RollupTier(string Hourly, string Daily, IReadOnlyList<string> Dimensions)
+/// <summary>One tier of the rollups: an hourly, a daily and a weekly table whose cells keep these dimensions (time
+/// aside) and sum over the others.</summary>
+public sealed record RollupTier(string Hourly, string Daily, string Weekly, IReadOnlyList<string> Dimensions)
 {
     /// <summary>The full tier's deltas summed into this tier's cells.</summary>
     public IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> Coarsen(IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> cells) =>
@@ -27,15 +27,15 @@ public static class RollupTiers
     public static IReadOnlyList<RollupTier> All { get; } =
     [
         // Campaign-level questions, the most common ones, read ~100 times fewer rows here.
-        new("metrics_hourly_campaign", "metrics_daily_campaign", [MetricDimensions.CampaignId]),
+        new("metrics_hourly_campaign", "metrics_daily_campaign", "metrics_weekly_campaign", [MetricDimensions.CampaignId]),
         // Summed over creatives, the dimension with the most values per campaign.
-        new("metrics_hourly_geo_platform", "metrics_daily_geo_platform",
+        new("metrics_hourly_geo_platform", "metrics_daily_geo_platform", "metrics_weekly_geo_platform",
             [MetricDimensions.CampaignId, MetricDimensions.GeoCountry, MetricDimensions.Platform]),
-        new("metrics_hourly", "metrics_daily",
+        new("metrics_hourly", "metrics_daily", "metrics_weekly",
             [MetricDimensions.CampaignId, MetricDimensions.CreativeId, MetricDimensions.GeoCountry, MetricDimensions.Platform]),
     ];
 
-    public static IEnumerable<string> Tables => All.SelectMany(t => new[] { t.Hourly, t.Daily });
+    public static IEnumerable<string> Tables => All.SelectMany(t => new[] { t.Hourly, t.Daily, t.Weekly });
 
     public static RollupTier Smallest(IReadOnlyList<string> groupBy, MetricsFilter filter)
     {

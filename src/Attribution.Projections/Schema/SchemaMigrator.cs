@@ -25,6 +25,8 @@ public static class SchemaMigrator
         new(5, "Gold's last_updated_ts defaults to now() for rows written by COPY", ["Gold.GoldCopyDefaults.sql"]),
         new(6, "geo × platform tier of the hourly and daily rollups, filled from the full tiers",
             ["Rollups.GeoPlatformRollups.sql", "Rollups.GeoPlatformRollupBackfill.sql"]),
+        new(7, "weekly level of every rollup tier, filled from the daily tables",
+            ["Rollups.WeeklyRollups.sql", "Rollups.WeeklyRollupBackfill.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

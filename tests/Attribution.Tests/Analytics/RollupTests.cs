@@ -5,6 +5,7 @@ using Attribution.Domain.Metrics;
 using Attribution.Projections.Gold;
 using Attribution.Projections.Pipeline;
 using Attribution.Projections.Rollups;
+using Attribution.Projections.Schema;
 using Attribution.Tests.Fixtures;
 using FsCheck;
 using FsCheck.Fluent;
@@ -92,6 +93,9 @@ public sealed class RollupTests : IAsyncLifetime
         ("metrics_daily_campaign", "day", []),
         ("metrics_hourly_geo_platform", "hour", ["geo_country", "platform"]),
         ("metrics_daily_geo_platform", "day", ["geo_country", "platform"]),
+        ("metrics_weekly", "week", ["creative_id", "geo_country", "platform"]),
+        ("metrics_weekly_campaign", "week", []),
+        ("metrics_weekly_geo_platform", "week", ["geo_country", "platform"]),
     ];
 
     private Task<List<string>> RollupSnapshot() => Snapshot("metrics_hourly", "hour");
@@ -186,6 +190,24 @@ public sealed class RollupTests : IAsyncLifetime
         Assert.Equal(daysBefore, await DailySnapshot());
         Assert.Equal(await GroupByGold(), before);
         Assert.Equal(await GroupByGold("day"), daysBefore);
+        await AssertEveryTierEqualsGroupingGoldAsync();
+    }
+
+    [Fact]
+    public async Task A_database_upgraded_to_the_weekly_level_has_it_filled_from_the_days_it_already_had()
+    {
+        foreach (var batch in Gen.Sample(Batches("wk"), 1, 3).SelectMany(b => b)) await Apply(batch);
+        await using (var downgrade = _engine.DataSource.CreateCommand("""
+            DROP TABLE metrics_weekly_campaign, metrics_weekly_geo_platform, metrics_weekly;
+            DELETE FROM schema_migrations WHERE version = 7
+            """))
+        {
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        await SchemaMigrator.MigrateAsync(_engine.DataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        Assert.True(await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM metrics_weekly_geo_platform") > 0);
         await AssertEveryTierEqualsGroupingGoldAsync();
     }
 
