@@ -86,7 +86,11 @@ public static class SchemaMigrator
             await using var quote = new NpgsqlCommand("SELECT quote_ident($1)", conn);
             quote.Parameters.Add(new() { Value = target.Database });
             var quoted = (string)(await quote.ExecuteScalarAsync(ct))!;
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {quoted}", conn);
+            // Byte order for every text comparison: our keys are identifiers, and under a libc collation (the
+            // cluster's C.UTF-8 here) every B-tree step of the pipeline's probes and inserts went through strcoll
+            // (+5 % pipeline throughput without it). Over UTF-8, byte order is code point order, the order glibc's
+            // C.UTF-8 gives too. Character classes (upper, lower) stay the server's.
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {quoted} TEMPLATE template0 LC_COLLATE 'C'", conn);
             await create.ExecuteNonQueryAsync(ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
