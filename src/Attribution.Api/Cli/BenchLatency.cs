@@ -24,12 +24,17 @@ internal static class BenchLatency
         await using var db = await BenchDatabase.CreateAsync(server, "latency", keep, ct);
         using var tap = new MeasurementTap(PipelineMetrics.MeterName, "attribution.pipeline.end_to_end.duration") { KeepValues = true };
         var port = ServiceProcess.FreePort();
+        // A warehouse of its own, as the service processes of the other parts get: the default one next to the
+        // binaries holds an earlier run's marks, which this fresh database has not reached, so its exports refused it.
+        var warehouse = Path.Combine(Path.GetTempPath(), $"attribution-bench-warehouse-{Guid.NewGuid():N}");
+        using var removeWarehouse = new DirectoryRemoval(warehouse);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = db.ConnectionString,
             ["Kafka:BootstrapServers"] = KafkaOptions.Embedded,
             ["Kafka:ConsumerGroup"] = "bench",
+            ["Lakehouse:WarehousePath"] = warehouse,
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

@@ -313,3 +313,13 @@ internal static class Machine
         }
     }
 }
+
+
+/// <summary>Deletes a folder when disposed, if it is there.</summary>
+internal sealed class DirectoryRemoval(string path) : IDisposable
+{
+    public void Dispose()
+    {
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+    }
+}
