@@ -13,9 +13,9 @@ public static class HourlyRollup
 {
     /// <summary>
     /// The change from the old Gold rows (<paramref name="before"/>, read in the batch's transaction before the write;
-    /// impressions that had no row are simply absent) to the new ones, as each tier's hourly and daily deltas, cells in a
-    /// fixed order so that concurrent batches lock shared cells in the same order. Pure: a batch computes it while
-    /// PostgreSQL is busy with its other statements.
+    /// impressions that had no row are simply absent) to the new ones, as each tier's hourly, daily and weekly deltas,
+    /// cells in a fixed order so that concurrent batches lock shared cells in the same order. Pure: a batch computes it
+    /// while PostgreSQL is busy with its other statements.
     /// </summary>
     public static IReadOnlyList<(string Table, string Time, IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> Cells)> Delta(
         IEnumerable<GoldState> before, IEnumerable<GoldState> after)

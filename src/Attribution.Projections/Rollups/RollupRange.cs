@@ -14,14 +14,14 @@ public readonly record struct RangePart(TimeRange Range, bool Subtract = false)
 }
 
 /// <summary>
-/// Which parts of [from, to) each source answers: whole weeks (Monday to Monday, UTC) from the weekly rollup, whole
-/// UTC days from the daily one, whole hours from the hourly one, and what is left of a partial hour from Gold. A bound is rounded to the nearer boundary: a range starting at
-/// 03:10 reads the 03:00 hour from the rollup and takes 03:00-03:10 away (read from Gold), rather than reading
-/// 03:10-04:00 from Gold; a range starting at 20:00 reads that whole day and takes 00:00-20:00 away from the hourly
-/// rollup. An end at or after <c>now</c> is always rounded up: what is taken away lies in the future, where there
-/// is nothing to read, so a range ending now (a dashboard's) reads today's and this hour's rows as they are. Sums are
-/// linear, so the answer is exact whatever is there; each end reads at most half an hour of Gold, half a day of hours
-/// and half a week of days, and a long range reads one row per cell per week.
+/// Which parts of [from, to) each source answers: whole weeks (Monday to Monday, UTC) from the weekly rollup, whole UTC
+/// days from the daily one, whole hours from the hourly one, and what is left of a partial hour from Gold. A bound is
+/// rounded to the nearer boundary: a range starting at 03:10 reads the 03:00 hour from the rollup and takes 03:00-03:10
+/// away (read from Gold), rather than reading 03:10-04:00 from Gold; a range starting at 20:00 reads that whole day and
+/// takes 00:00-20:00 away from the hourly rollup. An end at or after <c>now</c> is always rounded up: what is taken
+/// away lies in the future, where there is nothing to read, so a range ending now (a dashboard's) reads today's and
+/// this hour's rows as they are. Sums are linear, so the answer is exact whatever is there; each end reads at most half
+/// an hour of Gold, half a day of hours and half a week of days, and a long range reads one row per cell per week.
 /// </summary>
 public sealed record RollupRange(
     IReadOnlyList<RangePart> Weekly, IReadOnlyList<RangePart> Daily, IReadOnlyList<RangePart> Hourly, IReadOnlyList<RangePart> Gold)
@@ -70,16 +70,16 @@ public sealed record RollupRange(
     }
 
     /// <summary>
-    /// A bound moved to the nearer unit boundary (the one above when <paramref name="up"/>), and the piece between them
-    /// as a correction: taken away when the boundary lies outside the range, added when inside (also on a tie, so the
-    /// correction is never the larger piece).
+    /// A bound moved to the nearer unit boundary (an end's to the one above when <paramref name="up"/>), and the piece
+    /// between them as a correction: taken away when the boundary lies outside the range, added when inside (also on a
+    /// tie, so the correction is never the larger piece).
     /// </summary>
     private static DateTime Nearer(DateTime bound, long unit, bool start, bool up, List<RangePart> corrections)
     {
         var down = Floor(bound, unit);
         if (down.Ticks == bound.Ticks) return down;
         var (outward, inward) = start ? (down, down.AddTicks(unit)) : (down.AddTicks(unit), down);
-        var outwards = (up && !start) || (outward - bound).Duration() < (inward - bound).Duration();
+        var outwards = up || (outward - bound).Duration() < (inward - bound).Duration();
         var boundary = outwards ? outward : inward;
         var (lo, hi) = bound < boundary ? (bound, boundary) : (boundary, bound);
         corrections.Add(outwards ? RangePart.Remove(lo, hi) : RangePart.Add(lo, hi));
