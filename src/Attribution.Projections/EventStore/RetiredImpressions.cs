@@ -1,8 +1,8 @@
+using System.Text;
 using Attribution.Domain.Attribution;
 using Attribution.Domain.Events;
 using Attribution.Projections.Audit;
 using Attribution.Projections.Schema;
-using System.Text;
 using Npgsql;
 
 namespace Attribution.Projections.EventStore;
