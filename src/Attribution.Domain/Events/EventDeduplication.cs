@@ -8,9 +8,10 @@ public static class EventDeduplication
     public static (List<T> Fresh, List<T> Duplicates) Partition<T>(
         IEnumerable<T> arrivals, Func<T, string> eventId, Func<string, bool> alreadyStored)
     {
-        var fresh = new List<T>();
+        var count = arrivals.TryGetNonEnumeratedCount(out var n) ? n : 0;
+        var fresh = new List<T>(count);
         var duplicates = new List<T>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(count, StringComparer.Ordinal);
         foreach (var e in arrivals)
         {
             var id = eventId(e);

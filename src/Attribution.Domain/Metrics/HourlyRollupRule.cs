@@ -1,16 +1,19 @@
+using System.Runtime.InteropServices;
 using Attribution.Domain.Attribution;
 
 namespace Attribution.Domain.Metrics;
 
-/// <summary>One cell of the hourly rollup: the hour of the impression and the four dimensions analysts slice by.</summary>
+/// <summary>One cell of the hourly rollup: the hour of the impression and the four dimensions analysts slice by. A value
+/// (as are the measures): a batch makes two of each per Gold row it replaces, and as objects they were a tenth of the
+/// pipeline's allocations.</summary>
 /// <param name="Hour">The UTC hour that holds the impression_time.</param>
-public sealed record HourlyCell(DateTime Hour, string? CampaignId, string? CreativeId, string? GeoCountry, string? Platform);
+public readonly record struct HourlyCell(DateTime Hour, string? CampaignId, string? CreativeId, string? GeoCountry, string? Platform);
 
 /// <summary>
 /// The additive measures of a rollup cell. The attribution lag is kept in whole microseconds (the resolution of
 /// every stored time) so that adding and subtracting deltas stays exact, unlike a floating-point sum of seconds.
 /// </summary>
-public sealed record HourlyMeasures(
+public readonly record struct HourlyMeasures(
     long Impressions,
     long Clicks,
     long Conversions,
@@ -20,16 +23,13 @@ public sealed record HourlyMeasures(
     long AttributionLagMicros,
     long AttributionLagCount)
 {
-    public static HourlyMeasures Zero { get; } = new(0, 0, 0, 0m, 0m, 0m, 0, 0);
+    public static HourlyMeasures Zero { get; }
 
     public bool IsZero => this == Zero;
 
-    public HourlyMeasures Plus(HourlyMeasures o)
-    {
-        ArgumentNullException.ThrowIfNull(o);
-        return new(Impressions + o.Impressions, Clicks + o.Clicks, Conversions + o.Conversions, Cost + o.Cost, Revenue + o.Revenue,
+    public HourlyMeasures Plus(HourlyMeasures o) =>
+        new(Impressions + o.Impressions, Clicks + o.Clicks, Conversions + o.Conversions, Cost + o.Cost, Revenue + o.Revenue,
             RevenueOutOfWindow + o.RevenueOutOfWindow, AttributionLagMicros + o.AttributionLagMicros, AttributionLagCount + o.AttributionLagCount);
-    }
 
     public HourlyMeasures Negate() => new(-Impressions, -Clicks, -Conversions, -Cost, -Revenue, -RevenueOutOfWindow, -AttributionLagMicros, -AttributionLagCount);
 
@@ -67,25 +67,50 @@ public static class HourlyRollupRule
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
         var cells = new Dictionary<HourlyCell, HourlyMeasures>();
-        void Add(GoldState row, bool negate)
+        foreach (var row in before)
         {
-            if (Contribution(row) is not { } c) return;
-            var m = negate ? c.Measures.Negate() : c.Measures;
-            cells[c.Cell] = cells.TryGetValue(c.Cell, out var sum) ? sum.Plus(m) : m;
+            if (Contribution(row) is { } c) Add(cells, c.Cell, c.Measures.Negate());
         }
 
-        foreach (var row in before) Add(row, negate: true);
-        foreach (var row in after) Add(row, negate: false);
-        return Ordered(cells.Where(c => !c.Value.IsZero).Select(c => (c.Key, c.Value)));
+        foreach (var row in after)
+        {
+            if (Contribution(row) is { } c) Add(cells, c.Cell, c.Measures);
+        }
+
+        return NonZeroInOrder(cells);
     }
 
-    private static List<(HourlyCell Cell, HourlyMeasures Delta)> Ordered(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> cells) =>
-        cells.OrderBy(c => c.Cell.Hour)
-            .ThenBy(c => c.Cell.CampaignId, StringComparer.Ordinal)
-            .ThenBy(c => c.Cell.CreativeId, StringComparer.Ordinal)
-            .ThenBy(c => c.Cell.GeoCountry, StringComparer.Ordinal)
-            .ThenBy(c => c.Cell.Platform, StringComparer.Ordinal)
-            .ToList();
+    private static void Add(Dictionary<HourlyCell, HourlyMeasures> cells, HourlyCell cell, HourlyMeasures delta)
+    {
+        // A missing cell starts at default, which is Zero.
+        ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(cells, cell, out _);
+        sum = sum.Plus(delta);
+    }
+
+    /// <summary>The cells that do not net to nothing, ordered by cell. A batch computes these for thousands of cells
+    /// and nine tables, so one list sorted in place, not a query per step.</summary>
+    private static List<(HourlyCell Cell, HourlyMeasures Delta)> NonZeroInOrder(Dictionary<HourlyCell, HourlyMeasures> cells)
+    {
+        var list = new List<(HourlyCell Cell, HourlyMeasures Delta)>(cells.Count);
+        foreach (var (cell, delta) in cells)
+        {
+            if (!delta.IsZero) list.Add((cell, delta));
+        }
+
+        // The keys are distinct, so an unstable sort still gives one order.
+        list.Sort(static (a, b) => Compare(a.Cell, b.Cell));
+        return list;
+    }
+
+    private static int Compare(HourlyCell a, HourlyCell b)
+    {
+        var c = a.Hour.CompareTo(b.Hour);
+        if (c == 0) c = string.CompareOrdinal(a.CampaignId, b.CampaignId);
+        if (c == 0) c = string.CompareOrdinal(a.CreativeId, b.CreativeId);
+        if (c == 0) c = string.CompareOrdinal(a.GeoCountry, b.GeoCountry);
+        if (c == 0) c = string.CompareOrdinal(a.Platform, b.Platform);
+        return c;
+    }
 
     /// <summary>The same deltas summed per UTC day (the cell's Hour holding the day's midnight), in the same order.</summary>
     public static IReadOnlyList<(HourlyCell Cell, HourlyMeasures Delta)> ByDay(IEnumerable<(HourlyCell Cell, HourlyMeasures Delta)> hourly) =>
@@ -102,10 +127,9 @@ public static class HourlyRollupRule
     {
         ArgumentNullException.ThrowIfNull(cells);
         ArgumentNullException.ThrowIfNull(coarser);
-        return Ordered(cells
-            .GroupBy(d => coarser(d.Cell))
-            .Select(g => (g.Key, g.Select(d => d.Delta).Aggregate(HourlyMeasures.Zero, (a, b) => a.Plus(b))))
-            .Where(d => !d.Item2.IsZero));
+        var sums = new Dictionary<HourlyCell, HourlyMeasures>();
+        foreach (var (cell, delta) in cells) Add(sums, coarser(cell), delta);
+        return NonZeroInOrder(sums);
     }
 
     public static DateTime DayOf(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerDay), DateTimeKind.Utc);

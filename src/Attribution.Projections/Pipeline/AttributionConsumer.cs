@@ -82,6 +82,8 @@ public sealed class AttributionConsumer(
                 SessionTimeoutMs = options.SessionTimeoutMs,
                 FetchWaitMaxMs = 50,
                 QueuedMaxMessagesKbytes = 65536,
+                // Only what a batch reads: the client skips building each message's headers and topic name.
+                ConsumeResultFields = "timestamp",
             })
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
             .SetPartitionsRevokedHandler((_, partitions) =>
@@ -178,7 +180,7 @@ public sealed class AttributionConsumer(
                 await AwaitInFlightAsync();
                 if (batch.Count == 0) continue;
                 // Positions move when a batch is handed over, so that a gap detected while it applies starts after it.
-                foreach (var g in batch.GroupBy(r => r.Partition)) _position[g.Key] = g.Max(r => r.Offset) + 1;
+                foreach (var r in batch) _position[r.Partition] = Math.Max(_position.GetValueOrDefault(r.Partition), r.Offset + 1);
                 _inFlight = Task.Run(() => applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, kafka.ClusterId, batch, ct), ct);
             }
         }

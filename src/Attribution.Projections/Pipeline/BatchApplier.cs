@@ -75,7 +75,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
     }
 
     private static Dictionary<string, object> BatchScope(
-        string topic, IReadOnlyList<KafkaRecord> records, List<(KafkaRecord Record, EventParseResult Result)> parsed)
+        string topic, IReadOnlyList<KafkaRecord> records, (KafkaRecord Record, EventParseResult Result)[] parsed)
     {
         static string? Id(EventParseResult r) => r.Event?.EventId ?? r.Rejection?.EventId;
         var impressions = parsed.Select(p => p.Result.Event?.ImpressionId ?? p.Result.Rejection?.ImpressionId)
@@ -84,23 +84,37 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         {
             ["KafkaTopic"] = topic,
             // partition:first-last per partition, enough to fetch the exact messages again (kcat -o).
-            ["KafkaOffsets"] = string.Join(",", records.GroupBy(r => r.Partition).OrderBy(g => g.Key)
-                .Select(g => $"{g.Key}:{g.Min(r => r.Offset)}-{g.Max(r => r.Offset)}")),
-            ["FirstEventId"] = (parsed.Count > 0 ? Id(parsed[0].Result) : null) ?? "",
-            ["LastEventId"] = (parsed.Count > 0 ? Id(parsed[^1].Result) : null) ?? "",
+            ["KafkaOffsets"] = string.Join(",", OffsetRanges(records).OrderBy(p => p.Key)
+                .Select(p => $"{p.Key}:{p.Value.First}-{p.Value.Last}")),
+            ["FirstEventId"] = (parsed.Length > 0 ? Id(parsed[0].Result) : null) ?? "",
+            ["LastEventId"] = (parsed.Length > 0 ? Id(parsed[^1].Result) : null) ?? "",
             ["ImpressionIds"] = string.Join(",", impressions),
         };
     }
 
+    /// <summary>The first and last offset of each partition's messages in the batch.</summary>
+    private static Dictionary<int, (long First, long Last)> OffsetRanges(IReadOnlyList<KafkaRecord> records)
+    {
+        var ranges = new Dictionary<int, (long First, long Last)>();
+        foreach (var r in records)
+        {
+            ranges[r.Partition] = ranges.TryGetValue(r.Partition, out var range)
+                ? (Math.Min(range.First, r.Offset), Math.Max(range.Last, r.Offset))
+                : (r.Offset, r.Offset);
+        }
+
+        return ranges;
+    }
+
     /// <summary>Parsing is pure CPU that PostgreSQL waits for, so a large batch is parsed on every core, in order.</summary>
-    private static List<(KafkaRecord Record, EventParseResult Result)> Parse(IReadOnlyList<KafkaRecord> records)
+    private static (KafkaRecord Record, EventParseResult Result)[] Parse(IReadOnlyList<KafkaRecord> records)
     {
         var results = new (KafkaRecord Record, EventParseResult Result)[records.Count];
         if (records.Count >= 256 && Environment.ProcessorCount > 1)
             Parallel.For(0, records.Count, i => results[i] = (records[i], ParseOne(records[i])));
         else
             for (var i = 0; i < records.Count; i++) results[i] = (records[i], ParseOne(records[i]));
-        return [.. results];
+        return results;
     }
 
     /// <summary>The content hash is the key of a message without an event_id only; the parser uses the fallback
@@ -119,7 +133,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
 
     private async Task<BatchResult> ApplyOnceAsync(
         string group, string topic, string clusterId, IReadOnlyList<KafkaRecord> records,
-        List<(KafkaRecord Record, EventParseResult Result)> parsed, CancellationToken ct)
+        (KafkaRecord Record, EventParseResult Result)[] parsed, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -128,7 +142,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         var policy = await config.ReadAsync(conn, tx, ct);
 
         var audit = new List<AuditEntry>();
-        var valid = new List<(KafkaRecord Record, AdEvent Event)>();
+        var valid = new List<(KafkaRecord Record, AdEvent Event)>(parsed.Length);
         foreach (var (record, result) in parsed)
         {
             if (result.Event is { } e) valid.Add((record, e));
@@ -163,7 +177,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         }
 
         // Rule 1 (dedup) against everything stored so far and within the batch.
-        var known = await EventStoreReader.KnownEventIdsAsync(conn, tx, valid.Select(v => v.Event.EventId).Distinct().ToList(), ct);
+        var known = await EventStoreReader.KnownEventIdsAsync(conn, tx, valid.ConvertAll(v => v.Event.EventId), ct);
         var (fresh, duplicates) = EventDeduplication.Partition(valid, v => v.Event.EventId, known.Contains);
         foreach (var (record, e) in duplicates)
         {
@@ -181,9 +195,12 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
                 record.Partition, record.Offset));
         }
 
-        var toAppend = fresh.Where(f => f.Event.ImpressionId is not null)
-            .Select(f => (f.Event, Partition: (int?)f.Record.Partition, Offset: (long?)f.Record.Offset, Raw: (ReadOnlyMemory<byte>)f.Record.Value))
-            .ToList();
+        var toAppend = new List<(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw)>(fresh.Count);
+        foreach (var (record, e) in fresh)
+        {
+            if (e.ImpressionId is not null) toAppend.Add((e, record.Partition, record.Offset, record.Value));
+        }
+
         var newClicks = toAppend.Where(a => a.Event is AdClicked).ToDictionary(a => a.Event.EventId, a => a.Event.ImpressionId!, StringComparer.Ordinal);
         var unparked = await UnparkAsync(conn, tx, newClicks, ct);
         toAppend.AddRange(unparked);
@@ -215,10 +232,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
 
         // The fold and the rollup delta are pure: they run while PostgreSQL stores the events. One after the other,
         // PostgreSQL sat idle in the transaction for a tenth of the batch, waiting for them.
-        var byStream = newEvents.ToLookup(n => n.Event.ImpressionId!, n => n.Event, StringComparer.Ordinal);
-        var streams = touched.Select(id => (id,
-            (IReadOnlyCollection<AdEvent>)(history.TryGetValue(id, out var h) ? h.Select(s => s.Event) : []).Concat(byStream[id]).ToList(),
-            versions[id])).ToList();
+        var streams = Streams(touched, history, newEvents, versions);
         var folding = Task.Run(() =>
         {
             var (rows, derived) = GoldProjection.Fold(streams, policy);
@@ -232,10 +246,13 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         audit.AddRange(derived);
         await AuditWriter.AppendAsync(conn, audit, ct);
 
-        var appliedPerPartition = newEvents.Where(n => n.KafkaPartition is not null).GroupBy(n => n.KafkaPartition!.Value)
-            .ToDictionary(g => g.Key, g => g.Count());
-        var offsets = records.GroupBy(r => r.Partition)
-            .ToDictionary(g => g.Key, g => (g.Max(r => r.Offset) + 1, appliedPerPartition.GetValueOrDefault(g.Key)));
+        var appliedPerPartition = new Dictionary<int, int>();
+        foreach (var n in newEvents)
+        {
+            if (n.KafkaPartition is { } p) appliedPerPartition[p] = appliedPerPartition.GetValueOrDefault(p) + 1;
+        }
+
+        var offsets = OffsetRanges(records).ToDictionary(r => r.Key, r => (r.Value.Last + 1, appliedPerPartition.GetValueOrDefault(r.Key)));
         await OffsetStore.StoreAsync(conn, tx, group, topic, clusterId, offsets, ct);
         // Rollups last: old → new Gold rows as a delta to every tier. Concurrent batches share rollup cells, and a
         // cell stays locked until commit, so the less work between this and the commit, the less the others wait.
@@ -248,14 +265,32 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
 
         // The fold re-derives the outcomes of an impression's whole history; the counters count each event once,
         // with the outcome it had when it was applied, so refolding an old impression does not count it again.
-        var applied = newEvents.Select(n => n.Event.EventId).ToHashSet(StringComparer.Ordinal);
+        var applied = derived.Count == 0 ? [] : newEvents.Select(n => n.Event.EventId).ToHashSet(StringComparer.Ordinal);
         var derivedNow = derived.Where(d => d.EventId is not null && applied.Contains(d.EventId)).ToList();
         var audited = derivedNow.Select(d => d.EventId!).ToHashSet(StringComparer.Ordinal);
         metrics.EventsApplied.Add(newEvents.Count);
         metrics.LateEvents.Add(newEvents.Count(n => n.Event.Lateness > policy.LateThreshold && !audited.Contains(n.Event.EventId)));
         foreach (var g in audit.Where(a => !a.Reason.IsDerived()).Concat(derivedNow).GroupBy(a => a.Reason))
             metrics.Audited.Add(g.Count(), new KeyValuePair<string, object?>("reason", g.Key.ToWire()));
-        return new BatchResult(records.Count, newEvents.Count, duplicates.Count, parsed.Count - valid.Count, parked.Count, touched.Count);
+        return new BatchResult(records.Count, newEvents.Count, duplicates.Count, parsed.Length - valid.Count, parked.Count, touched.Count);
+    }
+
+    /// <summary>Each touched impression's stored history followed by its new events, in stream order, for the fold.</summary>
+    private static List<(string ImpressionId, IReadOnlyCollection<AdEvent> Events, int StreamVersion)> Streams(
+        List<string> touched, Dictionary<string, List<StoredEvent>> history, List<NewEvent> newEvents, Dictionary<string, int> versions)
+    {
+        // Sized exactly: with most impressions new and holding one event, a list per impression is most of the cost.
+        var events = new Dictionary<string, List<AdEvent>>(touched.Count, StringComparer.Ordinal);
+        foreach (var id in touched)
+        {
+            var stored = history.GetValueOrDefault(id);
+            var list = new List<AdEvent>(versions[id]);
+            if (stored is not null) foreach (var s in stored) list.Add(s.Event);
+            events[id] = list;
+        }
+
+        foreach (var n in newEvents) events[n.Event.ImpressionId!].Add(n.Event);
+        return touched.ConvertAll(id => (id, (IReadOnlyCollection<AdEvent>)events[id], versions[id]));
     }
 
     /// <summary>
