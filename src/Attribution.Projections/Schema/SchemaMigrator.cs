@@ -27,6 +27,8 @@ public static class SchemaMigrator
             ["Rollups.GeoPlatformRollups.sql", "Rollups.GeoPlatformRollupBackfill.sql"]),
         new(7, "weekly level of every rollup tier, filled from the daily tables",
             ["Rollups.WeeklyRollups.sql", "Rollups.WeeklyRollupBackfill.sql"]),
+        new(8, "rollup tables keep half of each page free, so that adding a delta to a cell is a heap-only update",
+            ["Rollups.RollupFillFactor.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

@@ -88,9 +88,35 @@ public sealed class BatchApplierTests : IAsyncLifetime
         Assert.Equal(1000, await Db.CountAsync(_engine.DataSource, "SELECT count(*) FROM ad_performance_state WHERE is_clicked"));
     }
 
-    /// <summary>A backend reports its table statistics when it ends: close the pool's connections, wait until every
-    /// other backend of this database is gone, then read them.</summary>
-    private async Task<(long EventsSeq, long EventsIdx, long GoldSeq, long GoldIdx)> FlushedScansAsync()
+    [Fact]
+    public async Task Adding_deltas_to_rollup_cells_is_a_heap_only_update_that_writes_no_index_entry()
+    {
+        // 600 cells: several pages of each full-tier table, which full pages would leave no room to update in place.
+        await Apply([.. Enumerable.Range(0, 600).Select(i => Impression($"h-{i}", $"h-e{i}", 0 * S, campaign: $"camp-{i}"))]);
+        await Apply([.. Enumerable.Range(0, 600).Select(i => Click($"h-{i}", $"h-c{i}", 5 * S))]);
+        await Apply([.. Enumerable.Range(0, 600).Select(i => Conversion($"h-{i}", $"h-v{i}", 9 * S, 2m))]);
+        await FlushStatisticsAsync();
+
+        await using var cmd = _engine.DataSource.CreateCommand("""
+            SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+            WHERE schemaname = current_schema() AND relname IN ('metrics_hourly', 'metrics_daily', 'metrics_weekly')
+            """);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var tables = 0;
+        while (await reader.ReadAsync())
+        {
+            tables++;
+            var (table, updates, hot) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2));
+            Assert.True(updates >= 1200, $"{table}: {updates} updates");
+            Assert.True(hot >= updates * 95 / 100, $"{table}: {hot} of {updates} updates were heap-only");
+        }
+
+        Assert.Equal(3, tables);
+    }
+
+    /// <summary>A backend reports its table statistics when it ends: close the pool's connections and wait until every
+    /// other backend of this database is gone.</summary>
+    private async Task FlushStatisticsAsync()
     {
         _engine.DataSource.Clear();
         for (var i = 0; i < 100 && await Db.CountAsync(_engine.DataSource,
@@ -98,7 +124,11 @@ public sealed class BatchApplierTests : IAsyncLifetime
         {
             await Task.Delay(50);
         }
+    }
 
+    private async Task<(long EventsSeq, long EventsIdx, long GoldSeq, long GoldIdx)> FlushedScansAsync()
+    {
+        await FlushStatisticsAsync();
         await using var cmd = _engine.DataSource.CreateCommand("""
             SELECT sum(seq_scan) FILTER (WHERE relname = 'events'), sum(idx_scan) FILTER (WHERE relname = 'events'),
                    sum(seq_scan) FILTER (WHERE relname = 'ad_performance_state'), sum(idx_scan) FILTER (WHERE relname = 'ad_performance_state')
