@@ -304,3 +304,58 @@ public class AvroTests
         Assert.Throws<ArgumentException>(() => AvroContainer.Write(Stream.Null, schema, [bad]));
     }
 }
+
+public class PooledBufferTests
+{
+    [Fact]
+    public void Writes_of_any_sizes_come_back_in_order_across_growths()
+    {
+        Prop.ForAll(Gen.ListOf(Gen.Choose(0, 70_000)).ToArbitrary(), sizes =>
+        {
+            using var buffer = new PooledBuffer<byte>(16);
+            var expected = new List<byte>();
+            var next = 0;
+            foreach (var size in sizes)
+            {
+                var chunk = Enumerable.Range(next, size).Select(i => (byte)(i * 31)).ToArray();
+                next += size;
+                buffer.Write(chunk);
+                expected.AddRange(chunk);
+                buffer.Add(7);
+                expected.Add(7);
+            }
+
+            Assert.Equal(expected.Count, buffer.WrittenCount);
+            Assert.True(buffer.WrittenSpan.SequenceEqual(expected.ToArray()));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(50));
+    }
+
+    [Fact]
+    public void A_reset_buffer_starts_empty_and_a_disposed_one_refuses_writes()
+    {
+        var buffer = new PooledBuffer<int>(4);
+        for (var i = 0; i < 1000; i++) buffer.Add(i);
+        buffer.ResetWrittenCount();
+        buffer.Add(42);
+        Assert.Equal([42], buffer.WrittenSpan.ToArray());
+
+        buffer.Dispose();
+        buffer.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => buffer.Add(1));
+        Assert.Throws<ObjectDisposedException>(() => buffer.GetSpan(1));
+    }
+
+    [Fact]
+    public void Gzip_through_the_stream_round_trips()
+    {
+        var data = Enumerable.Range(0, 300_000).Select(i => (byte)(i % 251 ^ i / 1000)).ToArray();
+        using var buffer = new PooledBuffer<byte>(16);
+        using (var gz = new System.IO.Compression.GZipStream(new PooledBufferStream(buffer), System.IO.Compression.CompressionLevel.Fastest))
+            gz.Write(data);
+
+        using var input = new System.IO.Compression.GZipStream(new MemoryStream(buffer.WrittenSpan.ToArray()), System.IO.Compression.CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        Assert.Equal(data, output.ToArray());
+    }
+}

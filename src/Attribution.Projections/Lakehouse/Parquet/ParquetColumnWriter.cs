@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Attribution.Projections.Lakehouse.Parquet;
@@ -13,17 +12,18 @@ internal sealed record ColumnChunkInfo(SchemaField Field, long DataPageOffset, l
 /// Encodes one column of the open row group: values go into a PLAIN page of at most
 /// <see cref="ParquetWriteOptions.PageSizeBytes"/>, closed pages are compressed and kept until the row group ends,
 /// because a chunk's pages must lie together in the file. Memory is one page plus the row group's compressed chunk,
-/// whatever the number of rows in the file.
+/// whatever the number of rows in the file. The buffers are rented (<see cref="PooledBuffer{T}"/>) and go back to the
+/// pool when the writer is disposed.
 /// </summary>
-internal sealed class ParquetColumnWriter
+internal sealed class ParquetColumnWriter : IDisposable
 {
     private readonly ParquetWriteOptions _options;
-    private readonly List<int> _levels = new(1 << 12);
-    private readonly ArrayBufferWriter<byte> _values = new(1 << 12);
-    private readonly ArrayBufferWriter<byte> _body = new(1 << 12);
+    private readonly PooledBuffer<int> _levels = new(1 << 12);
+    private readonly PooledBuffer<byte> _values = new(1 << 12);
+    private readonly PooledBuffer<byte> _body = new(1 << 12);
     private readonly ArrayBufferWriter<byte> _levelBytes = new(1 << 8);
-    private readonly ArrayBufferWriter<byte> _chunk = new(1 << 12);
-    private readonly MemoryStream _compressed = new();
+    private readonly PooledBuffer<byte> _chunk = new(1 << 12);
+    private readonly PooledBuffer<byte> _compressed = new(1 << 12);
     private readonly ColumnStatistics _fileStats;
     private ColumnStatistics _chunkStats;
     private byte _boolByte;
@@ -148,6 +148,15 @@ internal sealed class ParquetColumnWriter
         Field.Id, _fileValues, _fileStats.Nulls, Field.Type == ColumnType.Double ? _fileStats.NaNs : null,
         _fileStats.Lower(), _fileStats.Upper(), _fileSize);
 
+    public void Dispose()
+    {
+        _levels.Dispose();
+        _values.Dispose();
+        _body.Dispose();
+        _chunk.Dispose();
+        _compressed.Dispose();
+    }
+
     private void Expect(ColumnType type)
     {
         if (Field.Type != type) throw new ArgumentException($"A {type} value cannot be stored in the {Field.Type} column '{Field.Name}'.");
@@ -177,7 +186,7 @@ internal sealed class ParquetColumnWriter
         {
             // Data page v1 prefixes the definition levels with their byte length.
             _levelBytes.ResetWrittenCount();
-            RleHybrid.Encode(CollectionsMarshal.AsSpan(_levels), 1, _levelBytes);
+            RleHybrid.Encode(_levels.WrittenSpan, 1, _levelBytes);
             BinaryPrimitives.WriteInt32LittleEndian(_body.GetSpan(4), _levelBytes.WrittenCount);
             _body.Advance(4);
             _body.Write(_levelBytes.WrittenSpan);
@@ -202,7 +211,7 @@ internal sealed class ParquetColumnWriter
         _chunk.Write(header.WrittenSpan);
         _chunk.Write(compressed);
         _chunkUncompressed += header.WrittenSpan.Length + uncompressed.Length;
-        _levels.Clear();
+        _levels.ResetWrittenCount();
         _values.ResetWrittenCount();
         _pageValues = 0;
     }
@@ -215,10 +224,10 @@ internal sealed class ParquetColumnWriter
                 return data;
             case ParquetCompression.Gzip:
             {
-                _compressed.SetLength(0);
-                using (var gz = new GZipStream(_compressed, _options.GzipLevel, leaveOpen: true))
+                _compressed.ResetWrittenCount();
+                using (var gz = new GZipStream(new PooledBufferStream(_compressed), _options.GzipLevel))
                     gz.Write(data);
-                return _compressed.GetBuffer().AsSpan(0, (int)_compressed.Length);
+                return _compressed.WrittenSpan;
             }
             case ParquetCompression.Snappy:
                 return Snappy.Compress(data);
