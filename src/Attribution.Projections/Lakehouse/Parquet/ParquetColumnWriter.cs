@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Attribution.Projections.Lakehouse.Parquet;
@@ -12,18 +13,17 @@ internal sealed record ColumnChunkInfo(SchemaField Field, long DataPageOffset, l
 /// Encodes one column of the open row group: values go into a PLAIN page of at most
 /// <see cref="ParquetWriteOptions.PageSizeBytes"/>, closed pages are compressed and kept until the row group ends,
 /// because a chunk's pages must lie together in the file. Memory is one page plus the row group's compressed chunk,
-/// whatever the number of rows in the file. The buffers are rented (<see cref="PooledBuffer{T}"/>) and go back to the
-/// pool when the writer is disposed.
+/// whatever the number of rows in the file.
 /// </summary>
-internal sealed class ParquetColumnWriter : IDisposable
+internal sealed class ParquetColumnWriter
 {
     private readonly ParquetWriteOptions _options;
-    private readonly PooledBuffer<int> _levels = new(1 << 12);
-    private readonly PooledBuffer<byte> _values = new(1 << 12);
-    private readonly PooledBuffer<byte> _body = new(1 << 12);
+    private readonly List<int> _levels = new(1 << 12);
+    private readonly ArrayBufferWriter<byte> _values = new(1 << 12);
+    private readonly ArrayBufferWriter<byte> _body = new(1 << 12);
     private readonly ArrayBufferWriter<byte> _levelBytes = new(1 << 8);
-    private readonly PooledBuffer<byte> _chunk = new(1 << 12);
-    private readonly PooledBuffer<byte> _compressed = new(1 << 12);
+    private readonly ArrayBufferWriter<byte> _chunk = new(1 << 12);
+    private readonly MemoryStream _compressed = new();
     private readonly ColumnStatistics _fileStats;
     private ColumnStatistics _chunkStats;
     private byte _boolByte;
@@ -148,15 +148,6 @@ internal sealed class ParquetColumnWriter : IDisposable
         Field.Id, _fileValues, _fileStats.Nulls, Field.Type == ColumnType.Double ? _fileStats.NaNs : null,
         _fileStats.Lower(), _fileStats.Upper(), _fileSize);
 
-    public void Dispose()
-    {
-        _levels.Dispose();
-        _values.Dispose();
-        _body.Dispose();
-        _chunk.Dispose();
-        _compressed.Dispose();
-    }
-
     private void Expect(ColumnType type)
     {
         if (Field.Type != type) throw new ArgumentException($"A {type} value cannot be stored in the {Field.Type} column '{Field.Name}'.");
@@ -186,7 +177,7 @@ internal sealed class ParquetColumnWriter : IDisposable
         {
             // Data page v1 prefixes the definition levels with their byte length.
             _levelBytes.ResetWrittenCount();
-            RleHybrid.Encode(_levels.WrittenSpan, 1, _levelBytes);
+            RleHybrid.Encode(CollectionsMarshal.AsSpan(_levels), 1, _levelBytes);
             BinaryPrimitives.WriteInt32LittleEndian(_body.GetSpan(4), _levelBytes.WrittenCount);
             _body.Advance(4);
             _body.Write(_levelBytes.WrittenSpan);
@@ -211,7 +202,7 @@ internal sealed class ParquetColumnWriter : IDisposable
         _chunk.Write(header.WrittenSpan);
         _chunk.Write(compressed);
         _chunkUncompressed += header.WrittenSpan.Length + uncompressed.Length;
-        _levels.ResetWrittenCount();
+        _levels.Clear();
         _values.ResetWrittenCount();
         _pageValues = 0;
     }
@@ -224,10 +215,10 @@ internal sealed class ParquetColumnWriter : IDisposable
                 return data;
             case ParquetCompression.Gzip:
             {
-                _compressed.ResetWrittenCount();
-                using (var gz = new GZipStream(new PooledBufferStream(_compressed), _options.GzipLevel))
+                _compressed.SetLength(0);
+                using (var gz = new GZipStream(_compressed, _options.GzipLevel, leaveOpen: true))
                     gz.Write(data);
-                return _compressed.WrittenSpan;
+                return _compressed.GetBuffer().AsSpan(0, (int)_compressed.Length);
             }
             case ParquetCompression.Snappy:
                 return Snappy.Compress(data);

@@ -206,7 +206,6 @@ internal sealed class ParquetStreamWriter : IDisposable
     public void Dispose()
     {
         _finished = true;
-        foreach (var column in _columns) column.Dispose();
         if (_ownsStream) _output.Dispose();
     }
 
