@@ -8,6 +8,42 @@ namespace Attribution.Tests.Lakehouse;
 public class ParquetTests
 {
     [Theory]
+    [InlineData(ColumnType.Boolean)]
+    [InlineData(ColumnType.String)]
+    [InlineData(ColumnType.Long)]
+    public void Default_pages_stay_under_64_KiB_and_20_000_values_so_no_buffer_of_a_writer_needs_the_large_object_heap(ColumnType type)
+    {
+        var writer = new ParquetColumnWriter(new SchemaField(1, "c", type), new ParquetWriteOptions());
+        for (var i = 0; i < 100_000; i++)
+        {
+            if (i % 7 == 0) writer.AppendNull();
+            else if (type == ColumnType.Boolean) writer.AppendBoolean(i % 3 == 0);
+            else if (type == ColumnType.Long) writer.AppendLong(i * 1_000_003L);
+            else writer.AppendString($"event-{i:D8}-{Guid.NewGuid()}");
+        }
+
+        using var output = new MemoryStream();
+        var info = writer.WriteChunk(new CountingSink(output));
+        var chunk = output.ToArray();
+        var (pos, values, pages) = (0, 0, 0);
+        while (pos < chunk.Length)
+        {
+            var reader = new ThriftCompactReader(chunk.AsSpan(pos));
+            var header = reader.ReadStruct();
+            var (uncompressed, compressed, count) = (header.Int(2), header.Int(3), header.Struct(5).Int(1));
+            Assert.InRange(count, 1, 20_000);
+            Assert.InRange(uncompressed, 1, 80_000);
+            pos += reader.Position + compressed;
+            values += count;
+            pages++;
+        }
+
+        Assert.Equal(100_000, values);
+        Assert.Equal(100_000, info.NumValues);
+        Assert.True(pages >= 5, $"{pages} pages");
+    }
+
+    [Theory]
     [InlineData(ParquetCompression.Uncompressed)]
     [InlineData(ParquetCompression.Gzip)]
     [InlineData(ParquetCompression.Snappy)]

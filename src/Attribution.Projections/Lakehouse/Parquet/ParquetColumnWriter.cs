@@ -22,7 +22,9 @@ internal sealed class ParquetColumnWriter
     private readonly ArrayBufferWriter<byte> _values = new(1 << 12);
     private readonly ArrayBufferWriter<byte> _body = new(1 << 12);
     private readonly ArrayBufferWriter<byte> _levelBytes = new(1 << 8);
-    private readonly ArrayBufferWriter<byte> _chunk = new(1 << 12);
+    // The row group's pages, each its own array: one growing buffer for the chunk reached megabytes, on the large object heap.
+    private readonly List<byte[]> _chunk = [];
+    private long _chunkCompressed;
     private readonly MemoryStream _compressed = new();
     private readonly ColumnStatistics _fileStats;
     private ColumnStatistics _chunkStats;
@@ -132,12 +134,13 @@ internal sealed class ParquetColumnWriter
     public ColumnChunkInfo WriteChunk(CountingSink sink)
     {
         if (_pageValues > 0) FlushPage();
-        var info = new ColumnChunkInfo(Field, sink.Position, ChunkValues, _chunkUncompressed, _chunk.WrittenCount, _chunkStats);
-        sink.Write(_chunk.WrittenSpan);
+        var info = new ColumnChunkInfo(Field, sink.Position, ChunkValues, _chunkUncompressed, _chunkCompressed, _chunkStats);
+        foreach (var page in _chunk) sink.Write(page);
         _fileStats.Merge(_chunkStats);
         _fileValues += ChunkValues;
-        _fileSize += _chunk.WrittenCount;
-        _chunk.ResetWrittenCount();
+        _fileSize += _chunkCompressed;
+        _chunk.Clear();
+        _chunkCompressed = 0;
         _chunkStats = new ColumnStatistics(Field.Type);
         _chunkUncompressed = 0;
         ChunkValues = 0;
@@ -158,7 +161,7 @@ internal sealed class ParquetColumnWriter
         if (!Field.Required) _levels.Add(defined ? 1 : 0);
         _pageValues++;
         ChunkValues++;
-        if (_values.WrittenCount >= _options.PageSizeBytes) FlushPage();
+        if (_values.WrittenCount >= _options.PageSizeBytes || _pageValues >= _options.PageValueLimit) FlushPage();
     }
 
     private void FlushBoolByte()
@@ -199,8 +202,11 @@ internal sealed class ParquetColumnWriter
         header.EndStruct();
         header.EndStruct();
 
-        _chunk.Write(header.WrittenSpan);
-        _chunk.Write(compressed);
+        var page = new byte[header.WrittenSpan.Length + compressed.Length];
+        header.WrittenSpan.CopyTo(page);
+        compressed.CopyTo(page.AsSpan(header.WrittenSpan.Length));
+        _chunk.Add(page);
+        _chunkCompressed += page.Length;
         _chunkUncompressed += header.WrittenSpan.Length + uncompressed.Length;
         _levels.Clear();
         _values.ResetWrittenCount();

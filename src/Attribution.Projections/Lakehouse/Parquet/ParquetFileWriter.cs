@@ -19,8 +19,14 @@ public sealed record ParquetWriteOptions
     /// <summary>Rows per row group; the last group of a file takes the remainder.</summary>
     public int RowGroupRows { get; init; } = 100_000;
 
-    /// <summary>A page is closed once its encoded values reach this size (before compression).</summary>
-    public int PageSizeBytes { get; init; } = 1 << 20;
+    /// <summary>A page is closed once its encoded values reach this size (before compression). Small enough that a
+    /// page's buffers stay off the large object heap (megabyte pages left megabytes there with every export file,
+    /// freed only by full collections); gzip's window is 32 KiB, so larger pages would compress no better.</summary>
+    public int PageSizeBytes { get; init; } = 64 << 10;
+
+    /// <summary>A page is also closed at this many values (parquet-mr's page row limit), so that its definition levels
+    /// stay small whatever the column: a page of booleans packs eight values per byte.</summary>
+    public int PageValueLimit { get; init; } = 20_000;
 
     public CompressionLevel GzipLevel { get; init; } = CompressionLevel.Fastest;
 
@@ -94,6 +100,8 @@ internal sealed class ParquetStreamWriter : IDisposable
         ArgumentNullException.ThrowIfNull(schema);
         _options = options ?? new ParquetWriteOptions();
         if (_options.RowGroupRows <= 0) throw new ArgumentOutOfRangeException(nameof(options), "RowGroupRows must be positive.");
+        if (_options.PageSizeBytes <= 0 || _options.PageValueLimit <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), "PageSizeBytes and PageValueLimit must be positive.");
         _output = output;
         _ownsStream = ownsStream;
         Schema = schema;
