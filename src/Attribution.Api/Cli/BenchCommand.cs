@@ -115,7 +115,7 @@ public static class BenchCommand
         if (s is not null)
         {
             var minutes = string.Join(", ", s.RssPerMinute.Select(m => $"{m.Floor / 1048576.0:N0}-{m.Top / 1048576.0:N0}"));
-            Line($"| 5 | soak {s.Minutes:N1} min at {s.Rate:N0} events/s ({s.Sent:N0} sent, {s.Applied:N0} applied, lost {s.Lost}, errors {s.Errors}) | **peak working set {s.PeakRss / 1048576.0:N0} MiB** | RSS once warm {s.RssAfterFirstMinute / 1048576.0:N0} MiB, at end {s.RssAtEnd / 1048576.0:N0} MiB; per minute, lowest-highest: {minutes} MiB | trend of the per-minute floor over the 2nd half {s.FloorSlopeMiBPerMinute:+0.0;-0.0} MiB/min (flat, < +2 MiB/min: {Mark(s.FloorSlopeMiBPerMinute < 2)}); fit through every sample {s.SlopeMiBPerMinute:+0.0;-0.0} MiB/min |");
+            Line($"| 5 | soak {s.Minutes:N1} min at {s.Rate:N0} events/s ({s.Sent:N0} sent, {s.Applied:N0} applied, lost {s.Lost}, errors {s.Errors}) | **peak working set {s.PeakRss / 1048576.0:N0} MiB** | RSS once warm {s.RssAfterFirstMinute / 1048576.0:N0} MiB, at end {s.RssAtEnd / 1048576.0:N0} MiB; per minute, lowest-highest: {minutes} MiB | trend of the per-minute floor over the 2nd half {s.FloorSlopeMiBPerMinute:+0.0;-0.0} MiB/min (flat, < +2 MiB/min: {Mark(s.FloorSlopeMiBPerMinute < 2)}); fit through every sample {s.SlopeMiBPerMinute:+0.0;-0.0} MiB/min; outside the GC heap (RSS − GC committed, every 10 s), per minute: {string.Join(", ", s.OutsideGcPerMinute.Select(b => (b / 1048576.0).ToString("N0", CultureInfo.InvariantCulture)))} MiB, trend over the 2nd half {s.OutsideGcSlopeMiBPerMinute:+0.0;-0.0} MiB/min |");
         }
 
         return r.ToString();

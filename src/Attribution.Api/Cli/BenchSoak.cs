@@ -11,7 +11,8 @@ namespace Attribution.Api.Cli;
 internal sealed record SoakResult(
     double Minutes, double Rate, long Sent, long Errors, long Applied, long Lost,
     long RssAfterFirstMinute, long RssAtEnd, long PeakRss, double SlopeMiBPerMinute,
-    IReadOnlyList<(long Floor, long Top)> RssPerMinute, double FloorSlopeMiBPerMinute);
+    IReadOnlyList<(long Floor, long Top)> RssPerMinute, double FloorSlopeMiBPerMinute,
+    IReadOnlyList<long> OutsideGcPerMinute, double OutsideGcSlopeMiBPerMinute);
 
 /// <summary>
 /// Part 5: the whole service (its own process, consumer included) under a steady load for a while, its resident
@@ -48,6 +49,10 @@ internal static class BenchSoak
         var nextSample = TimeSpan.Zero;
         var pixelId = 0L;
         say($"soak: {minutes:N1} min at {rate:N0} events/s (pid {service.Pid})");
+        // The resident set less what the GC has committed, every 10 s: the memory a native leak (or an allocator that
+        // keeps freed pages) would lift, apart from the GC heap's own sizing, which moves the RSS floor by tens of MiB.
+        using var stopSplit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var split = SampleOutsideGcAsync(http, service, sw, stopSplit.Token);
         while (sw.Elapsed < duration)
         {
             if (sw.Elapsed >= nextSample)
@@ -100,6 +105,8 @@ internal static class BenchSoak
 
         foreach (var t in inFlight)
             if (!await t) errors++;
+        await stopSplit.CancelAsync();
+        var outsideGc = await split;
 
         // Let the consumer finish, then read what it applied and whether anything was lost.
         long applied = 0, lost = 0;
@@ -123,7 +130,41 @@ internal static class BenchSoak
         var floors = perMinute.Where(m => m.Minute >= minutes / 2).Select(m => (m.Minute + 0.5, m.Floor)).ToList();
         return new SoakResult(minutes, rate, sent, errors, applied, lost,
             warm.Count > 0 ? warm[0].Rss : rss, rss, peak, Slope(warm.Where(s => s.Minute >= minutes / 2).ToList()),
-            perMinute.Select(m => (m.Floor, m.Top)).ToList(), Slope(floors));
+            perMinute.Select(m => (m.Floor, m.Top)).ToList(), Slope(floors),
+            outsideGc.GroupBy(o => (int)o.Minute).OrderBy(g => g.Key).Select(g => (long)g.Average(o => o.Rss)).ToList(),
+            Slope(outsideGc.Where(o => o.Minute >= minutes / 2).ToList()));
+    }
+
+    private static async Task<List<(double Minute, long Rss)>> SampleOutsideGcAsync(HttpClient http, ServiceProcess service, Stopwatch sw, CancellationToken ct)
+    {
+        var points = new List<(double Minute, long Rss)>();
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), ct);
+                var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct);
+                var rss = service.Memory().Rss;
+                if (GcCommitted(metrics) is { } committed) points.Add((sw.Elapsed.TotalMinutes, rss - committed));
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return points;
+        }
+    }
+
+    private static long? GcCommitted(string metrics)
+    {
+        const string Name = "dotnet_gc_last_collection_memory_committed_size_bytes ";
+        foreach (var line in metrics.AsSpan().EnumerateLines())
+        {
+            if (line.StartsWith(Name, StringComparison.Ordinal)
+                && double.TryParse(line[Name.Length..], System.Globalization.CultureInfo.InvariantCulture, out var bytes))
+                return (long)bytes;
+        }
+
+        return null;
     }
 
     private static async Task<bool> Send(Task<HttpResponseMessage> request)
