@@ -26,6 +26,7 @@ public static class BenchCommand
           --latency-rate R      events/s for the latency run (default 5000)   --latency-seconds S (default 30)
           --query-impressions M Gold rows for the metrics queries (default 10000000)  --query-runs K (default 50)
           --soak-minutes X      soak length (default 10)              --soak-rate R events/s (default 2000)
+          --soak-warmup X       minutes of load before the soak's measured window (default 5)
           --only LIST           comma-separated parts: pipeline,http,latency,queries,soak (default all)
           --pg CONNSTRING       PostgreSQL server (default Host=127.0.0.1;Port=55432;Username=postgres)
           --report FILE         also write the markdown report to FILE
@@ -65,7 +66,7 @@ public static class BenchCommand
         if (parts.Contains("queries"))
             queries = await BenchQueries.RunAsync(server, o.Long("query-impressions", 10_000_000), o.Int("query-runs", 50), keep, Say, ct);
         if (parts.Contains("soak"))
-            soak = await BenchSoak.RunAsync(server, o.Double("soak-minutes", 10), o.Double("soak-rate", 2000), keep, Say, ct);
+            soak = await BenchSoak.RunAsync(server, o.Double("soak-warmup", 5), o.Double("soak-minutes", 10), o.Double("soak-rate", 2000), keep, Say, ct);
 
         var report = Report(args, started, loadBefore, Machine.LoadAverage(), pipeline, http, latency, queries, soak);
         Console.WriteLine(report);
@@ -115,7 +116,7 @@ public static class BenchCommand
         if (s is not null)
         {
             var minutes = string.Join(", ", s.RssPerMinute.Select(m => $"{m.Floor / 1048576.0:N0}-{m.Top / 1048576.0:N0}"));
-            Line($"| 5 | soak {s.Minutes:N1} min at {s.Rate:N0} events/s ({s.Sent:N0} sent, {s.Applied:N0} applied, lost {s.Lost}, errors {s.Errors}) | **peak working set {s.PeakRss / 1048576.0:N0} MiB** | RSS once warm {s.RssAfterFirstMinute / 1048576.0:N0} MiB, at end {s.RssAtEnd / 1048576.0:N0} MiB; per minute, lowest-highest: {minutes} MiB | trend of the per-minute floor over the 2nd half {s.FloorSlopeMiBPerMinute:+0.0;-0.0} MiB/min (flat, < +2 MiB/min: {Mark(s.FloorSlopeMiBPerMinute < 2)}); fit through every sample {s.SlopeMiBPerMinute:+0.0;-0.0} MiB/min; outside the GC heap (RSS − GC committed, every 10 s), per minute: {string.Join(", ", s.OutsideGcPerMinute.Select(b => (b / 1048576.0).ToString("N0", CultureInfo.InvariantCulture)))} MiB, trend over the 2nd half {s.OutsideGcSlopeMiBPerMinute:+0.0;-0.0} MiB/min |");
+            Line($"| 5 | soak {s.Minutes:N1} min at {s.Rate:N0} events/s after {s.WarmupMinutes:N1} min of warm-up ({s.Sent:N0} sent, {s.Applied:N0} applied, lost {s.Lost}, errors {s.Errors}) | **peak working set {s.PeakRss / 1048576.0:N0} MiB** (warm-up included) | RSS once warm {s.RssAfterFirstMinute / 1048576.0:N0} MiB, at end {s.RssAtEnd / 1048576.0:N0} MiB; per minute, lowest-highest: {minutes} MiB | trend of the per-minute floor over the 2nd half {s.FloorSlopeMiBPerMinute:+0.0;-0.0} MiB/min (flat, < +2 MiB/min: {Mark(s.FloorSlopeMiBPerMinute < 2)}); fit through every sample {s.SlopeMiBPerMinute:+0.0;-0.0} MiB/min; outside the GC heap (RSS − GC committed, every 10 s), per minute: {string.Join(", ", s.OutsideGcPerMinute.Select(b => (b / 1048576.0).ToString("N0", CultureInfo.InvariantCulture)))} MiB, trend over the 2nd half {s.OutsideGcSlopeMiBPerMinute:+0.0;-0.0} MiB/min |");
         }
 
         return r.ToString();
