@@ -76,7 +76,7 @@ public sealed class MaintenanceJobRunner(
             }
 
             await runs.PruneAsync(name, options.Value.HistoryPerJob, CancellationToken.None);
-            if (NativeHeap.ReleaseAfterJob() is { } released)
+            if (JobMemory.ReleaseAfterRun() is { } released)
                 logger.LogDebug("Job {Job}: {MiB:0.0} MiB of freed C heap given back to the system", name, released / 1048576.0);
             return finished;
         }

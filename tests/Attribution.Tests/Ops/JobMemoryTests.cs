@@ -5,10 +5,10 @@ namespace Attribution.Tests.Ops;
 
 /// <summary>
 /// What the jobs rely on after every run: chunks freed in the middle of a malloc arena stay resident until
-/// <see cref="NativeHeap.Trim"/>, which hands their pages back. Residency is read page by page with mincore(2), so the
+/// <see cref="JobMemory.TrimNativeHeap"/>, which hands their pages back. Residency is read page by page with mincore(2), so the
 /// test sees exactly the memory it freed, whatever the other tests running beside it allocate.
 /// </summary>
-public sealed partial class NativeHeapTests
+public sealed partial class JobMemoryTests
 {
     // Under glibc's smallest mmap threshold (128 KiB), so the chunks come from an arena, and large enough that a freed
     // run of them coalesces into one free chunk instead of sitting in the thread cache.
@@ -49,7 +49,7 @@ public sealed partial class NativeHeapTests
         {
             foreach (var chunk in freed) Marshal.FreeHGlobal(chunk);
             var before = ResidentShare(freed);
-            var released = NativeHeap.Trim();
+            var released = JobMemory.TrimNativeHeap();
             var after = ResidentShare(freed);
             return (before, after, released);
         }
