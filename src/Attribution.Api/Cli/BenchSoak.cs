@@ -127,8 +127,8 @@ internal static class BenchSoak
         samples.Add(((sw.Elapsed - warmup).TotalMinutes, rss));
         var warm = samples.Where(s => s.Minute >= (warmupMinutes > 0 ? 0 : Math.Min(1, minutes / 2))).ToList();
         // Each whole minute's lowest and highest sample. The floor is where the process returns between jobs: a leak
-        // lifts it, while a job's spike (compaction runs at minutes 3, 6 and 9, the last one at the end of the
-        // window) tilts a fit through every sample without anything having grown.
+        // lifts it, while a job's spike (a compaction every 3 minutes, one of them near the end of the window)
+        // tilts a fit through every sample without anything having grown.
         var perMinute = samples.Where(s => s.Minute < Math.Floor(minutes)).GroupBy(s => (int)s.Minute).OrderBy(g => g.Key)
             .Select(g => (Minute: g.Key, Floor: g.Min(s => s.Rss), Top: g.Max(s => s.Rss))).ToList();
         var floors = perMinute.Where(m => m.Minute >= minutes / 2).Select(m => (m.Minute + 0.5, m.Floor)).ToList();
