@@ -64,7 +64,7 @@ internal static class BenchSoak
                 samples.Add(((sw.Elapsed - warmup).TotalMinutes, service.Memory().Rss));
                 // Every second: an export's spike lasts about as long, so sparser samples made the trend a lottery.
                 nextSample += TimeSpan.FromSeconds(1);
-                if (samples.Count % 60 == 0) say($"soak: {sw.Elapsed.TotalMinutes:N1} min, RSS {samples[^1].Rss / 1048576.0:N0} MiB, sent {sent:N0}");
+                if (samples.Count % 60 == 0) say($"soak: {samples[^1].Minute:N1} of {minutes:N1} measured min, RSS {samples[^1].Rss / 1048576.0:N0} MiB, sent {sent:N0}");
             }
 
             var nextBatch = interval * batches;
