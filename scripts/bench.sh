@@ -15,6 +15,6 @@ if ! command -v wrk >/dev/null; then
 fi
 pg_port="${ATTRIBUTION_PG_PORT:-55432}"
 export ATTRIBUTION_BENCH_PG="${ATTRIBUTION_BENCH_PG:-Host=127.0.0.1;Port=$pg_port;Username=postgres}"
-dotnet build "$root/src/Attribution.Api" -c Release -v q -nologo
-cd "$root/src/Attribution.Api/bin/Release/net10.0"
+dotnet build "$root/Attribution.Api" -c Release -v q -nologo
+cd "$root/Attribution.Api/bin/Release/net10.0"
 exec dotnet Attribution.Api.dll bench "$@"

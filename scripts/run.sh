@@ -12,8 +12,8 @@ export Lakehouse__WarehousePath="${Lakehouse__WarehousePath:-$root/.data/warehou
 # Changing actions (jobs, campaigns, config) need X-Admin-Key; a local run gets a fixed development key.
 export Admin__ApiKey="${Admin__ApiKey:-dev-admin-key}"
 echo "run: admin key for X-Admin-Key is '$Admin__ApiKey' (set Admin__ApiKey to choose your own)"
-dotnet build "$root/src/Attribution.Api" -c Release -v q -nologo
-api="$root/src/Attribution.Api/bin/Release/net10.0/Attribution.Api.dll"
+dotnet build "$root/Attribution.Api" -c Release -v q -nologo
+api="$root/Attribution.Api/bin/Release/net10.0/Attribution.Api.dll"
 if [ "${1:-}" = "--simulate" ]; then
   shift
   dotnet "$api" &

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Attribution.Tests.Lakehouse;
 
 /// <summary>
-/// Runs the independent readers in tests/js (hyparquet, icebird, avsc, DuckDB) on files we wrote. Missing Node.js
+/// Runs the independent readers in Attribution.Tests/js (hyparquet, icebird, avsc, DuckDB) on files we wrote. Missing Node.js
 /// or packages make the calling test fail with a message saying what to install; they never make it pass.
 /// </summary>
 internal static class NodeReaders
@@ -41,7 +41,7 @@ internal static class NodeReaders
 
     private static string Prepare()
     {
-        var dir = Path.Combine(RepoRoot, "tests", "js");
+        var dir = Path.Combine(RepoRoot, "Attribution.Tests", "js");
         try
         {
             var (code, _, _) = Exec("node", dir, TimeSpan.FromSeconds(30), ["--version"]);

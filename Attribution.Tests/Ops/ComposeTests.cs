@@ -191,7 +191,7 @@ public sealed partial class ComposeTests
         }
 
         // The projects restored before the sources are copied are exactly the API and what it references.
-        var copiedProjects = dockerfile.Where(l => l.StartsWith("COPY src/", StringComparison.Ordinal) && l.Contains(".csproj", StringComparison.Ordinal))
+        var copiedProjects = dockerfile.Where(l => l.StartsWith("COPY Attribution.", StringComparison.Ordinal) && l.Contains(".csproj", StringComparison.Ordinal))
             .Select(l => Path.GetFileName(l.Split(' ')[1])).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(["Attribution.Api.csproj", "Attribution.Domain.csproj", "Attribution.Projections.csproj"], copiedProjects);
         Assert.Contains(dockerfile, l => l.Contains("librdkafka1", StringComparison.Ordinal) && l.Contains("apt-get install", StringComparison.Ordinal));
