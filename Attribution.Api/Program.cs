@@ -34,6 +34,7 @@ app.MapAttributionConfig();
 app.MapHealth();
 app.MapPrometheusScrape();
 app.MapJobs();
+app.MapJobsDashboard();
 app.MapLakehouse();
 app.MapAnalytics();
 app.MapMultiTouch();

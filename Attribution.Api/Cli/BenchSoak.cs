@@ -36,7 +36,7 @@ internal static class BenchSoak
             ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
             ["Kafka:Topic"] = "ad_events",
             // Compaction is hourly in service; every 3 minutes here, so each soak carries every job the service runs.
-            ["Jobs:Schedules:compact"] = "0 */3 * * * ?",
+            ["Jobs:Schedules:compact"] = "*/3 * * * *",
         }, "/health/ready", ct);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32, AllowAutoRedirect = false }) { BaseAddress = service.Url };
         var model = new TrafficModel(new TrafficOptions { Seed = 13, Campaigns = 20, Users = 100_000 });

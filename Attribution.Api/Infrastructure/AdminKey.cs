@@ -19,13 +19,20 @@ public static class AdminKey
                 return Problem(401, "Admin key required", $"Send the admin key in the {Header} header.");
             if (string.IsNullOrEmpty(configured))
                 return Problem(403, "Admin actions are disabled", "Admin:ApiKey is not configured on this service.");
-            var a = SHA256.HashData(Encoding.UTF8.GetBytes(sent.ToString()));
-            var b = SHA256.HashData(Encoding.UTF8.GetBytes(configured));
-            return CryptographicOperations.FixedTimeEquals(a, b)
+            return Matches(sent.ToString(), configured)
                 ? await next(context)
                 : Problem(403, "Wrong admin key", $"The {Header} header does not match Admin:ApiKey.");
         });
         return builder;
+    }
+
+    /// <summary>Whether a key someone sent is the configured one; false when either is missing.</summary>
+    public static bool Matches(string? sent, string? configured)
+    {
+        if (string.IsNullOrEmpty(sent) || string.IsNullOrEmpty(configured)) return false;
+        var a = SHA256.HashData(Encoding.UTF8.GetBytes(sent));
+        var b = SHA256.HashData(Encoding.UTF8.GetBytes(configured));
+        return CryptographicOperations.FixedTimeEquals(a, b);
     }
 
     private static IResult Problem(int status, string title, string detail) =>

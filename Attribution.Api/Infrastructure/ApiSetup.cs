@@ -16,6 +16,8 @@ public static class ApiSetup
     {
         var services = builder.Services;
         services.AddProblemDetails();
+        // The Hangfire dashboard checks an antiforgery token on its actions (trigger, delete, requeue) when one is set up.
+        services.AddAntiforgery();
         services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
         services.Configure<TrackingOptions>(builder.Configuration.GetSection("Tracking"));
         services.AddEndpointsApiExplorer();

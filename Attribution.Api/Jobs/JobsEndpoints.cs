@@ -5,21 +5,21 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Attribution.Api.Jobs;
 
-/// <summary>The maintenance jobs (the Hangfire role): schedules, run history, run now, pause and resume, and the /jobs page.</summary>
+/// <summary>The maintenance jobs as JSON over Hangfire (its dashboard is at /hangfire): schedules, run history, run now,
+/// pause and resume, for scripts.</summary>
 public static class JobsEndpoints
 {
     public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/jobs").WithTags("Jobs");
         group.MapGet("", List).WithName("Jobs")
-            .WithSummary("Every job with its schedule, next run, paused or not, and its last runs (start, duration, outcome, rows/files touched, error, progress)");
+            .WithSummary("Every job with its schedule, next run, paused or not, and its last runs (start, duration, state, rows/files touched, error, progress)");
         group.MapPost("/{job}/trigger", Trigger).WithName("TriggerJob").RequireAdminKey()
-            .WithSummary("Runs a job now (after a run in progress, if any) (needs X-Admin-Key)");
+            .WithSummary("Queues a run of a job now; a run already in progress makes it a skipped run (needs X-Admin-Key)");
         group.MapPost("/{job}/pause", Pause).WithName("PauseJob").RequireAdminKey()
             .WithSummary("Stops a job's scheduled runs until resumed; survives restarts (needs X-Admin-Key)");
         group.MapPost("/{job}/resume", Resume).WithName("ResumeJob").RequireAdminKey()
             .WithSummary("Resumes a paused job's schedule (needs X-Admin-Key)");
-        app.MapGet("/jobs", Page).ExcludeFromDescription();
         return app;
     }
 
@@ -44,20 +44,9 @@ public static class JobsEndpoints
             JobCommandResult.UnknownJob => Problems.NotFound($"No job is named '{job}'."),
             _ => TypedResults.Problem(new ProblemDetails
             {
-                Status = 409, Title = "The scheduler is disabled",
-                Detail = "Jobs:Enabled is false on this instance; run the job from an instance with the scheduler on.",
+                Status = 409, Title = "No job server is running",
+                Detail = "No Hangfire server is running on this database (Jobs:Enabled is false everywhere), so nothing would run the job.",
                 Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10",
             }),
         };
-
-    private static readonly Lazy<string> PageHtml = new(() =>
-    {
-        using var stream = typeof(JobsEndpoints).Assembly.GetManifestResourceStream("Attribution.Api.JobsPage.html")
-                           ?? throw new InvalidOperationException("The jobs page (wwwroot/jobs/index.html) is not embedded in this build.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    });
-
-    /// <summary>The dashboard: a static page (wwwroot/jobs/index.html, no build step) that reads the JSON above.</summary>
-    private static ContentHttpResult Page() => TypedResults.Content(PageHtml.Value, "text/html; charset=utf-8");
 }

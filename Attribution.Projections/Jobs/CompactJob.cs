@@ -19,7 +19,7 @@ public sealed class CompactJob(NpgsqlDataSource dataSource, LakehouseCatalog cat
 
     public string Description => "Rewrite small data files of each partition into files up to 128 MB (replace snapshot) for both tables";
 
-    public string DefaultCron => "0 7 * * * ?";
+    public string DefaultCron => "7 * * * *";
 
     public async Task<JobOutcome> RunAsync(IJobProgress progress, CancellationToken ct)
     {

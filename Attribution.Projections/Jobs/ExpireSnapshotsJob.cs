@@ -18,7 +18,7 @@ public sealed class ExpireSnapshotsJob(
 
     public string Description => "Expire old snapshots of both tables and delete the files no kept snapshot references";
 
-    public string DefaultCron => "0 20 3 * * ?";
+    public string DefaultCron => "20 3 * * *";
 
     public async Task<JobOutcome> RunAsync(IJobProgress progress, CancellationToken ct)
     {

@@ -10,7 +10,7 @@ public sealed class ExportBronzeJob(BronzeExporter exporter) : IMaintenanceJob
 
     public string Description => "Append events stored since the last export to the Iceberg table bronze.ad_events";
 
-    public string DefaultCron => "0 * * * * ?";
+    public string DefaultCron => "* * * * *";
 
     public async Task<JobOutcome> RunAsync(IJobProgress progress, CancellationToken ct) =>
         Describe(await exporter.ExportAsync((f, m) => progress.Report(f, m), ct));
@@ -28,7 +28,7 @@ public sealed class ExportGoldJob(GoldExporter exporter) : IMaintenanceJob
 
     public string Description => "Overwrite the Gold rows changed since the last export in the Iceberg table gold.ad_performance_state";
 
-    public string DefaultCron => "30 * * * * ?";
+    public string DefaultCron => "30 * * * * *";
 
     public async Task<JobOutcome> RunAsync(IJobProgress progress, CancellationToken ct) =>
         ExportBronzeJob.Describe(await exporter.ExportAsync((f, m) => progress.Report(f, m), ct));

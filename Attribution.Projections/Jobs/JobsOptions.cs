@@ -3,22 +3,30 @@ namespace Attribution.Projections.Jobs;
 /// <summary>Configuration section "Jobs".</summary>
 public sealed class JobsOptions
 {
-    /// <summary>False runs no scheduler in this process (tests, or a node that only serves traffic); the jobs API
-    /// still lists the jobs and their history.</summary>
+    /// <summary>False runs no Hangfire server in this process (tests, or a node that only serves traffic); the jobs
+    /// API and the dashboard still list the jobs and their history, and a run asked for here is queued for a server
+    /// elsewhere.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Cron per job name, overriding the job's default, e.g. <c>Jobs:Schedules:export-bronze = 0 */5 * * * ?</c>.</summary>
+    /// <summary>Cron per job name, overriding the job's default (Hangfire's cron: five fields, or six with seconds
+    /// first), e.g. <c>Jobs:Schedules:export-bronze = */5 * * * *</c>.</summary>
     public Dictionary<string, string> Schedules { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Jobs run at the same time by one instance (each job itself never runs twice at once).</summary>
-    public int MaxConcurrency { get; set; } = 2;
+    /// <summary>The PostgreSQL schema of Hangfire's tables, in the service's own database.</summary>
+    public string Schema { get; set; } = "hangfire";
 
-    /// <summary>Runs kept in job_runs per job.</summary>
-    public int HistoryPerJob { get; set; } = 200;
+    /// <summary>Jobs one instance runs at the same time (each job itself never runs twice at once).</summary>
+    public int WorkerCount { get; set; } = 2;
 
-    /// <summary>How often a running job's progress is written.</summary>
+    /// <summary>How often the server looks for recurring and retried jobs that are due.</summary>
+    public double SchedulePollingSeconds { get; set; } = 5;
+
+    /// <summary>How often an idle worker looks for queued jobs when no notification woke it.</summary>
+    public double QueuePollSeconds { get; set; } = 5;
+
+    /// <summary>How often a running job's progress is written to its job parameters.</summary>
     public double ProgressIntervalSeconds { get; set; } = 1;
 
-    /// <summary>Cluster check-in interval: how soon a dead instance's jobs are recovered by another.</summary>
-    public double ClusterCheckinSeconds { get; set; } = 10;
+    /// <summary>Runs of a job the jobs API looks through for its history, per state (succeeded, failed).</summary>
+    public int HistoryScan { get; set; } = 2000;
 }

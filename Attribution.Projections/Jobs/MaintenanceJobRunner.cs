@@ -1,4 +1,7 @@
-using System.Globalization;
+using System.Diagnostics;
+using Attribution.Projections.Observability;
+using Hangfire;
+using Hangfire.Server;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -6,17 +9,20 @@ using Npgsql;
 namespace Attribution.Projections.Jobs;
 
 /// <summary>
-/// Runs one job and records it in job_runs: start, progress while running, outcome, what it touched, error text.
-/// A PostgreSQL session lock per job makes a second run of the same job (another instance, or a manual run beside a
-/// scheduled one) a recorded 'skipped' instead of a race; Quartz's non-concurrent jobs make that rare already.
+/// What Hangfire runs for every maintenance job: one run of the named <see cref="IMaintenanceJob"/> under a lock that
+/// spans every instance, its progress written to the job's <c>progress</c> parameter, its outcome returned as the
+/// job's result, and the job metrics recorded.
 /// </summary>
 public sealed class MaintenanceJobRunner(
     NpgsqlDataSource dataSource,
     IEnumerable<IMaintenanceJob> jobs,
-    JobRunStore runs,
+    JobMetrics metrics,
     IOptions<JobsOptions> options,
     ILogger<MaintenanceJobRunner> logger)
 {
+    /// <summary>The job parameter that holds a running job's progress.</summary>
+    public const string ProgressParameter = "progress";
+
     // Two-key advisory locks live apart from the single-bigint keys the pipeline uses.
     private const int LockClass = 0x4A4F_4253;
 
@@ -24,65 +30,57 @@ public sealed class MaintenanceJobRunner(
 
     public IReadOnlyList<IMaintenanceJob> Jobs => _jobs;
 
-    /// <summary>Which process ran a job, as the history shows it.</summary>
-    public static string InstanceId { get; } = string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}:{Environment.ProcessId}");
-
     public IMaintenanceJob? Find(string name) => _jobs.FirstOrDefault(j => j.Name == name);
 
+    /// <summary>
+    /// Runs the job once. A run of the same job already in progress anywhere makes this one a skipped run: the
+    /// lock is a PostgreSQL session lock, not Hangfire's distributed lock, because the storage's lock expires after
+    /// its DistributedLockTimeout (a compaction may run longer) and outlives a killed holder until then, where a
+    /// session lock ends exactly with its connection. Failures throw, so Hangfire records them and retries with
+    /// backoff: every job is safe to repeat (exports resume from their mark, compaction and expiry recompute).
+    /// </summary>
     /// <param name="name">The job.</param>
-    /// <param name="trigger">How it was started: schedule, manual, recovery, direct.</param>
+    /// <param name="context">Hangfire's, for the progress parameter; null when called directly.</param>
     /// <param name="ct">Stops the job: the service is shutting down.</param>
-    public async Task<JobRun> RunAsync(string name, string trigger, CancellationToken ct)
+    [JobDisplayName("{0}")]
+    [AutomaticRetry(Attempts = 3, DelaysInSeconds = [30, 120, 600])]
+    public async Task<JobOutcome> RunAsync(string name, PerformContext? context, CancellationToken ct)
     {
         var job = Find(name) ?? throw new ArgumentException($"No maintenance job is named '{name}'.", nameof(name));
         await using var lockConn = await dataSource.OpenConnectionAsync(ct);
         if (!await LockAsync(lockConn, "pg_try_advisory_lock", name, ct))
         {
-            logger.LogInformation("Job {Job} is already running elsewhere; this {Trigger} run is skipped", name, trigger);
-            return await runs.RecordSkippedAsync(name, trigger, InstanceId, "another run of this job was in progress", ct);
+            logger.LogInformation("Job {Job} is already running elsewhere; this run is skipped", name);
+            return new JobOutcome(0, 0, "skipped: another run of this job was in progress", Skipped: true);
         }
 
+        var started = Stopwatch.GetTimestamp();
+        var succeeded = false;
+        long rows = 0;
         try
         {
-            var runId = await runs.StartAsync(name, trigger, InstanceId, ct);
-            logger.LogInformation("Job {Job} started ({Trigger}, run {Run})", name, trigger, runId);
-            JobRun finished;
-            var progress = new RunProgress(runs, runId, TimeSpan.FromSeconds(Math.Max(0.05, options.Value.ProgressIntervalSeconds)), logger);
+            var progress = new RunProgress(context, TimeSpan.FromSeconds(Math.Max(0.05, options.Value.ProgressIntervalSeconds)), logger);
+            JobOutcome outcome;
             try
             {
-                JobOutcome outcome;
-                try
-                {
-                    outcome = await job.RunAsync(progress, ct);
-                }
-                finally
-                {
-                    await progress.DisposeAsync();
-                }
-
-                finished = await runs.FinishAsync(runId, JobRunStore.Succeeded, outcome, null, CancellationToken.None);
-                logger.LogInformation("Job {Job} succeeded in {Ms:0} ms: {Summary}", name, finished.DurationMs, outcome.Summary);
+                outcome = await job.RunAsync(progress, ct);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            finally
             {
-                await runs.FinishAsync(runId, JobRunStore.Cancelled, null, "the service stopped while the job was running", CancellationToken.None);
-                throw;
-            }
-            catch (Exception e)
-            {
-                // The page shows the message; the log keeps the stack.
-                logger.LogError(e, "Job {Job} failed (run {Run})", name, runId);
-                finished = await runs.FinishAsync(runId, JobRunStore.Failed, null, $"{e.GetType().Name}: {e.Message}", CancellationToken.None);
+                await progress.DisposeAsync();
             }
 
-            await runs.PruneAsync(name, options.Value.HistoryPerJob, CancellationToken.None);
-            if (JobMemory.ReleaseAfterRun() is { } released)
-                logger.LogDebug("Job {Job}: {MiB:0.0} MiB of freed C heap given back to the system", name, released / 1048576.0);
-            return finished;
+            succeeded = true;
+            rows = outcome.RowsTouched;
+            logger.LogInformation("Job {Job} succeeded in {Ms:0} ms: {Summary}", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds, outcome.Summary);
+            return outcome;
         }
         finally
         {
+            metrics.JobFinished(name, succeeded, Stopwatch.GetElapsedTime(started), rows);
             await LockAsync(lockConn, "pg_advisory_unlock", name, CancellationToken.None);
+            if (JobMemory.ReleaseAfterRun() is { } released)
+                logger.LogDebug("Job {Job}: {MiB:0.0} MiB of freed C heap given back to the system", name, released / 1048576.0);
         }
     }
 
@@ -111,25 +109,23 @@ public sealed class MaintenanceJobRunner(
     /// <summary>Keeps the latest report and writes it every interval, so a job can report per row at no cost.</summary>
     private sealed class RunProgress : IJobProgress, IAsyncDisposable
     {
-        private readonly JobRunStore _runs;
-        private readonly long _runId;
+        private readonly PerformContext? _context;
         private readonly ILogger _logger;
         private readonly CancellationTokenSource _stop = new();
         private readonly Lock _gate = new();
         private readonly Task _loop;
-        private (double Fraction, string? Message)? _pending;
+        private JobProgress? _pending;
 
-        public RunProgress(JobRunStore runs, long runId, TimeSpan interval, ILogger logger)
+        public RunProgress(PerformContext? context, TimeSpan interval, ILogger logger)
         {
-            _runs = runs;
-            _runId = runId;
+            _context = context;
             _logger = logger;
-            _loop = LoopAsync(interval);
+            _loop = context is null ? Task.CompletedTask : LoopAsync(interval);
         }
 
         public void Report(double fraction, string? message = null)
         {
-            lock (_gate) _pending = (double.IsFinite(fraction) ? Math.Clamp(fraction, 0, 1) : 0, message);
+            lock (_gate) _pending = new JobProgress(double.IsFinite(fraction) ? Math.Clamp(fraction, 0, 1) : 0, message);
         }
 
         private async Task LoopAsync(TimeSpan interval)
@@ -137,7 +133,7 @@ public sealed class MaintenanceJobRunner(
             using var timer = new PeriodicTimer(interval);
             try
             {
-                while (await timer.WaitForNextTickAsync(_stop.Token)) await FlushAsync();
+                while (await timer.WaitForNextTickAsync(_stop.Token)) Flush();
             }
             catch (OperationCanceledException)
             {
@@ -145,32 +141,35 @@ public sealed class MaintenanceJobRunner(
             }
         }
 
-        private async Task FlushAsync()
+        private void Flush()
         {
-            (double Fraction, string? Message)? next;
+            JobProgress? next;
             lock (_gate)
             {
                 next = _pending;
                 _pending = null;
             }
 
-            if (next is not { } p) return;
+            if (next is null || _context is null) return;
             try
             {
-                await _runs.ReportAsync(_runId, p.Fraction, p.Message, _stop.Token);
+                _context.SetJobParameter(ProgressParameter, next);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
             {
-                _logger.LogWarning(e, "Could not record the progress of run {Run}", _runId);
+                _logger.LogWarning(e, "Could not record the progress of job {Job}", _context.BackgroundJob.Id);
             }
         }
 
         public async ValueTask DisposeAsync()
         {
-            // No last flush: the finished run records its own progress and summary.
+            // No last flush: the succeeded state carries the outcome.
             await _stop.CancelAsync();
             await _loop;
             _stop.Dispose();
         }
     }
 }
+
+/// <summary>A running job's progress as its job parameter holds it.</summary>
+public sealed record JobProgress(double Fraction, string? Message);

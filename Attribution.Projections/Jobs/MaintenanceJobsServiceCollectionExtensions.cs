@@ -1,21 +1,24 @@
 using Attribution.Projections.Campaigns;
 using Attribution.Projections.EventStore;
 using Attribution.Projections.Lakehouse.Export;
+using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace Attribution.Projections.Jobs;
 
 public static class MaintenanceJobsServiceCollectionExtensions
 {
     /// <summary>
-    /// The lakehouse export, event retention, the maintenance jobs and (unless Jobs:Enabled is false) the Quartz
-    /// scheduler with its PostgreSQL job store, clustered. Call after AddAttributionStore: the schema migration that
-    /// creates the Quartz tables has to run before the scheduler starts.
+    /// The lakehouse export, event retention, the maintenance jobs, Hangfire's storage in its own schema of the
+    /// service's database and, unless Jobs:Enabled is false, a Hangfire server that runs them on their schedules.
+    /// Call after AddAttributionStore: the storage waits for the database it creates.
     /// </summary>
     public static IServiceCollection AddMaintenanceJobs(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,7 +32,6 @@ public static class MaintenanceJobsServiceCollectionExtensions
         services.TryAddSingleton<BronzeExporter>();
         services.TryAddSingleton<GoldExporter>();
         services.TryAddSingleton<EventRetention>();
-        services.TryAddSingleton<JobRunStore>();
         services.TryAddSingleton<MaintenanceJobRunner>();
         services.TryAddSingleton<MaintenanceJobs>();
 
@@ -43,40 +45,59 @@ public static class MaintenanceJobsServiceCollectionExtensions
         services.AddMaintenanceJob<Scd2MergeJob>();
 
         var jobs = configuration.GetSection("Jobs").Get<JobsOptions>() ?? new JobsOptions();
-        if (jobs.Enabled) AddScheduler(services, configuration, jobs);
+        AddHangfireStorage(services, configuration, jobs);
+        if (jobs.Enabled)
+        {
+            services.AddHangfireServer((_, server) =>
+            {
+                server.WorkerCount = Math.Max(1, jobs.WorkerCount);
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(Math.Max(0.05, jobs.SchedulePollingSeconds));
+                // Stopping cancels running jobs at their next step (a commit in progress completes) and waits for them.
+                server.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            });
+            services.AddHostedService<RecurringJobsSynchronizer>();
+        }
+
         return services;
     }
 
-    /// <summary>Adds a job to the scheduler, the history and the jobs page.</summary>
+    /// <summary>Adds a job to the recurring jobs, the dashboard and the jobs API.</summary>
     public static IServiceCollection AddMaintenanceJob<TJob>(this IServiceCollection services) where TJob : class, IMaintenanceJob
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMaintenanceJob, TJob>());
         return services;
     }
 
-    private static void AddScheduler(IServiceCollection services, IConfiguration configuration, JobsOptions jobs)
+    /// <summary>
+    /// Hangfire keeps its storage and job activator in static fields (JobStorage.Current, JobActivator.Current) that
+    /// AddHangfire's configuration sets; every host in a process (the tests start many, each on its own database)
+    /// would then share the last one configured. Registering both here first makes each host use its own.
+    /// </summary>
+    private static void AddHangfireStorage(IServiceCollection services, IConfiguration configuration, JobsOptions jobs)
     {
         var connectionString = configuration.GetConnectionString("Postgres") ?? EngineServiceCollectionExtensions.DefaultConnectionString;
-        services.AddQuartz(q =>
+        services.TryAddSingleton<JobStorage>(sp =>
         {
-            // Every instance on the same database forms one cluster under this name.
-            q.ConfigureScheduler(s =>
+            // The storage creates its schema on construction (the dashboard asks for it while routes are mapped): the
+            // database must exist first, and a newcomer's does not until the initializer has created it.
+            sp.GetRequiredService<SchemaInitializer>().StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var options = new PostgreSqlStorageOptions
             {
-                s.InstanceName = "attribution";
-                // Stopping asks running jobs to stop at their next step (a commit in progress completes) and waits for them.
-                s.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
-            });
-            q.UseDefaultThreadPool(Math.Max(1, jobs.MaxConcurrency));
-            q.UsePersistentStore(store =>
-            {
-                store.UsePostgres(connectionString);
-                store.UseSystemTextJsonSerializer();
-                store.ConfigureStore(o => o.TablePrefix = "qrtz_");
-                store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(Math.Max(1, jobs.ClusterCheckinSeconds)));
-            });
-            q.AddJobType<QuartzMaintenanceJob>();
+                SchemaName = jobs.Schema,
+                PrepareSchemaIfNecessary = true,
+                QueuePollInterval = TimeSpan.FromSeconds(Math.Max(0.05, jobs.QueuePollSeconds)),
+                // A run asked for through the API or the dashboard starts at once, not at the next poll.
+                EnableLongPolling = true,
+                // A job fetched by an instance that was killed becomes visible to the others within minutes.
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = TimeSpan.FromMinutes(5),
+            };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
         });
-        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
-        services.AddHostedService<JobScheduleSynchronizer>();
+        services.TryAddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire(c => c
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
     }
 }

@@ -10,7 +10,7 @@ public sealed class RetentionJob(EventRetention retention) : IMaintenanceJob
 
     public string Description => "Remove impressions older than Retention:Days from the event store once they are exported (event ids stay for dedup)";
 
-    public string DefaultCron => "0 40 3 * * ?";
+    public string DefaultCron => "40 3 * * *";
 
     public async Task<JobOutcome> RunAsync(IJobProgress progress, CancellationToken ct)
     {

@@ -11,7 +11,7 @@ public sealed class Scd2MergeJob(CampaignDimension campaigns) : IMaintenanceJob
 
     public string Description => "Merge staged campaign changes into dim_campaigns (SCD type 2: close the current version, open the new one)";
 
-    public string DefaultCron => "0 */5 * * * ?";
+    public string DefaultCron => "*/5 * * * *";
 
     public async Task<JobOutcome> RunAsync(IJobProgress progress, CancellationToken ct)
     {

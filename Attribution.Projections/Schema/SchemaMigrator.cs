@@ -11,13 +11,14 @@ public sealed record Migration(int Version, string Name, IReadOnlyList<string> S
 /// that several instances starting together do not race.</summary>
 public static class SchemaMigrator
 {
-    // Append only: a released migration never changes, a later one amends it.
+    // Append only: a released migration never changes, a later one amends it. The one exception is a script whose
+    // tables a later migration drops (migration 2's Quartz store and job runs, dropped by 9): a new database skips it.
     public static IReadOnlyList<Migration> Migrations { get; } =
     [
         new(1, "event store, Gold, audit, offsets, attribution config",
             ["EventStore.EventStore.sql", "Gold.Gold.sql", "Audit.Audit.sql", "Pipeline.Pipeline.sql", "Config.Config.sql"]),
-        new(2, "lakehouse export state, Gold change marker, retired events, Quartz job store, job runs",
-            ["Gold.GoldChangeSeq.sql", "Lakehouse.Export.Export.sql", "EventStore.Retired.sql", "Jobs.Quartz.sql", "Jobs.JobRuns.sql"]),
+        new(2, "lakehouse export state, Gold change marker, retired events",
+            ["Gold.GoldChangeSeq.sql", "Lakehouse.Export.Export.sql", "EventStore.Retired.sql"]),
         new(3, "hourly and daily metrics rollups (filled from Gold), dim_campaigns SCD2 with its staging table, analytics indexes",
             ["Rollups.Rollups.sql", "Campaigns.Campaigns.sql", "Analytics.Analytics.sql", "Rollups.RollupBackfill.sql"]),
         new(4, "campaign tier of the hourly and daily rollups, filled from the full tiers",
@@ -29,6 +30,7 @@ public static class SchemaMigrator
             ["Rollups.WeeklyRollups.sql", "Rollups.WeeklyRollupBackfill.sql"]),
         new(8, "rollup tables keep half of each page free, so that adding a delta to a cell is a heap-only update",
             ["Rollups.RollupFillFactor.sql"]),
+        new(9, "jobs run on Hangfire: the Quartz job store and the job_runs history are dropped", ["Jobs.RemoveQuartz.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

@@ -19,28 +19,20 @@ namespace Attribution.Tests.Analytics;
 /// sent through the tracking API: the totals on the page are the ones the events imply, and every chart has lines.</summary>
 public sealed class DashboardBrowserTests(ITestOutputHelper output)
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private const string ChromeDriverFolder = "/usr/bin";
-    private const string ChromeDriver = "chromedriver";
     private static readonly string[] Charts = ["impressions", "clicks", "cost", "revenue", "roas", "ctr"];
 
     [Fact]
     public async Task The_dashboard_shows_the_right_totals_and_non_empty_charts_for_a_running_service()
     {
-        Assert.True(File.Exists(Chromium) && File.Exists(Path.Combine(ChromeDriverFolder, ChromeDriver)),
-            $"This test needs headless Chromium ({Chromium}) and its driver ({ChromeDriverFolder}/{ChromeDriver}): " +
-            "apt-get install -y chromium chromium-driver, or run scripts/setup.sh with ATTRIBUTION_BROWSER_TESTS=1 (scripts/test.sh does).");
-
+        LiveService.RequireBrowser();
         var db = TestPostgres.NewDatabase("dash");
-        var port = FreePort();
-        var baseUri = new Uri($"http://127.0.0.1:{port}");
-        var log = new StringBuilder();
-        using var service = StartService(port, db, log);
+        using var service = LiveService.Start(db);
+        var baseUri = service.Address;
         var profile = Directory.CreateTempSubdirectory("dashboard-chromium-");
         try
         {
             using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
-            await WaitAsync(async () => (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode, service, log, "the service to be ready");
+            await service.WaitAsync(async () => (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode, "the service to be ready");
 
             var events = Traffic();
             foreach (var chunk in events.Chunk(1000))
@@ -49,15 +41,15 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
                 Assert.True(sent.IsSuccessStatusCode, $"POST /api/v1/events: {(int)sent.StatusCode} {await sent.Content.ReadAsStringAsync()}");
             }
 
-            await WaitAsync(async () =>
+            await service.WaitAsync(async () =>
             {
                 var status = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/pipeline/status", UriKind.Relative))).RootElement;
                 return status.GetProperty("lag").GetInt64() == 0 && status.GetProperty("events_applied").GetInt64() >= events.Count;
-            }, service, log, $"the pipeline to apply {events.Count} events");
+            }, $"the pipeline to apply {events.Count} events");
 
             var expected = Expected(events);
             var (from, to) = (Scenario.T0, Scenario.T0.AddHours(6));
-            using var driver = StartBrowser(profile.FullName);
+            using var driver = LiveService.StartBrowser(profile.FullName);
             driver.Navigate().GoToUrl(new Uri(baseUri, $"/dashboard/?from={Scenario.Iso(from)}&to={Scenario.Iso(to)}"));
             new WebDriverWait(driver, TimeSpan.FromSeconds(30)).Until(d =>
                 d.FindElement(By.TagName("body")).GetAttribute("data-state") is "ready" or "error");
@@ -87,12 +79,11 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
-            throw new InvalidOperationException($"{e.Message}\nservice log:\n{log}", e);
+            throw new InvalidOperationException($"{e.Message}\nservice log:\n{service.Log}", e);
         }
         finally
         {
-            if (!service.HasExited) service.Kill(entireProcessTree: true);
-            await service.WaitForExitAsync();
+            service.Dispose();
             profile.Delete(recursive: true);
             TestPostgres.Drop(db);
         }
@@ -115,71 +106,5 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         return new Totals(Of("IMPRESSION").Count, Of("CLICK").Count, Of("CONVERSION").Count,
             Of("IMPRESSION").Sum(e => (decimal)e["bid_price"]!), Of("CONVERSION").Sum(e => (decimal)e["conversion_value"]!),
             Of("IMPRESSION").Select(e => (string?)e["campaign_id"]).Distinct().Count());
-    }
-
-    private static Process StartService(int port, string connectionString, StringBuilder log)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Attribution.Api.dll"), "--urls", $"http://127.0.0.1:{port}" },
-            WorkingDirectory = Path.GetTempPath(),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            Environment =
-            {
-                ["ConnectionStrings__Postgres"] = connectionString,
-                ["Kafka__BootstrapServers"] = "embedded",
-                ["Kafka__EmbeddedPartitions"] = "4",
-                ["Kafka__SessionTimeoutMs"] = "6000",
-                ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                ["Logging__LogLevel__Default"] = "Warning",
-            },
-        };
-        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static ChromeDriver StartBrowser(string profile)
-    {
-        var driverService = ChromeDriverService.CreateDefaultService(ChromeDriverFolder, ChromeDriver);
-        driverService.SuppressInitialDiagnosticInformation = true;
-        driverService.HideCommandPromptWindow = true;
-        var options = new ChromeOptions { BinaryLocation = Chromium };
-        options.AddArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", $"--user-data-dir={profile}", "--window-size=1400,2200");
-        return new ChromeDriver(driverService, options, TimeSpan.FromSeconds(60));
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, Process service, StringBuilder log, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (service.HasExited) throw new InvalidOperationException($"the service exited ({service.ExitCode}) while waiting for {what}:\n{log}");
-            try
-            {
-                if (await condition()) return;
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"timed out waiting for {what}:\n{log}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

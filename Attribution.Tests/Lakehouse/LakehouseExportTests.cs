@@ -123,7 +123,7 @@ public sealed class LakehouseExportTests
         var failed = await host.RunAsync("export-bronze");
         table.BeforeMetadataSwap = null;
 
-        Assert.Equal(JobRunStore.Failed, failed.Outcome);
+        Assert.Equal(MaintenanceJobs.Failed, failed.Outcome);
         Assert.Contains("simulated kill", failed.Error, StringComparison.Ordinal);
         Assert.Equal(mark, await Db.CountAsync(host.DataSource, "SELECT high_water_mark FROM lakehouse_export_state WHERE table_name = $1", Bronze));
         var reread = IcebergTable.Load(table.LocalPath);
@@ -189,7 +189,7 @@ public sealed class LakehouseExportTests
         {
             var run = await other.RunAsync(job);
 
-            Assert.NotEqual(JobRunStore.Succeeded, run.Outcome);
+            Assert.NotEqual(MaintenanceJobs.Succeeded, run.Outcome);
             Assert.Contains("belongs to another database", run.Error, StringComparison.Ordinal);
         }
 

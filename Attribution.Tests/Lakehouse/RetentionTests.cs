@@ -88,7 +88,7 @@ public sealed class RetentionTests
 
         var run = await host.RunAsync("retention");
 
-        Assert.Equal(JobRunStore.Failed, run.Outcome);
+        Assert.Equal(MaintenanceJobs.Failed, run.Outcome);
         Assert.Contains("lookback", run.Error, StringComparison.Ordinal);
         Assert.Equal(1, await Db.CountAsync(host.DataSource, "SELECT count(*) FROM events"));
     }

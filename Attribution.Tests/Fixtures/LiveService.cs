@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using OpenQA.Selenium.Chrome;
+
+namespace Attribution.Tests.Fixtures;
+
+/// <summary>
+/// The service as its own process on Kestrel (what a browser needs: the test server has no socket), with the
+/// embedded Kafka broker, and headless Chromium to look at it.
+/// </summary>
+internal sealed class LiveService : IDisposable
+{
+    public const string Chromium = "/usr/bin/chromium";
+    private const string ChromeDriverFolder = "/usr/bin";
+    private const string ChromeDriver = "chromedriver";
+
+    private readonly Process _process;
+    private readonly DirectoryInfo _warehouse;
+    private readonly StringBuilder _log = new();
+
+    private LiveService(Process process, Uri address, DirectoryInfo warehouse)
+    {
+        _process = process;
+        _warehouse = warehouse;
+        Address = address;
+        _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public Uri Address { get; }
+
+    public string Log { get { lock (_log) return _log.ToString(); } }
+
+    public static void RequireBrowser() =>
+        Assert.True(File.Exists(Chromium) && File.Exists(Path.Combine(ChromeDriverFolder, ChromeDriver)),
+            $"This test needs headless Chromium ({Chromium}) and its driver ({ChromeDriverFolder}/{ChromeDriver}): " +
+            "apt-get install -y chromium chromium-driver, or run scripts/setup.sh with ATTRIBUTION_BROWSER_TESTS=1 (scripts/test.sh does).");
+
+    /// <summary>Starts the built service on a free port of 127.0.0.1 against the given database.</summary>
+    public static LiveService Start(string connectionString, IDictionary<string, string>? environment = null)
+    {
+        var port = FreePort();
+        // A warehouse of its own: the default one beside the binaries holds other runs' tables, which the exports refuse.
+        var warehouse = Directory.CreateTempSubdirectory("live-service-warehouse-");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Attribution.Api.dll"), "--urls", $"http://127.0.0.1:{port}" },
+            WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            Environment =
+            {
+                ["ConnectionStrings__Postgres"] = connectionString,
+                ["Kafka__BootstrapServers"] = "embedded",
+                ["Kafka__EmbeddedPartitions"] = "4",
+                ["Kafka__SessionTimeoutMs"] = "6000",
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["Lakehouse__WarehousePath"] = warehouse.FullName,
+            },
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        return new LiveService(process, new Uri($"http://127.0.0.1:{port}"), warehouse);
+    }
+
+    /// <summary>Polls until the condition holds; fails with the service's log when it exits or the deadline passes.</summary>
+    public async Task WaitAsync(Func<Task<bool>> condition, string what, int seconds = 90)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"the service exited ({_process.ExitCode}) while waiting for {what}:\n{Log}");
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"timed out waiting for {what}:\n{Log}");
+    }
+
+    public static ChromeDriver StartBrowser(string profile)
+    {
+        var driverService = ChromeDriverService.CreateDefaultService(ChromeDriverFolder, ChromeDriver);
+        driverService.SuppressInitialDiagnosticInformation = true;
+        driverService.HideCommandPromptWindow = true;
+        var options = new ChromeOptions { BinaryLocation = Chromium };
+        options.AddArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", $"--user-data-dir={profile}", "--window-size=1400,2200");
+        return new ChromeDriver(driverService, options, TimeSpan.FromSeconds(60));
+    }
+
+    private bool _disposed;
+
+    /// <summary>Kills the service; a second call does nothing.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+        _process.Dispose();
+        _warehouse.Delete(recursive: true);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
