@@ -1,6 +1,7 @@
 using System.Globalization;
 using Attribution.Projections.Lakehouse.Export;
 using Attribution.Projections.Lakehouse.Iceberg;
+using Attribution.Projections.Observability;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -13,7 +14,8 @@ namespace Attribution.Projections.Jobs;
 /// copy-on-write (the affected data files are rewritten at export time), so compacting its small files is all the
 /// design's "merge delete files into data files" step amounts to here.
 /// </summary>
-public sealed class CompactJob(NpgsqlDataSource dataSource, LakehouseCatalog catalog, IOptions<LakehouseOptions> options) : IMaintenanceJob
+public sealed class CompactJob(NpgsqlDataSource dataSource, LakehouseCatalog catalog, JobMetrics metrics, IOptions<LakehouseOptions> options)
+    : IMaintenanceJob
 {
     public string Name => "compact";
 
@@ -42,6 +44,7 @@ public sealed class CompactJob(NpgsqlDataSource dataSource, LakehouseCatalog cat
                 continue;
             }
 
+            metrics.Committed(definition.QualifiedName, table, result);
             rows += result.AddedRecords;
             files += result.AddedFiles + result.DeletedFiles;
             notes.Add(string.Create(CultureInfo.InvariantCulture,

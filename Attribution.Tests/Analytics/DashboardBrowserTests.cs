@@ -76,6 +76,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             }
 
             Assert.Equal("0", driver.FindElement(By.CssSelector("[data-testid='pipeline-lag']")).Text);
+            Assert.EndsWith("/hangfire/recurring", driver.FindElement(By.Id("link-jobs")).GetAttribute("href"), StringComparison.Ordinal);
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {

@@ -31,4 +31,40 @@ public sealed class SchemaMigratorTests
             TestPostgres.Drop(connectionString);
         }
     }
+
+    [Fact]
+    public async Task A_database_migrated_when_jobs_ran_on_quartz_loses_the_quartz_store_and_the_run_history_and_keeps_everything_else()
+    {
+        var connectionString = TestPostgres.NewDatabase("unquartz");
+        try
+        {
+            await SchemaMigrator.EnsureDatabaseAsync(connectionString);
+            await using var db = NpgsqlDataSource.Create(connectionString);
+            await SchemaMigrator.MigrateAsync(db, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            // As such a database stood before migration 9: two of Quartz's tables (one referencing the other), a run.
+            await using (var cmd = db.CreateCommand("""
+                DELETE FROM schema_migrations WHERE version = 9;
+                CREATE TABLE qrtz_job_details (sched_name text, job_name text, job_group text, PRIMARY KEY (sched_name, job_name, job_group));
+                CREATE TABLE qrtz_triggers (sched_name text, job_name text, job_group text,
+                    FOREIGN KEY (sched_name, job_name, job_group) REFERENCES qrtz_job_details);
+                CREATE TABLE job_runs (id bigint PRIMARY KEY, job_name text);
+                INSERT INTO job_runs VALUES (1, 'export-bronze');
+                INSERT INTO events (event_id, event_type, event_time, stream_id, stream_version, ingest_time, raw_payload)
+                VALUES ('kept-1', 'IMPRESSION', now(), 'kept', 1, now(), '{}'::json);
+                """))
+            {
+                await cmd.ExecuteNonQueryAsync();
+            }
+
+            await SchemaMigrator.MigrateAsync(db, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+            Assert.Equal(0, await Db.CountAsync(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND (tablename LIKE 'qrtz%' OR tablename = 'job_runs')"));
+            Assert.Equal(1, await Db.CountAsync(db, "SELECT count(*) FROM events WHERE stream_id = 'kept'"));
+            Assert.Equal(SchemaMigrator.Migrations.Count, await Db.CountAsync(db, "SELECT count(*) FROM schema_migrations"));
+        }
+        finally
+        {
+            TestPostgres.Drop(connectionString);
+        }
+    }
 }

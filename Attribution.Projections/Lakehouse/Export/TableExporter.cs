@@ -1,5 +1,6 @@
 using System.Globalization;
 using Attribution.Projections.Lakehouse.Iceberg;
+using Attribution.Projections.Observability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -17,7 +18,7 @@ public sealed record ExportResult(string Table, long Rows, int Snapshots, long F
 /// export a range twice, and a crash before the commit leaves only unreferenced files (swept by expiry).
 /// </summary>
 public abstract class TableExporter(
-    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, IOptions<LakehouseOptions> options, ILogger logger)
+    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, JobMetrics metrics, IOptions<LakehouseOptions> options, ILogger logger)
 {
     public abstract LakehouseTableDefinition Definition { get; }
 
@@ -155,14 +156,16 @@ public abstract class TableExporter(
             [FromKey] = (after + 1).ToString(CultureInfo.InvariantCulture),
             [ToKey] = pageEnd.ToString(CultureInfo.InvariantCulture),
         });
+        if (commit is not null) metrics.Committed(Definition.QualifiedName, table, commit);
         return (write.Rows, pageEnd, commit);
     }
 }
 
 /// <summary>events → <c>bronze.ad_events</c>: appends, high-water mark on events.seq.</summary>
 public sealed class BronzeExporter(
-    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, IOptions<LakehouseOptions> options, ILogger<BronzeExporter> logger)
-    : TableExporter(dataSource, catalog, state, options, logger)
+    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, JobMetrics metrics, IOptions<LakehouseOptions> options,
+    ILogger<BronzeExporter> logger)
+    : TableExporter(dataSource, catalog, state, metrics, options, logger)
 {
     public override LakehouseTableDefinition Definition => LakehouseTables.Bronze;
 
@@ -190,8 +193,9 @@ public sealed class BronzeExporter(
 /// replaces it with itself, so Gold needs the range bookkeeping only to avoid redoing work.
 /// </summary>
 public sealed class GoldExporter(
-    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, IOptions<LakehouseOptions> options, ILogger<GoldExporter> logger)
-    : TableExporter(dataSource, catalog, state, options, logger)
+    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, JobMetrics metrics, IOptions<LakehouseOptions> options,
+    ILogger<GoldExporter> logger)
+    : TableExporter(dataSource, catalog, state, metrics, options, logger)
 {
     public override LakehouseTableDefinition Definition => LakehouseTables.Gold;
 
