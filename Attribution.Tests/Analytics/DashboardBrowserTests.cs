@@ -1,15 +1,10 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Attribution.Api.Simulation;
 using Attribution.Tests.Fixtures;
 using OpenQA.Selenium;
-using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
 using Xunit.Abstractions;
 
@@ -25,13 +20,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     public async Task The_dashboard_shows_the_right_totals_and_non_empty_charts_for_a_running_service()
     {
         LiveService.RequireBrowser();
-        var db = TestPostgres.NewDatabase("dash");
-        using var service = LiveService.Start(db);
-        var baseUri = service.Address;
-        var profile = Directory.CreateTempSubdirectory("dashboard-chromium-");
-        try
+        await LiveService.RunAsync("dash", null, async service =>
         {
-            using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+            using var http = service.Http();
             await service.WaitAsync(async () => (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode, "the service to be ready");
 
             var events = Traffic();
@@ -49,15 +40,12 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
 
             var expected = Expected(events);
             var (from, to) = (Scenario.T0, Scenario.T0.AddHours(6));
-            using var driver = LiveService.StartBrowser(profile.FullName);
-            driver.Navigate().GoToUrl(new Uri(baseUri, $"/dashboard/?from={Scenario.Iso(from)}&to={Scenario.Iso(to)}"));
+            var driver = service.Browser();
+            driver.Navigate().GoToUrl(new Uri(service.Address, $"/dashboard/?from={Scenario.Iso(from)}&to={Scenario.Iso(to)}"));
             new WebDriverWait(driver, TimeSpan.FromSeconds(30)).Until(d =>
                 d.FindElement(By.TagName("body")).GetAttribute("data-state") is "ready" or "error");
 
-            var screenshot = Path.Combine(AppContext.BaseDirectory, "screenshots", "dashboard.png");
-            Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
-            driver.GetScreenshot().SaveAsFile(screenshot);
-            output.WriteLine($"screenshot: {screenshot}");
+            output.WriteLine($"screenshot: {LiveService.Screenshot(driver, "dashboard")}");
 
             Assert.Equal("", driver.FindElement(By.Id("error")).Text);
             decimal Total(string metric) => decimal.Parse(
@@ -77,17 +65,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
 
             Assert.Equal("0", driver.FindElement(By.CssSelector("[data-testid='pipeline-lag']")).Text);
             Assert.EndsWith("/hangfire/recurring", driver.FindElement(By.Id("link-jobs")).GetAttribute("href"), StringComparison.Ordinal);
-        }
-        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
-        {
-            throw new InvalidOperationException($"{e.Message}\nservice log:\n{service.Log}", e);
-        }
-        finally
-        {
-            service.Dispose();
-            profile.Delete(recursive: true);
-            TestPostgres.Drop(db);
-        }
+        });
     }
 
     /// <summary>Six hours of the simulator's funnel, four campaigns, generous click and conversion rates.</summary>

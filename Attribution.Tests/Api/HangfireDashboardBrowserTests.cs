@@ -17,22 +17,20 @@ public sealed class HangfireDashboardBrowserTests(ITestOutputHelper output)
     public async Task The_dashboard_opened_with_the_admin_key_lists_every_recurring_job_and_runs_one_on_request()
     {
         LiveService.RequireBrowser();
-        var db = TestPostgres.NewDatabase("hfdash");
-        using var service = LiveService.Start(db, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["Admin__ApiKey"] = AdminKey,
             ["Jobs__SchedulePollingSeconds"] = "0.5",
             ["Jobs__QueuePollSeconds"] = "0.5",
-        });
-        var profile = Directory.CreateTempSubdirectory("hangfire-chromium-");
-        try
+        };
+        await LiveService.RunAsync("hfdash", environment, async service =>
         {
-            using var http = new HttpClient { BaseAddress = service.Address, Timeout = TimeSpan.FromSeconds(30) };
+            using var http = service.Http();
             await service.WaitAsync(async () => (await http.GetAsync(new Uri("/health/live", UriKind.Relative))).IsSuccessStatusCode, "the service to start");
             // The recurring jobs are registered as the service starts: wait until the API lists them all as scheduled.
             await service.WaitAsync(async () => (await JobsAsync(http)).All(j => j.GetProperty("state").GetString() == "scheduled"), "the recurring jobs");
 
-            using var driver = LiveService.StartBrowser(profile.FullName);
+            var driver = service.Browser();
             driver.Navigate().GoToUrl(new Uri(service.Address, $"/hangfire/recurring?key={AdminKey}"));
             var wait = new WebDriverWait(driver, TimeSpan.FromSeconds(30));
             wait.Until(d => d.FindElements(By.CssSelector("input.js-jobs-list-checkbox")).Count >= Jobs.Length);
@@ -49,21 +47,8 @@ public sealed class HangfireDashboardBrowserTests(ITestOutputHelper output)
             driver.Navigate().GoToUrl(new Uri(service.Address, "/hangfire/jobs/succeeded"));
             wait.Until(d => d.FindElements(By.CssSelector("input.js-jobs-list-checkbox")).Count >= 1);
             Assert.Contains("scd2-merge", driver.FindElement(By.TagName("body")).Text, StringComparison.Ordinal);
-            var screenshot = Path.Combine(AppContext.BaseDirectory, "screenshots", "hangfire.png");
-            Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
-            driver.GetScreenshot().SaveAsFile(screenshot);
-            output.WriteLine($"screenshot: {screenshot}");
-        }
-        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
-        {
-            throw new InvalidOperationException($"{e.Message}\nservice log:\n{service.Log}", e);
-        }
-        finally
-        {
-            service.Dispose();
-            profile.Delete(recursive: true);
-            TestPostgres.Drop(db);
-        }
+            output.WriteLine($"screenshot: {LiveService.Screenshot(driver, "hangfire")}");
+        });
     }
 
     private static async Task<List<JsonElement>> JobsAsync(HttpClient http)

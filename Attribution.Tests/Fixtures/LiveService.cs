@@ -19,6 +19,7 @@ internal sealed class LiveService : IDisposable
     private readonly Process _process;
     private readonly DirectoryInfo _warehouse;
     private readonly StringBuilder _log = new();
+    private readonly List<(ChromeDriver Driver, DirectoryInfo Profile)> _browsers = [];
 
     private LiveService(Process process, Uri address, DirectoryInfo warehouse)
     {
@@ -39,6 +40,52 @@ internal sealed class LiveService : IDisposable
         Assert.True(File.Exists(Chromium) && File.Exists(Path.Combine(ChromeDriverFolder, ChromeDriver)),
             $"This test needs headless Chromium ({Chromium}) and its driver ({ChromeDriverFolder}/{ChromeDriver}): " +
             "apt-get install -y chromium chromium-driver, or run scripts/setup.sh with ATTRIBUTION_BROWSER_TESTS=1 (scripts/test.sh does).");
+
+    /// <summary>
+    /// Runs a test against the service started on a database of its own: a failure that is not an assertion carries
+    /// the service's log, and the service, its browsers and the database go afterwards whatever happened.
+    /// </summary>
+    public static async Task RunAsync(string databasePrefix, IDictionary<string, string>? environment, Func<LiveService, Task> test)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        var db = TestPostgres.NewDatabase(databasePrefix);
+        using var service = Start(db, environment);
+        try
+        {
+            await test(service);
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            throw new InvalidOperationException($"{e.Message}\nservice log:\n{service.Log}", e);
+        }
+        finally
+        {
+            service.Dispose();
+            TestPostgres.Drop(db);
+        }
+    }
+
+    /// <summary>A client of the service's address.</summary>
+    public HttpClient Http() => new() { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Headless Chromium with a fresh profile, closed with the service.</summary>
+    public ChromeDriver Browser()
+    {
+        var profile = Directory.CreateTempSubdirectory("live-service-chromium-");
+        var driver = StartBrowser(profile.FullName);
+        _browsers.Add((driver, profile));
+        return driver;
+    }
+
+    /// <summary>Saves what the browser shows under the test output's screenshots/ folder; returns the file.</summary>
+    public static string Screenshot(ChromeDriver driver, string name)
+    {
+        ArgumentNullException.ThrowIfNull(driver);
+        var file = Path.Combine(AppContext.BaseDirectory, "screenshots", $"{name}.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        driver.GetScreenshot().SaveAsFile(file);
+        return file;
+    }
 
     /// <summary>Starts the built service on a free port of 127.0.0.1 against the given database.</summary>
     public static LiveService Start(string connectionString, IDictionary<string, string>? environment = null)
@@ -91,7 +138,7 @@ internal sealed class LiveService : IDisposable
         throw new TimeoutException($"timed out waiting for {what}:\n{Log}");
     }
 
-    public static ChromeDriver StartBrowser(string profile)
+    private static ChromeDriver StartBrowser(string profile)
     {
         var driverService = ChromeDriverService.CreateDefaultService(ChromeDriverFolder, ChromeDriver);
         driverService.SuppressInitialDiagnosticInformation = true;
@@ -109,6 +156,12 @@ internal sealed class LiveService : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        foreach (var (driver, profile) in _browsers)
+        {
+            driver.Dispose();
+            profile.Delete(recursive: true);
+        }
+
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
         _process.Dispose();
