@@ -9,7 +9,6 @@ pg_port="${ATTRIBUTION_PG_PORT:-55432}"
 need=()
 command -v dotnet >/dev/null || { echo "setup: the .NET SDK (dotnet) is required" >&2; exit 1; }
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
-ldconfig -p | grep -q 'librdkafka.so.1 ' || need+=(librdkafka1)
 command -v node >/dev/null || need+=(nodejs npm)
 if [ "${ATTRIBUTION_BROWSER_TESTS:-0}" = 1 ]; then
   command -v chromium >/dev/null || need+=(chromium chromium-driver)

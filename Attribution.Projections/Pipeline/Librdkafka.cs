@@ -1,13 +1,35 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Attribution.Projections.Pipeline;
 
-/// <summary>The few librdkafka C functions Confluent.Kafka 1.9 does not expose: the mock cluster and the cluster
-/// id. Bound to Debian's librdkafka1, the same library the client loads.</summary>
+/// <summary>The few librdkafka C functions Confluent.Kafka does not expose: the mock cluster (the embedded broker)
+/// and the cluster id, bound to the library librdkafka.redist ships and the client loads.</summary>
 internal static partial class Librdkafka
 {
-    private const string Lib = "librdkafka.so.1";
+    private const string Lib = "librdkafka";
+
+    // The package ships librdkafka.so (linked against Cyrus SASL for GSSAPI) and centos8-librdkafka.so (without it);
+    // Confluent.Kafka loads the first that loads, in this order. Loading the same file here binds these functions to
+    // the library the client uses, instead of a second copy of librdkafka in the process.
+    private static readonly string[] Candidates = ["librdkafka", "centos8-librdkafka"];
+
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255:The 'ModuleInitializer' attribute should not be used in libraries",
+        Justification = "The resolver must be in place before the first call into librdkafka from this assembly.")]
+    internal static void RegisterResolver() =>
+        NativeLibrary.SetDllImportResolver(typeof(Librdkafka).Assembly, Resolve);
+
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (libraryName != Lib) return IntPtr.Zero;
+        foreach (var candidate in Candidates)
+            if (NativeLibrary.TryLoad(candidate, assembly, searchPath, out var handle)) return handle;
+        return IntPtr.Zero;
+    }
 
     public const int ProducerType = 0;
 
