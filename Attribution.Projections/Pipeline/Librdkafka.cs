@@ -66,6 +66,12 @@ internal static partial class Librdkafka
     [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MockTopicCreate(IntPtr mcluster, string topic, int partitionCount, int replicationFactor);
 
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_version_str")]
+    private static partial IntPtr VersionStringPtr();
+
+    /// <summary>The version of the librdkafka these functions are bound to.</summary>
+    public static string VersionString() => Marshal.PtrToStringUTF8(VersionStringPtr()) ?? "";
+
     [LibraryImport(Lib, EntryPoint = "rd_kafka_err2str")]
     public static partial IntPtr ErrorToString(int err);
 
