@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Text.Json;
+using FASTER.core;
+using Microsoft.Extensions.Logging;
+
+namespace Attribution.Projections.Ingest;
+
+/// <summary>The spool holds more than Ingest:SpoolMaxBytes, or the disk refused a write: nothing was acknowledged.</summary>
+public sealed class SpoolUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The durable on-disk log in front of the Kafka producer (a FasterLog): a tracking endpoint appends its events and
+/// answers only once they are on disk. Appends are group-committed: one commit loop flushes for every request
+/// waiting, so a flush per request does not cap throughput. Entries stay until the forwarder truncates them.
+/// </summary>
+public sealed class EventSpool : IAsyncDisposable
+{
+    /// <summary>FasterLog does not store its segment size, and reopening a log with another one silently reads
+    /// nothing: the geometry is fixed here and written beside the log, and a log with another is refused.</summary>
+    private const int SegmentSizeBits = 24;
+    private const int PageSizeBits = 22;
+    private const int MemorySizeBits = 24;
+
+    /// <summary>The largest entry: half a page, so that FasterLog always has room for it.</summary>
+    public const int MaxEntryBytes = 1 << (PageSizeBits - 1);
+
+    private readonly FasterLog _log;
+    private readonly IDevice _device;
+    private readonly long _maxBytes;
+    private readonly SemaphoreSlim _commitRequested = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _committer;
+    private readonly ILogger _logger;
+
+    private EventSpool(string path, long maxBytes, ILogger logger)
+    {
+        Path = path;
+        _maxBytes = maxBytes;
+        _logger = logger;
+        Directory.CreateDirectory(path);
+        CheckGeometry(path);
+        _device = Devices.CreateLogDevice(System.IO.Path.Combine(path, "spool.log"), recoverDevice: true);
+        _log = new FasterLog(new FasterLogSettings
+        {
+            LogDevice = _device,
+            LogCommitDir = System.IO.Path.Combine(path, "commits"),
+            PageSizeBits = PageSizeBits,
+            MemorySizeBits = MemorySizeBits,
+            SegmentSizeBits = SegmentSizeBits,
+            TryRecoverLatest = true,
+        });
+        _committer = CommitLoopAsync();
+    }
+
+    public string Path { get; }
+
+    /// <summary>Where the oldest entry still held starts.</summary>
+    public long BeginAddress => _log.BeginAddress;
+
+    /// <summary>Where the next entry goes.</summary>
+    public long TailAddress => _log.TailAddress;
+
+    /// <summary>Everything below this is on disk.</summary>
+    public long CommittedUntilAddress => _log.CommittedUntilAddress;
+
+    /// <summary>Bytes held: appended and not yet truncated.</summary>
+    public long SizeBytes => Math.Max(0, _log.TailAddress - _log.BeginAddress);
+
+    public static EventSpool Open(string path, long maxBytes, ILogger logger) => new(path, maxBytes, logger);
+
+    /// <summary>Appends the records and returns once they are on disk, with the address just past them. Records are
+    /// split into entries of at most <see cref="MaxEntryBytes"/>; a record larger than that is refused.</summary>
+    public async ValueTask<long> AppendAsync(IReadOnlyList<SpooledRecord> records, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0) return _log.CommittedUntilAddress;
+        var now = DateTimeOffset.UtcNow;
+        var entries = Chunk(records).Select(c => SpoolEntryFormat.Encode(now, c)).ToList();
+        var bytes = entries.Sum(e => (long)e.Length);
+        if (SizeBytes + bytes > _maxBytes)
+            throw new SpoolUnavailableException(string.Create(CultureInfo.InvariantCulture,
+                $"The ingest spool holds {SizeBytes:N0} bytes; {bytes:N0} more would pass Ingest:SpoolMaxBytes ({_maxBytes:N0}) while Kafka is not taking them."));
+        long last = 0;
+        try
+        {
+            foreach (var entry in entries) last = await _log.EnqueueAsync(entry, ct);
+            _commitRequested.Release();
+            await _log.WaitForCommitAsync(last + 1, token: ct);
+        }
+        catch (Exception e) when (e is IOException or CommitFailureException)
+        {
+            throw new SpoolUnavailableException($"The ingest spool could not write to disk: {e.Message}", e);
+        }
+
+        return _log.CommittedUntilAddress;
+    }
+
+    /// <summary>Reads entries from <paramref name="from"/> on; entries not committed yet are waited for.</summary>
+    public FasterLogScanIterator Read(long from) => _log.Scan(Math.Max(from, _log.BeginAddress), long.MaxValue, scanUncommitted: false);
+
+    /// <summary>Drops every entry below the address (whole segments leave the disk) and makes that durable.</summary>
+    public async ValueTask TruncateUntilAsync(long address, CancellationToken ct)
+    {
+        if (address <= _log.BeginAddress) return;
+        _log.TruncateUntil(Math.Min(address, _log.CommittedUntilAddress));
+        await _log.CommitAsync(ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _committer;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        _log.Dispose();
+        _device.Dispose();
+        _stop.Dispose();
+        _commitRequested.Dispose();
+    }
+
+    private static IEnumerable<List<SpooledRecord>> Chunk(IReadOnlyList<SpooledRecord> records)
+    {
+        var chunk = new List<SpooledRecord>();
+        var size = 16;
+        foreach (var r in records)
+        {
+            var bytes = SpoolEntryFormat.RecordBytes(r);
+            if (bytes + 16 > MaxEntryBytes)
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"An event of {bytes:N0} bytes is larger than the spool takes ({MaxEntryBytes:N0})."), nameof(records));
+            if (size + bytes > MaxEntryBytes && chunk.Count > 0)
+            {
+                yield return chunk;
+                chunk = [];
+                size = 16;
+            }
+
+            chunk.Add(r);
+            size += bytes;
+        }
+
+        if (chunk.Count > 0) yield return chunk;
+    }
+
+    /// <summary>One commit at a time, as soon as someone waits: every append that arrived meanwhile rides along.</summary>
+    private async Task CommitLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            await _commitRequested.WaitAsync(_stop.Token);
+            while (_commitRequested.CurrentCount > 0) await _commitRequested.WaitAsync(_stop.Token);
+            try
+            {
+                await _log.CommitAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is IOException or CommitFailureException)
+            {
+                // The waiting appends see the failure themselves; the next request tries again.
+                _logger.LogError(e, "The ingest spool could not commit to disk");
+            }
+        }
+    }
+
+    private static void CheckGeometry(string path)
+    {
+        var file = System.IO.Path.Combine(path, "spool.json");
+        var expected = new Geometry(SegmentSizeBits, PageSizeBits);
+        if (File.Exists(file))
+        {
+            var stored = JsonSerializer.Deserialize<Geometry>(File.ReadAllText(file));
+            if (stored != expected)
+                throw new InvalidOperationException($"The spool at {path} was written with {stored}; this build reads {expected}. Drain it with the build that wrote it first.");
+            return;
+        }
+
+        if (Directory.EnumerateFiles(path, "spool.log*").Any())
+            throw new InvalidOperationException($"The spool at {path} has a log but no spool.json saying how it was written; refusing to guess.");
+        File.WriteAllText(file, JsonSerializer.Serialize(expected));
+    }
+
+    private sealed record Geometry(int SegmentSizeBits, int PageSizeBits);
+}
