@@ -66,10 +66,11 @@ public sealed class MetricsEndpointTests
             after = await service.ScrapeAsync(client);
         }
 
-        // HTTP, by route template and status.
-        Assert.Equal(3, after.Value("http_server_requests_total", ("route", "/pixel"), ("method", "GET"), ("status", "200")));
-        Assert.Equal(1, after.Value("http_server_requests_total", ("route", "/api/v1/events"), ("method", "POST"), ("status", "202")));
-        Assert.Equal(3, after.Value("http_server_request_duration_seconds_count", ("route", "/pixel"), ("method", "GET"), ("status", "200")));
+        // HTTP, by endpoint (route template), method and code; the scrapes themselves are not counted.
+        Assert.Equal(3, after.Value("http_requests_received_total", Http("/pixel", "GET", 200)));
+        Assert.Equal(1, after.Value("http_requests_received_total", Http("/api/v1/events", "POST", 202)));
+        Assert.Equal(4, after.AllSamples.Where(s => s.Name == "http_requests_received_total").Sum(s => s.Value));
+        Assert.Equal(3, after.Value("http_request_duration_seconds_count", Http("/pixel", "GET", 200)));
 
         // Received, by endpoint and type.
         Assert.Equal(3, Moved(before, after, "attribution_events_received_total", ("endpoint", "pixel"), ("type", "IMPRESSION")));
@@ -141,6 +142,9 @@ public sealed class MetricsEndpointTests
         Assert.Equal(1, scraped.Value("attribution_events_audited_total", ("reason", "NO_PRIOR_CLICK")));
         Assert.Equal(3, scraped.Value("attribution_events_applied_total"));
     }
+
+    private static (string, string)[] Http(string endpoint, string method, int code) =>
+        [("code", code.ToString(CultureInfo.InvariantCulture)), ("method", method), ("controller", ""), ("action", ""), ("endpoint", endpoint)];
 
     private static string P(int p) => p.ToString(CultureInfo.InvariantCulture);
 

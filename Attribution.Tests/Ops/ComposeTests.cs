@@ -303,7 +303,7 @@ public sealed partial class ComposeTests
         var bare = Regex.Replace(expr, "\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"");
         bare = Regex.Replace(bare, @"\{[^}]*\}", "");
         bare = Regex.Replace(bare, @"\[[^\]]*\]", "");
-        return Regex.Matches(bare, @"\b(attribution_[a-z0-9_]+|http_[a-z0-9_]+|up)\b(?!\s*\()").Select(m => m.Value).Distinct();
+        return Regex.Matches(bare, @"\b((?:attribution|http|process|dotnet|system_runtime)_[a-z0-9_]+|up)\b(?!\s*\()").Select(m => m.Value).Distinct();
     }
 
     [Fact]
@@ -321,8 +321,9 @@ public sealed partial class ComposeTests
 
         var missing = queries.SelectMany(q => MetricNames(q.Item2).Where(n => n != "up" && !exported.Contains(n)).Select(n => $"{q.Item1}: {n} in {q.Item2}")).ToList();
         Assert.True(missing.Count == 0, "not exported by the service:\n" + string.Join("\n", missing));
-        Assert.Equal(["attribution_pipeline_end_to_end_duration_seconds_bucket", "attribution_events_audited_total"],
-            MetricNames("histogram_quantile(0.99, sum by (le) (rate(attribution_pipeline_end_to_end_duration_seconds_bucket[5m]))) + sum(attribution_events_audited_total{reason=\"x_total\"})"));
+        Assert.Equal(["attribution_pipeline_end_to_end_duration_seconds_bucket", "attribution_events_audited_total", "http_requests_received_total"],
+            MetricNames("histogram_quantile(0.99, sum by (le) (rate(attribution_pipeline_end_to_end_duration_seconds_bucket[5m]))) + sum(attribution_events_audited_total{reason=\"x_total\"}) " +
+                        "/ sum by (endpoint) (http_requests_received_total{code=~\"5..\"})"));
     }
 
     [Fact]
