@@ -6,10 +6,12 @@ using Attribution.Projections.Pipeline;
 using Attribution.Projections.Schema;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Prometheus;
 
 namespace Attribution.Projections;
 
@@ -53,8 +55,10 @@ public static class EngineServiceCollectionExtensions
     public static IServiceCollection AddAttributionPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<KafkaOptions>(configuration.GetSection("Kafka"));
-        services.AddSingleton<PipelineMetrics>();
-        services.AddSingleton<JobMetrics>();
+        // One registry per host: each service (and each test or bench host in one process) exports only its own series.
+        services.TryAddSingleton(_ => Metrics.NewCustomRegistry());
+        services.AddSingleton(sp => new PipelineMetrics(sp.GetRequiredService<CollectorRegistry>()));
+        services.AddSingleton(sp => new JobMetrics(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton<KafkaConnection>();
         services.AddSingleton<AdEventProducer>();
         services.AddSingleton<ConsumerState>();

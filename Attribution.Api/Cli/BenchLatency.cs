@@ -14,15 +14,15 @@ internal sealed record LatencyResult(double TargetRate, double AchievedRate, lon
 
 /// <summary>
 /// Part 3: events sent over HTTP at a steady rate to the service (hosted in this process, wired as in production),
-/// and the end-to-end latency of each one (apply commit minus ingest stamp), taken exactly from the instrument
-/// the /metrics histogram is fed by.
+/// and the end-to-end latency of each one (apply commit minus ingest stamp), taken exactly from every value the
+/// /metrics histogram observes.
 /// </summary>
 internal static class BenchLatency
 {
     public static async Task<LatencyResult> RunAsync(string server, double rate, int seconds, int batchSize, bool keep, Action<string> say, CancellationToken ct)
     {
         await using var db = await BenchDatabase.CreateAsync(server, "latency", keep, ct);
-        using var tap = new MeasurementTap(PipelineMetrics.MeterName, "attribution.pipeline.end_to_end.duration") { KeepValues = true };
+        var latencies = new Samples();
         var port = ServiceProcess.FreePort();
         // A warehouse of its own, as the service processes of the other parts get: the default one next to the
         // binaries holds an earlier run's marks, which this fresh database has not reached, so its exports refused it.
@@ -43,6 +43,7 @@ internal static class BenchLatency
         app.UseAttributionApi();
         app.MapTracking();
         app.MapHealth();
+        app.Services.GetRequiredService<PipelineMetrics>().EndToEndObserved = latencies.Add;
         await app.StartAsync(ct);
 
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -50,20 +51,18 @@ internal static class BenchLatency
 
         var model = new TrafficModel(new TrafficOptions { Seed = 11, Campaigns = 20, Users = 100_000 });
         say($"latency: warming up for 5 s at {rate:N0} events/s");
-        tap.Recording = false;
+        latencies.Record(false);
         await SendAsync(http, model, rate, 5, batchSize, ct);
         await DrainAsync(app.Services, ct);
-        tap.Recording = true;
-        tap.Clear();
+        latencies.Record(true);
 
         say($"latency: {seconds} s at {rate:N0} events/s in batches of {batchSize}");
         var (sent, errors, elapsed) = await SendAsync(http, model, rate, seconds, batchSize, ct);
         await DrainAsync(app.Services, ct);
-        var values = tap.Values();
-        values.Sort();
+        var values = latencies.Sorted();
         await app.StopAsync(ct);
         return new LatencyResult(rate, sent / elapsed, values.Count,
-            MeasurementTap.Percentile(values, 0.50), MeasurementTap.Percentile(values, 0.95), MeasurementTap.Percentile(values, 0.99),
+            Samples.Percentile(values, 0.50), Samples.Percentile(values, 0.95), Samples.Percentile(values, 0.99),
             values.Count > 0 ? values[^1] : double.NaN, errors);
     }
 

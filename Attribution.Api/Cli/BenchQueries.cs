@@ -80,7 +80,7 @@ internal static class BenchQueries
             }
 
             times.Sort();
-            results.Add(new QueryResult(name, path, runs, MeasurementTap.Percentile(times, 0.5), MeasurementTap.Percentile(times, 0.95), rows));
+            results.Add(new QueryResult(name, path, runs, Samples.Percentile(times, 0.5), Samples.Percentile(times, 0.95), rows));
             say($"queries: {name}: p50 {results[^1].P50Ms:N1} ms, p95 {results[^1].P95Ms:N1} ms");
         }
 

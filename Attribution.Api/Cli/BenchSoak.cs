@@ -160,7 +160,7 @@ internal static class BenchSoak
 
     private static long? GcCommitted(string metrics)
     {
-        const string Name = "dotnet_gc_last_collection_memory_committed_size_bytes ";
+        const string Name = "system_runtime_dotnet_gc_last_collection_memory_committed_size ";
         foreach (var line in metrics.AsSpan().EnumerateLines())
         {
             if (line.StartsWith(Name, StringComparison.Ordinal)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -217,61 +216,6 @@ internal sealed class ServiceProcess : IAsyncDisposable
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>Collects every value one instrument records in this process (exact, unlike histogram buckets).</summary>
-internal sealed class MeasurementTap : IDisposable
-{
-    private readonly MeterListener _listener = new();
-    private readonly List<double> _values = [];
-    private double _sum;
-
-    public MeasurementTap(string meterName, string instrumentName)
-    {
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == meterName && instrument.Name == instrumentName) listener.EnableMeasurementEvents(instrument);
-        };
-        _listener.SetMeasurementEventCallback<double>((_, v, _, _) => Add(v));
-        _listener.SetMeasurementEventCallback<long>((_, v, _, _) => Add(v));
-        _listener.SetMeasurementEventCallback<int>((_, v, _, _) => Add(v));
-        _listener.Start();
-    }
-
-    /// <summary>Keep individual values (for percentiles) or only the running sum.</summary>
-    public bool KeepValues { get; set; }
-
-    public bool Recording { get; set; } = true;
-
-    public double Sum { get { lock (_values) return _sum; } }
-
-    public DateTime LastAt { get; private set; }
-
-    public List<double> Values() { lock (_values) return [.. _values]; }
-
-    public void Clear() { lock (_values) { _values.Clear(); _sum = 0; } }
-
-    private void Add(double v)
-    {
-        lock (_values)
-        {
-            if (!Recording) return;
-            _sum += v;
-            LastAt = DateTime.UtcNow;
-            if (KeepValues) _values.Add(v);
-        }
-    }
-
-    public void Dispose() => _listener.Dispose();
-
-    public static double Percentile(List<double> sorted, double p)
-    {
-        if (sorted.Count == 0) return double.NaN;
-        var rank = p * (sorted.Count - 1);
-        var lo = (int)Math.Floor(rank);
-        var hi = (int)Math.Ceiling(rank);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
     }
 }
 

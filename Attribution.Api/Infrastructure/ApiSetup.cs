@@ -33,7 +33,7 @@ public static class ApiSetup
         services.AddMaintenanceJobs(builder.Configuration);
         services.AddAttributionAnalytics();
         services.AddAttributionHealthChecks();
-        services.AddPrometheusExporter(o => builder.Configuration.GetSection("Observability").Bind(o));
+        services.AddPrometheusMetrics(builder.Configuration.GetSection("Observability"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Tracking.TrackingIngest>();
         return builder;
@@ -41,13 +41,13 @@ public static class ApiSetup
 
     public static WebApplication UseAttributionApi(this WebApplication app)
     {
+        app.UsePrometheusHttpMetrics();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             // A malformed request (bad JSON, a body too large) is the client's error, never a 500.
             StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
-        app.UseHttpMetrics();
         app.UseSwagger();
         app.UseSwaggerUI(o => o.DocumentTitle = "Attribution API");
         return app;

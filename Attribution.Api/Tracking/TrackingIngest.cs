@@ -29,9 +29,7 @@ public sealed class TrackingIngest(AdEventProducer producer, PipelineMetrics met
     }
 
     public void Count(string endpoint, EventParseResult validation) =>
-        metrics.EventsReceived.Add(1,
-            new KeyValuePair<string, object?>("endpoint", endpoint),
-            new KeyValuePair<string, object?>("type", validation.Event?.Type.ToWire() ?? "INVALID"));
+        metrics.EventsReceived.WithLabels(validation.Event?.Type.ToWire() ?? "INVALID", endpoint).Inc();
 
     /// <summary>Parses a batch body: a JSON array, or NDJSON (one event per line). Every element that is not a
     /// valid event is still written to Kafka, so the consumer records it in the audit trail as INVALID.</summary>

@@ -1,5 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
+using Prometheus;
 
 namespace Attribution.Projections.Observability;
 
@@ -11,66 +10,50 @@ namespace Attribution.Projections.Observability;
 /// <c>attribution_lakehouse_snapshots_total</c>, <c>attribution_lakehouse_files_written_total</c>,
 /// <c>attribution_lakehouse_data_files</c> and <c>attribution_lakehouse_table_snapshots</c>.
 /// </summary>
-public sealed class JobMetrics : IDisposable
+public sealed class JobMetrics
 {
-    public const string MeterName = "Attribution.Jobs";
-
     /// <summary>Outcome label values: a run either succeeded or failed; a skipped run (nothing to do) is a success.</summary>
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
 
-    private readonly Meter _meter;
-    private readonly ConcurrentDictionary<string, (long Snapshots, long DataFiles)> _tables = new(StringComparer.Ordinal);
-
-    public JobMetrics(IMeterFactory? factory = null)
+    /// <param name="registry">The host's registry (see <see cref="PipelineMetrics"/>).</param>
+    public JobMetrics(CollectorRegistry? registry = null)
     {
-        _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
-        Runs = _meter.CreateCounter<long>("attribution.jobs.runs", "{run}", "Maintenance job runs, by job and outcome");
-        Duration = _meter.CreateHistogram("attribution.jobs.duration", "s", "Maintenance job run time, by job and outcome",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800] });
-        Rows = _meter.CreateCounter<long>("attribution.jobs.rows", "{row}", "Rows a maintenance job read or wrote, by job");
-        Snapshots = _meter.CreateCounter<long>("attribution.lakehouse.snapshots", "{snapshot}",
-            "Iceberg snapshots committed, by table and operation (append, overwrite, replace, delete)");
-        FilesWritten = _meter.CreateCounter<long>("attribution.lakehouse.files.written", "{file}",
-            "Parquet data files written to Iceberg tables, by table");
-        _meter.CreateObservableGauge("attribution.lakehouse.data_files", () => Observe(t => t.DataFiles), "{file}",
-            "Data files referenced by the current snapshot, by table");
-        _meter.CreateObservableGauge("attribution.lakehouse.table_snapshots", () => Observe(t => t.Snapshots), "{snapshot}",
-            "Snapshots kept in the table metadata (what expiry trims), by table");
+        var factory = Metrics.WithCustomRegistry(registry ?? Metrics.NewCustomRegistry());
+        Runs = factory.CreateCounter("attribution_jobs_runs_total", "Maintenance job runs, by job and outcome", "job", "outcome");
+        Duration = factory.CreateHistogram("attribution_jobs_duration_seconds", "Maintenance job run time, by job and outcome",
+            ["job", "outcome"], new HistogramConfiguration { Buckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800] });
+        Rows = factory.CreateCounter("attribution_jobs_rows_total", "Rows a maintenance job read or wrote, by job", "job");
+        Snapshots = factory.CreateCounter("attribution_lakehouse_snapshots_total",
+            "Iceberg snapshots committed, by table and operation (append, overwrite, replace, delete)", "table", "operation");
+        FilesWritten = factory.CreateCounter("attribution_lakehouse_files_written_total", "Parquet data files written to Iceberg tables, by table", "table");
+        DataFiles = factory.CreateGauge("attribution_lakehouse_data_files", "Data files referenced by the current snapshot, by table", "table");
+        TableSnapshots = factory.CreateGauge("attribution_lakehouse_table_snapshots", "Snapshots kept in the table metadata (what expiry trims), by table", "table");
     }
 
-    public Counter<long> Runs { get; }
-    public Histogram<double> Duration { get; }
-    public Counter<long> Rows { get; }
-    public Counter<long> Snapshots { get; }
-    public Counter<long> FilesWritten { get; }
+    public Counter Runs { get; }
+    public Histogram Duration { get; }
+    public Counter Rows { get; }
+    public Counter Snapshots { get; }
+    public Counter FilesWritten { get; }
+    public Gauge DataFiles { get; }
+    public Gauge TableSnapshots { get; }
 
     /// <summary>One finished run of <paramref name="job"/> (e.g. "export-bronze").</summary>
     public void JobFinished(string job, bool succeeded, TimeSpan duration, long rows = 0)
     {
-        var tags = new[]
-        {
-            new KeyValuePair<string, object?>("job", job),
-            new KeyValuePair<string, object?>("outcome", succeeded ? Succeeded : Failed),
-        };
-        Runs.Add(1, tags);
-        Duration.Record(duration.TotalSeconds, tags);
-        if (rows > 0) Rows.Add(rows, new KeyValuePair<string, object?>("job", job));
+        var outcome = succeeded ? Succeeded : Failed;
+        Runs.WithLabels(job, outcome).Inc();
+        Duration.WithLabels(job, outcome).Observe(duration.TotalSeconds);
+        if (rows > 0) Rows.WithLabels(job).Inc(rows);
     }
 
     /// <summary>One committed snapshot of <paramref name="table"/> (e.g. "bronze.ad_events") and the table's state after it.</summary>
     public void SnapshotCommitted(string table, string operation, int filesWritten, long dataFiles, long snapshotsKept)
     {
-        Snapshots.Add(1, new KeyValuePair<string, object?>("table", table), new KeyValuePair<string, object?>("operation", operation));
-        FilesWritten.Add(filesWritten, new KeyValuePair<string, object?>("table", table));
-        _tables[table] = (snapshotsKept, dataFiles);
-    }
-
-    public void Dispose() => _meter.Dispose();
-
-    private IEnumerable<Measurement<long>> Observe(Func<(long Snapshots, long DataFiles), long> pick)
-    {
-        foreach (var (table, state) in _tables)
-            yield return new Measurement<long>(pick(state), new KeyValuePair<string, object?>("table", table));
+        Snapshots.WithLabels(table, operation).Inc();
+        FilesWritten.WithLabels(table).Inc(filesWritten);
+        DataFiles.WithLabels(table).Set(dataFiles);
+        TableSnapshots.WithLabels(table).Set(snapshotsKept);
     }
 }

@@ -31,9 +31,6 @@ public sealed class AdEventProducer : IDisposable
             })
             .SetErrorHandler((_, e) => logger.LogWarning("Kafka producer error: {Reason}", e.Reason))
             .Build();
-        // A series at zero, so alerts on its rate have one before the first failure. Here rather than in
-        // PipelineMetrics: a measurement taken before the exporter listens is lost, and the producer is created on use.
-        metrics.ProduceFailures.Add(0);
     }
 
     /// <summary>Returns once Kafka acknowledged every message; throws if any was not.</summary>
@@ -53,13 +50,13 @@ public sealed class AdEventProducer : IDisposable
         catch (Exception e)
         {
             var failed = tasks.Count(t => t.IsFaulted || t.IsCanceled);
-            _metrics.ProduceFailures.Add(failed);
+            _metrics.ProduceFailures.Inc(failed);
             _logger.LogError(e, "Kafka did not acknowledge {Failed} of {Count} events", failed, messages.Count);
             throw;
         }
         finally
         {
-            _metrics.ProduceLatency.Record(sw.Elapsed.TotalSeconds);
+            _metrics.ProduceLatency.Observe(sw.Elapsed.TotalSeconds);
         }
     }
 
@@ -72,10 +69,10 @@ public sealed class AdEventProducer : IDisposable
         {
             _producer.Produce(_kafka.Topic, new Message<string?, byte[]> { Key = key, Value = value }, report =>
             {
-                _metrics.ProduceLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                _metrics.ProduceLatency.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 if (report.Error.IsError)
                 {
-                    _metrics.ProduceFailures.Add(1);
+                    _metrics.ProduceFailures.Inc();
                     _logger.LogError("Kafka did not acknowledge event {EventId} (impression {ImpressionId}): {Reason}",
                         eventId, key, report.Error.Reason);
                 }
@@ -83,7 +80,7 @@ public sealed class AdEventProducer : IDisposable
         }
         catch (ProduceException<string?, byte[]> e)
         {
-            _metrics.ProduceFailures.Add(1);
+            _metrics.ProduceFailures.Inc();
             _logger.LogError(e, "Kafka refused event {EventId} (impression {ImpressionId})", eventId, key);
             throw;
         }

@@ -144,10 +144,9 @@ public sealed class AttributionConsumer(
             result.Add(new TopicPartitionOffset(tp, new Offset(next)));
             metrics.SetConsumerLag(tp.Partition.Value, watermarks.High.Value - next);
             // A series at zero from the start, so "lost messages > 0" alerts and panels have something to compare.
-            metrics.LostMessages.Add(0, new KeyValuePair<string, object?>("partition", tp.Partition.Value));
+            metrics.MessagesLost(tp.Partition.Value, 0);
         }
 
-        metrics.BatchRetries.Add(0);
         state.Assigned = _position.Keys.Order().ToArray();
         logger.LogInformation("Partitions assigned: {Partitions}", string.Join(", ", result.Select(r => $"{r.Partition.Value}@{r.Offset.Value}")));
         return result;
@@ -159,7 +158,7 @@ public sealed class AttributionConsumer(
             "LOST {Count} messages on {Topic}[{Partition}] offsets {From}..{To}: the broker dropped them before they were applied " +
             "(the embedded broker keeps ~5 MiB per partition). They are recorded in kafka_lost_messages.",
             to - from, kafka.Topic, partition, from, to - 1);
-        metrics.LostMessages.Add(to - from, new KeyValuePair<string, object?>("partition", partition));
+        metrics.MessagesLost(partition, to - from);
         OffsetStore.RecordLossAsync(conn, kafka.Options.ConsumerGroup, kafka.Topic, kafka.ClusterId, partition, from, to, CancellationToken.None)
             .GetAwaiter().GetResult();
     }

@@ -42,8 +42,8 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
             {
                 var sw = Stopwatch.StartNew();
                 var result = await ApplyOnceAsync(group, topic, clusterId, records, parsed, ct);
-                metrics.ApplyLatency.Record(sw.Elapsed.TotalSeconds);
-                metrics.BatchSize.Record(records.Count);
+                metrics.ApplyLatency.Observe(sw.Elapsed.TotalSeconds);
+                metrics.BatchSize.Observe(records.Count);
                 return result;
             }
             catch (Exception e) when (!IsRetriable(e, ct) && LogFailure(e, records.Count))
@@ -55,7 +55,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
             {
                 // Nothing was committed: a concurrent writer of the same stream, or PostgreSQL being away. Retry the
                 // whole batch; never skip it.
-                metrics.BatchRetries.Add(1);
+                metrics.BatchRetries.Inc();
                 var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 50 * Math.Pow(2, Math.Min(attempt, 7))));
                 logger.LogWarning(e, "Batch of {Count} messages (partitions {Partitions}) failed on attempt {Attempt}; retrying in {Delay}",
                     records.Count, string.Join(",", records.Select(r => r.Partition).Distinct()), attempt, delay);
@@ -260,7 +260,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         await tx.CommitAsync(ct);
 
         var now = DateTime.UtcNow;
-        foreach (var n in newEvents) metrics.EndToEndLatency.Record((now - n.Event.IngestTime).TotalSeconds);
+        foreach (var n in newEvents) metrics.ObserveEndToEnd((now - n.Event.IngestTime).TotalSeconds);
         if (newEvents.Count > 0) metrics.AppliedIngestTime(newEvents.Max(n => n.Event.IngestTime));
 
         // The fold re-derives the outcomes of an impression's whole history; the counters count each event once,
@@ -268,10 +268,10 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         var applied = derived.Count == 0 ? [] : newEvents.Select(n => n.Event.EventId).ToHashSet(StringComparer.Ordinal);
         var derivedNow = derived.Where(d => d.EventId is not null && applied.Contains(d.EventId)).ToList();
         var audited = derivedNow.Select(d => d.EventId!).ToHashSet(StringComparer.Ordinal);
-        metrics.EventsApplied.Add(newEvents.Count);
-        metrics.LateEvents.Add(newEvents.Count(n => n.Event.Lateness > policy.LateThreshold && !audited.Contains(n.Event.EventId)));
+        metrics.EventsApplied.Inc(newEvents.Count);
+        metrics.LateEvents.Inc(newEvents.Count(n => n.Event.Lateness > policy.LateThreshold && !audited.Contains(n.Event.EventId)));
         foreach (var g in audit.Where(a => !a.Reason.IsDerived()).Concat(derivedNow).GroupBy(a => a.Reason))
-            metrics.Audited.Add(g.Count(), new KeyValuePair<string, object?>("reason", g.Key.ToWire()));
+            metrics.Audited.WithLabels(g.Key.ToWire()).Inc(g.Count());
         return new BatchResult(records.Count, newEvents.Count, duplicates.Count, parsed.Length - valid.Count, parked.Count, touched.Count);
     }
 

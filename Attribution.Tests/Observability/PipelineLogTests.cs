@@ -23,7 +23,7 @@ public sealed class PipelineLogTests
         {
             await using var db = NpgsqlDataSource.Create(connectionString);
             var logger = new CapturingLogger();
-            using var metrics = new PipelineMetrics();
+            var metrics = new PipelineMetrics();
             var applier = new BatchApplier(db, new AttributionConfigStore(db), metrics, logger);
             var records = new[] { Impression("i-a", "e-a", TimeSpan.Zero), Impression("i-b", "e-b", TimeSpan.Zero) }
                 .Select((e, i) => new KafkaRecord(3, 7 + i, null, Encoding.UTF8.GetBytes(e.ToJsonString()), T0)).ToList();

@@ -44,6 +44,24 @@ public sealed class ServiceUnderScrape : WebApplicationFactory<Program>
         return PrometheusTextParser.Parse(await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Scrapes until every partition's lag series is there and at zero: the consumer loop refreshes the
+    /// gauge at most twice a second, so a scrape right after a drain may not show it yet. Fails after the deadline.</summary>
+    public async Task<PromExposition> ScrapeDrainedAsync(HttpClient client, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var scraped = await ScrapeAsync(client);
+            var lagging = Enumerable.Range(0, Partitions).Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Where(p => !scraped.Has("attribution_kafka_consumer_lag", ("partition", p)) || scraped.Value("attribution_kafka_consumer_lag", ("partition", p)) != 0)
+                .ToList();
+            if (lagging.Count == 0) return scraped;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the consumer lag gauge did not reach zero on partitions {string.Join(", ", lagging)}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Waits until the consumer has applied everything Kafka holds and at least this many events.</summary>
     public Task<PipelineStatus> WaitForDrainAsync(long events, TimeSpan? timeout = null) =>
         Drain.WaitAsync(Services.GetRequiredService<PipelineStatusReader>(), events, timeout);

@@ -305,7 +305,7 @@ public sealed partial class ComposeTests
         var bare = Regex.Replace(expr, "\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"");
         bare = Regex.Replace(bare, @"\{[^}]*\}", "");
         bare = Regex.Replace(bare, @"\[[^\]]*\]", "");
-        return Regex.Matches(bare, @"\b(attribution_[a-z0-9_]+|http_[a-z0-9_]+|up)\b(?!\s*\()").Select(m => m.Value).Distinct();
+        return Regex.Matches(bare, @"\b((?:attribution|http|process|dotnet|system_runtime)_[a-z0-9_]+|up)\b(?!\s*\()").Select(m => m.Value).Distinct();
     }
 
     [Fact]
@@ -323,42 +323,87 @@ public sealed partial class ComposeTests
 
         var missing = queries.SelectMany(q => MetricNames(q.Item2).Where(n => n != "up" && !exported.Contains(n)).Select(n => $"{q.Item1}: {n} in {q.Item2}")).ToList();
         Assert.True(missing.Count == 0, "not exported by the service:\n" + string.Join("\n", missing));
-        Assert.Equal(["attribution_pipeline_end_to_end_duration_seconds_bucket", "attribution_events_audited_total"],
-            MetricNames("histogram_quantile(0.99, sum by (le) (rate(attribution_pipeline_end_to_end_duration_seconds_bucket[5m]))) + sum(attribution_events_audited_total{reason=\"x_total\"})"));
+        Assert.Equal(["attribution_pipeline_end_to_end_duration_seconds_bucket", "attribution_events_audited_total", "http_requests_received_total"],
+            MetricNames("histogram_quantile(0.99, sum by (le) (rate(attribution_pipeline_end_to_end_duration_seconds_bucket[5m]))) + sum(attribution_events_audited_total{reason=\"x_total\"}) " +
+                        "/ sum by (endpoint) (http_requests_received_total{code=~\"5..\"})"));
     }
 
     [Fact]
-    public async Task Every_postgres_panel_query_runs_against_the_engines_schema()
+    public async Task Every_postgres_panel_query_gives_the_known_answer_on_seeded_gold_rows()
     {
         var db = TestPostgres.NewDatabase("grafana");
         try
         {
             await using var engine = await EngineHost.MigrateAsync(db);
-            var sqls = Dashboards().SelectMany(d => Panels(d.Dashboard))
-                .SelectMany(p => p["targets"]?.AsArray() ?? [])
-                .Select(t => t!["rawSql"]?.GetValue<string>()).OfType<string>().ToList();
-            Assert.True(sqls.Count >= 3);
-            await using (var seed = engine.CreateCommand("""
-                INSERT INTO ad_performance_state (impression_id, campaign_id, is_clicked, is_converted, impression_time, cost, revenue,
-                    eligible, is_late, late_by_ms, revenue_out_of_window, last_updated_ts, stream_version)
-                VALUES ('i1', 'c1', true, true, now() - interval '1 hour', 2, 5, true, false, 0, 0, now(), 1)
-                """))
-                await seed.ExecuteNonQueryAsync();
-            foreach (var sql in sqls)
+            var panels = Dashboards().SelectMany(d => Panels(d.Dashboard))
+                .SelectMany(p => (p["targets"]?.AsArray() ?? []).Select(t => (Title: p["title"]!.GetValue<string>(), Sql: t!["rawSql"]?.GetValue<string>())))
+                .Where(p => p.Sql is not null).ToList();
+
+            // Three campaigns over three whole hours of the last day, and one impression older than the 24-hour range.
+            var now = DateTime.UtcNow;
+            var hour = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerHour, DateTimeKind.Utc);
+            var seed = new (string Id, string Campaign, DateTime At, bool Clicked, bool Converted, decimal Cost, decimal Revenue, decimal OutOfWindow)[]
+            {
+                ("i1", "c1", hour.AddHours(-2).AddMinutes(10), true, true, 2, 5, 0),
+                ("i2", "c1", hour.AddHours(-2).AddMinutes(20), false, false, 3, 0, 0),
+                ("i3", "c1", hour.AddHours(-1).AddMinutes(5), true, true, 1, 4, 1.5m),
+                ("i4", "c2", hour.AddHours(-1).AddMinutes(30), true, false, 4, 2, 0),
+                ("i5", "c3", hour.AddHours(-3), false, false, 0, 0, 0),
+                ("i6", "c1", hour.AddHours(-30), true, true, 100, 100, 100),
+            };
+            foreach (var r in seed)
+            {
+                await using var insert = engine.CreateCommand("""
+                    INSERT INTO ad_performance_state (impression_id, campaign_id, is_clicked, is_converted, impression_time, cost, revenue,
+                        eligible, is_late, late_by_ms, revenue_out_of_window, last_updated_ts, stream_version)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, true, false, 0, $8, now(), 1)
+                    """);
+                foreach (var v in new object[] { r.Id, r.Campaign, r.Clicked, r.Converted, r.At, r.Cost, r.Revenue, r.OutOfWindow })
+                    insert.Parameters.Add(new NpgsqlParameter { Value = v });
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            string H(int hoursBack) => new DateTimeOffset(hour.AddHours(-hoursBack)).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var expected = new Dictionary<string, string[]>
+            {
+                // ROAS = revenue / cost, null without cost, best first.
+                ["ROAS by campaign"] = ["c1|1.5", "c2|0.5", "c3|null"],
+                // impressions, clicks, conversions, cost, revenue, roas, ctr, revenue out of window; by revenue.
+                ["Campaign performance (Gold)"] = ["c1|3|2|2|6|9|1.5|0.6667|1.5", "c2|1|1|0|4|2|0.5|1|0", "c3|1|0|0|0|0|null|0|0"],
+                // Per hour and campaign (rows of one hour in any order).
+                ["ROAS per hour"] = [$"{H(1)}|c1|4", $"{H(1)}|c2|0.5", $"{H(2)}|c1|1", $"{H(3)}|c3|null"],
+                ["Spend per hour"] = [$"{H(1)}|c1|1", $"{H(1)}|c2|4", $"{H(2)}|c1|5", $"{H(3)}|c3|0"],
+            };
+            Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), panels.Select(p => p.Title).Order(StringComparer.Ordinal));
+            foreach (var (title, sql) in panels)
             {
                 // Grafana's macros, expanded the way the PostgreSQL data source does for a 24-hour range.
-                var expanded = Regex.Replace(sql, @"\$__timeFilter\((\w+)\)", "$1 BETWEEN now() - interval '24 hours' AND now()");
+                var expanded = Regex.Replace(sql!, @"\$__timeFilter\((\w+)\)", "$1 BETWEEN now() - interval '24 hours' AND now()");
                 expanded = Regex.Replace(expanded, @"\$__timeGroupAlias\((\w+), '1h'\)", "floor(extract(epoch from $1)/3600)*3600 AS \"time\"");
                 Assert.DoesNotContain("$__", expanded, StringComparison.Ordinal);
                 await using var cmd = engine.CreateCommand(expanded);
                 await using var reader = await cmd.ExecuteReaderAsync();
-                Assert.True(await reader.ReadAsync(), $"no row from: {expanded}");
+                var rows = new List<string>();
+                while (await reader.ReadAsync())
+                    rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => Cell(reader.GetValue(i)))));
+                var time = reader.GetColumnSchema().Any(c => c.ColumnName == "time");
+                IEnumerable<string> want = time ? expected[title].Order(StringComparer.Ordinal) : expected[title];
+                Assert.Equal(want, time ? rows.Order(StringComparer.Ordinal) : rows);
             }
         }
         finally
         {
             TestPostgres.Drop(db);
         }
+
+        static string Cell(object value) => value switch
+        {
+            DBNull => "null",
+            decimal d => d.ToString("0.##########", System.Globalization.CultureInfo.InvariantCulture),
+            double d => d.ToString("0.##########", System.Globalization.CultureInfo.InvariantCulture),
+            IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+            _ => value.ToString()!,
+        };
     }
 
     /// <summary>The names (families and samples) of a scrape of the whole service after traffic through every path.</summary>
@@ -383,8 +428,7 @@ public sealed partial class ComposeTests
         var jobs = service.Services.GetRequiredService<JobMetrics>();
         jobs.JobFinished("export-gold", true, TimeSpan.FromSeconds(2), rows: 5);
         jobs.SnapshotCommitted("gold.ad_performance_state", "overwrite", filesWritten: 1, dataFiles: 1, snapshotsKept: 1);
-        await Task.Delay(600); // one lag refresh of the consumer loop
-        var scraped = await service.ScrapeAsync(client);
+        var scraped = await service.ScrapeDrainedAsync(client);
         return scraped.Families.Keys.Concat(scraped.AllSamples.Select(s => s.Name)).ToHashSet(StringComparer.Ordinal);
     }
 }
