@@ -60,7 +60,6 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new PipelineMetrics(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton(sp => new JobMetrics(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton<KafkaConnection>();
-        services.AddSingleton<AdEventProducer>();
         services.AddSingleton<ConsumerState>();
         services.AddSingleton<BatchApplier>();
         services.AddSingleton<PipelineStatusReader>();

@@ -9,6 +9,8 @@ pg_port="${ATTRIBUTION_PG_PORT:-55432}"
 export ConnectionStrings__Postgres="${ConnectionStrings__Postgres:-Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=attribution}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:5080}"
 export Lakehouse__WarehousePath="${Lakehouse__WarehousePath:-$root/.data/warehouse}"
+# What the endpoints acknowledged and Kafka has not taken (or, on the embedded broker, the consumer not applied) waits here.
+export Ingest__SpoolPath="${Ingest__SpoolPath:-$root/.data/spool}"
 # Changing actions (jobs, campaigns, config) need X-Admin-Key; a local run gets a fixed development key.
 export Admin__ApiKey="${Admin__ApiKey:-dev-admin-key}"
 echo "run: admin key for X-Admin-Key is '$Admin__ApiKey' (set Admin__ApiKey to choose your own)"

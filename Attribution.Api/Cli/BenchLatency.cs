@@ -35,6 +35,7 @@ internal static class BenchLatency
             ["Kafka:BootstrapServers"] = KafkaOptions.Embedded,
             ["Kafka:ConsumerGroup"] = "bench",
             ["Lakehouse:WarehousePath"] = warehouse,
+            ["Ingest:SpoolPath"] = Path.Combine(warehouse, "spool"),
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

@@ -146,6 +146,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         // exports would refuse it (TableExporter) and the run would measure a service that exports nothing.
         var warehouse = Path.Combine(Path.GetTempPath(), $"attribution-bench-warehouse-{Guid.NewGuid():N}");
         info.Environment["Lakehouse__WarehousePath"] = warehouse;
+        info.Environment["Ingest__SpoolPath"] = Path.Combine(warehouse, "spool");
         foreach (var (k, v) in settings) info.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the service");
         var log = Path.Combine(Path.GetTempPath(), $"attribution-bench-{process.Id}.log");

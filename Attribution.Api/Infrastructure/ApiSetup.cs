@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Attribution.Api.Health;
 using Attribution.Api.Observability;
 using Attribution.Projections;
+using Attribution.Projections.Ingest;
 using Attribution.Projections.Jobs;
 using Attribution.Projections.Analytics;
 using Microsoft.AspNetCore.Diagnostics;
@@ -30,6 +31,7 @@ public static class ApiSetup
         });
         services.AddAttributionStore(builder.Configuration);
         services.AddAttributionPipeline(builder.Configuration);
+        services.AddAttributionIngest(builder.Configuration);
         services.AddMaintenanceJobs(builder.Configuration);
         services.AddAttributionAnalytics();
         services.AddAttributionHealthChecks();

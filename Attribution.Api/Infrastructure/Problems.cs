@@ -19,7 +19,12 @@ public static class Problems
         TypedResults.Problem(new ProblemDetails { Status = 413, Title = "Request body too large",
             Detail = $"The body is larger than {limit} bytes (Tracking:MaxBodyBytes).", Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14" });
 
-    public static ProblemHttpResult Unavailable(string detail) =>
-        TypedResults.Problem(new ProblemDetails { Status = 503, Title = "Kafka did not acknowledge the write", Detail = detail,
+    /// <summary>Nothing was stored: the client should send again, after the seconds Retry-After says.</summary>
+    public static ProblemHttpResult Unavailable(HttpContext http, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        http.Response.Headers.RetryAfter = "5";
+        return TypedResults.Problem(new ProblemDetails { Status = 503, Title = "The events could not be stored", Detail = detail,
             Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4" });
+    }
 }

@@ -1,3 +1,4 @@
+using Attribution.Projections.Ingest;
 using Attribution.Projections.Pipeline;
 
 namespace Attribution.Api.Pipeline;
@@ -8,10 +9,11 @@ public static class PipelineEndpoints
     {
         app.MapGroup("/api/v1/pipeline").WithTags("Pipeline")
             .MapGet("/status", Status).WithName("PipelineStatus")
-            .WithSummary("Consumer lag per partition, events applied, messages lost by the broker, last apply time");
+            .WithSummary("Consumer lag per partition, events applied, messages lost by the broker, last apply time, and this instance's ingest spool");
         return app;
     }
 
-    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<PipelineStatus>> Status(PipelineStatusReader reader, CancellationToken ct) =>
-        TypedResults.Ok(await reader.ReadAsync(ct));
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<PipelineStatus>> Status(
+        PipelineStatusReader reader, IServiceProvider services, CancellationToken ct) =>
+        TypedResults.Ok(await reader.ReadAsync(ct) with { Spool = services.GetService<SpoolForwarder>()?.State });
 }

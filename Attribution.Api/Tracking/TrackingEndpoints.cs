@@ -27,10 +27,10 @@ public static class TrackingEndpoints
             .WithSummary("Records a CLICK and redirects (302) to the http(s) target with the click_id appended")
             .WithDescription("Query: impression_id and redirect (required), plus the pixel's optional fields.");
         tracking.MapPost("/api/v1/conversions", TrackConversion).WithName("Conversion")
-            .WithSummary("Server-to-server conversion postback; answers once Kafka acknowledged it")
+            .WithSummary("Server-to-server conversion postback; answers once it is stored on disk")
             .Accepts<ConversionPostback>("application/json");
         tracking.MapPost("/api/v1/events", TrackBatch).WithName("EventsBatch")
-            .WithSummary("Batch of full events as a JSON array or NDJSON (application/x-ndjson); answers once Kafka acknowledged them")
+            .WithSummary("Batch of full events as a JSON array or NDJSON (application/x-ndjson); answers once they are stored on disk")
             .Accepts<JsonElement>("application/json", "application/x-ndjson");
         return app;
     }
@@ -41,12 +41,12 @@ public static class TrackingEndpoints
 
     public sealed record EventAccepted(string EventId);
 
-    private static Results<FileContentHttpResult, ProblemHttpResult> TrackImpression(HttpContext http, TrackingIngest ingest)
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> TrackImpression(HttpContext http, TrackingIngest ingest, CancellationToken ct)
     {
         var e = ingest.Prepare(EventEnvelope.FromQuery(Query(http), EventTypeNames.Impression));
         ingest.Count("pixel", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The impression is not valid");
-        ingest.Enqueue(e);
+        if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(http, unavailable);
         http.Response.Headers.CacheControl = "no-store, no-cache, must-revalidate";
         return TypedResults.File(Pixel, "image/gif");
     }
@@ -59,7 +59,7 @@ public static class TrackingEndpoints
         var e = ingest.Prepare(EventEnvelope.FromQuery(Query(http), EventTypeNames.Click));
         ingest.Count("click", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The click is not valid");
-        if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(unavailable);
+        if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(http, unavailable);
 
         var clickId = e.Validation.Event!.EventId;
         return TypedResults.Redirect(QueryHelpers.AddQueryString(target, "click_id", clickId));
@@ -94,7 +94,7 @@ public static class TrackingEndpoints
         var e = ingest.Prepare(payload);
         ingest.Count("conversions", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The conversion is not valid");
-        if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(unavailable);
+        if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(request.HttpContext, unavailable);
 
         return TypedResults.Accepted((string?)null, new EventAccepted(e.Validation.Event!.EventId));
     }
@@ -110,7 +110,7 @@ public static class TrackingEndpoints
         if (events.Count > options.Value.MaxBatchEvents)
             return Problems.BadRequest($"A batch holds at most {options.Value.MaxBatchEvents} events, got {events.Count}", "The batch is too large");
         foreach (var e in events) ingest.Count("events", e.Validation);
-        if (await ingest.TrySendAsync(events, ct) is { } unavailable) return Problems.Unavailable(unavailable);
+        if (await ingest.TrySendAsync(events, ct) is { } unavailable) return Problems.Unavailable(request.HttpContext, unavailable);
 
         return TypedResults.Accepted((string?)null, new BatchAccepted(events.Count - rejected.Count, rejected));
     }

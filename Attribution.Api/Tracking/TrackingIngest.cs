@@ -2,8 +2,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Attribution.Domain.Events;
+using Attribution.Projections.Ingest;
 using Attribution.Projections.Observability;
-using Attribution.Projections.Pipeline;
 
 namespace Attribution.Api.Tracking;
 
@@ -15,8 +15,8 @@ public sealed record BatchAccepted(int Accepted, IReadOnlyList<RejectedEvent> Re
 /// <summary>An event ready for Kafka: its key, its normalized JSON, and what validation said of it.</summary>
 public sealed record OutgoingEvent(string? Key, byte[] Value, EventParseResult Validation);
 
-/// <summary>Stamps, validates and serializes tracking events on their way to Kafka.</summary>
-public sealed class TrackingIngest(AdEventProducer producer, PipelineMetrics metrics, TimeProvider clock)
+/// <summary>Stamps, validates and serializes tracking events, and spools them on their way to Kafka.</summary>
+public sealed class TrackingIngest(EventSpool spool, PipelineMetrics metrics, TimeProvider clock)
 {
     public OutgoingEvent Prepare(JsonObject payload)
     {
@@ -62,21 +62,24 @@ public sealed class TrackingIngest(AdEventProducer producer, PipelineMetrics met
         return (events, rejected);
     }
 
-    /// <summary>Writes the events to Kafka; returns why Kafka did not acknowledge them, or null once it did.</summary>
+    /// <summary>Writes the events to the spool and returns once they are on disk (the forwarder takes them to Kafka);
+    /// returns why they could not be stored, or null once they are.</summary>
     public async Task<string?> TrySendAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
     {
         try
         {
-            await producer.ProduceAsync(events.Select(e => (e.Key, e.Value)).ToList(), ct);
+            await spool.AppendAsync(events.Select(e => new SpooledRecord(e.Key, e.Value)).ToList(), ct);
             return null;
         }
-        catch (Confluent.Kafka.KafkaException e)
+        catch (SpoolUnavailableException e)
         {
             return e.Message;
         }
+        catch (ArgumentException e)
+        {
+            throw new BadHttpRequestException(e.Message, StatusCodes.Status413PayloadTooLarge);
+        }
     }
-
-    public void Enqueue(OutgoingEvent e) => producer.Enqueue(e.Key, e.Value, e.Validation.Event?.EventId ?? "?");
 
     private static IEnumerable<(JsonNode? Node, string Raw, string? Error)> SplitArray(byte[] body)
     {

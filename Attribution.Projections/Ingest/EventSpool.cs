@@ -24,6 +24,7 @@ public sealed class EventSpool : IAsyncDisposable
     /// <summary>The largest entry: half a page, so that FasterLog always has room for it.</summary>
     public const int MaxEntryBytes = 1 << (PageSizeBits - 1);
 
+    private readonly FileStream _lock;
     private readonly FasterLog _log;
     private readonly IDevice _device;
     private readonly long _maxBytes;
@@ -38,6 +39,16 @@ public sealed class EventSpool : IAsyncDisposable
         _maxBytes = maxBytes;
         _logger = logger;
         Directory.CreateDirectory(path);
+        try
+        {
+            // Two writers on one FasterLog would corrupt it: the folder belongs to one service instance at a time.
+            _lock = new FileStream(System.IO.Path.Combine(path, "spool.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException($"The spool at {path} is in use by another service instance (Ingest:SpoolPath must differ per instance).", e);
+        }
+
         CheckGeometry(path);
         _device = Devices.CreateLogDevice(System.IO.Path.Combine(path, "spool.log"), recoverDevice: true);
         _log = new FasterLog(new FasterLogSettings
@@ -120,6 +131,7 @@ public sealed class EventSpool : IAsyncDisposable
 
         _log.Dispose();
         _device.Dispose();
+        await _lock.DisposeAsync();
         _stop.Dispose();
         _commitRequested.Dispose();
     }

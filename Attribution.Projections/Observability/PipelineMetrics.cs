@@ -21,6 +21,9 @@ public sealed class PipelineMetrics
         ProduceFailures = factory.CreateCounter("attribution_kafka_produce_failures_total", "Events Kafka did not acknowledge");
         ProduceLatency = factory.CreateHistogram("attribution_kafka_produce_duration_seconds", "Time until Kafka acknowledged a write",
             new HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        SpoolBytes = factory.CreateGauge("attribution_ingest_spool_bytes",
+            "Bytes in this instance's ingest spool: acknowledged to clients, not yet safe to drop (Kafka has not taken them, or on the embedded broker the consumer has not applied them)");
+        SpoolOldestAge = factory.CreateGauge("attribution_ingest_spool_oldest_age_seconds", "Age of the oldest entry in this instance's ingest spool (0 when empty)");
         EventsApplied = factory.CreateCounter("attribution_events_applied_total", "Events appended to the event store and folded into Gold");
         Audited = factory.CreateCounter("attribution_events_audited_total",
             "Events that did not count, or not in full, by audit reason; each event once, with its outcome when applied", "reason");
@@ -51,6 +54,8 @@ public sealed class PipelineMetrics
     public Counter EventsReceived { get; }
     public Counter ProduceFailures { get; }
     public Histogram ProduceLatency { get; }
+    public Gauge SpoolBytes { get; }
+    public Gauge SpoolOldestAge { get; }
     public Counter EventsApplied { get; }
     public Counter Audited { get; }
     public Counter LateEvents { get; }

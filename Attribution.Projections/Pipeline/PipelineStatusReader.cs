@@ -14,7 +14,11 @@ public sealed record PipelineStatus(
     long LostMessages,
     DateTime? LastAppliedAt,
     IReadOnlyList<int> AssignedPartitions,
-    IReadOnlyList<PartitionStatus> Partitions);
+    IReadOnlyList<PartitionStatus> Partitions)
+{
+    /// <summary>This instance's ingest spool and its forwarder, where it serves tracking.</summary>
+    public Ingest.ForwarderState? Spool { get; init; }
+}
 
 /// <summary>Compares what Kafka holds with what PostgreSQL has applied.</summary>
 public sealed class PipelineStatusReader : IDisposable

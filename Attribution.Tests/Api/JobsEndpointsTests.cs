@@ -71,6 +71,8 @@ public sealed class JobsApiFixture : IAsyncLifetime
         b.UseSetting("Kafka:Topic", TestKafka.NewTopic());
         b.UseSetting("Kafka:RunConsumer", "false");
         b.UseSetting("Lakehouse:WarehousePath", _warehouse.Path);
+        // Each instance its own spool; instances on one database run one after the other here.
+        b.UseSetting("Ingest:SpoolPath", Path.Combine(_warehouse.Path, $"spool-{Guid.NewGuid():N}"));
         b.UseSetting("Admin:ApiKey", AdminKey);
         b.UseSetting("Jobs:ProgressIntervalSeconds", "0.1");
         b.UseSetting("Jobs:SchedulePollingSeconds", "0.2");

@@ -23,6 +23,9 @@ public class ApiFactory : WebApplicationFactory<Program>
         Topic = TestKafka.NewTopic(partitions: 4);
     }
 
+    /// <summary>This host's own folder for its warehouse and its ingest spool (one spool per instance).</summary>
+    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "attribution-tests", Guid.NewGuid().ToString("N"));
+
     public string ConnectionString { get; }
 
     public string Topic { get; }
@@ -38,7 +41,8 @@ public class ApiFactory : WebApplicationFactory<Program>
         ["Kafka:SessionTimeoutMs"] = "6000",
         ["Admin:ApiKey"] = AdminKey,
         ["Jobs:Enabled"] = "false",
-        ["Lakehouse:WarehousePath"] = Path.Combine(Path.GetTempPath(), "attribution-tests", Guid.NewGuid().ToString("N")),
+        ["Lakehouse:WarehousePath"] = Path.Combine(Folder, "warehouse"),
+        ["Ingest:SpoolPath"] = Path.Combine(Folder, "spool"),
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
@@ -68,6 +72,8 @@ public class ApiFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing) TestPostgres.Drop(ConnectionString);
+        if (!disposing) return;
+        TestPostgres.Drop(ConnectionString);
+        if (Directory.Exists(Folder)) Directory.Delete(Folder, recursive: true);
     }
 }

@@ -17,11 +17,11 @@ internal sealed class LiveService : IDisposable
     private const string ChromeDriver = "chromedriver";
 
     private readonly Process _process;
-    private readonly DirectoryInfo _warehouse;
+    private readonly DirectoryInfo? _warehouse;
     private readonly StringBuilder _log = new();
     private readonly List<(ChromeDriver Driver, DirectoryInfo Profile)> _browsers = [];
 
-    private LiveService(Process process, Uri address, DirectoryInfo warehouse)
+    private LiveService(Process process, Uri address, DirectoryInfo? warehouse)
     {
         _process = process;
         _warehouse = warehouse;
@@ -88,11 +88,16 @@ internal sealed class LiveService : IDisposable
     }
 
     /// <summary>Starts the built service on a free port of 127.0.0.1 against the given database.</summary>
-    public static LiveService Start(string connectionString, IDictionary<string, string>? environment = null)
+    /// <param name="connectionString">The service's database.</param>
+    /// <param name="environment">More settings, as environment variables.</param>
+    /// <param name="folder">Where its warehouse and spool live; a new temporary folder (deleted with the service) unless
+    /// given, so that a restarted service finds what the killed one left.</param>
+    public static LiveService Start(string connectionString, IDictionary<string, string>? environment = null, DirectoryInfo? folder = null)
     {
         var port = FreePort();
-        // A warehouse of its own: the default one beside the binaries holds other runs' tables, which the exports refuse.
-        var warehouse = Directory.CreateTempSubdirectory("live-service-warehouse-");
+        // A warehouse and a spool of its own: the default warehouse beside the binaries holds other runs' tables, which
+        // the exports refuse, and a spool belongs to one instance.
+        var warehouse = folder ?? Directory.CreateTempSubdirectory("live-service-warehouse-");
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Attribution.Api.dll"), "--urls", $"http://127.0.0.1:{port}" },
@@ -108,12 +113,13 @@ internal sealed class LiveService : IDisposable
                 ["Kafka__SessionTimeoutMs"] = "6000",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Logging__LogLevel__Default"] = "Warning",
-                ["Lakehouse__WarehousePath"] = warehouse.FullName,
+                ["Lakehouse__WarehousePath"] = Path.Combine(warehouse.FullName, "warehouse"),
+                ["Ingest__SpoolPath"] = Path.Combine(warehouse.FullName, "spool"),
             },
         };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        return new LiveService(process, new Uri($"http://127.0.0.1:{port}"), warehouse);
+        return new LiveService(process, new Uri($"http://127.0.0.1:{port}"), folder is null ? warehouse : null);
     }
 
     /// <summary>Polls until the condition holds; fails with the service's log when it exits or the deadline passes.</summary>
@@ -165,7 +171,7 @@ internal sealed class LiveService : IDisposable
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
         _process.Dispose();
-        _warehouse.Delete(recursive: true);
+        _warehouse?.Delete(recursive: true);
     }
 
     private static int FreePort()

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Attribution.Projections.Jobs;
 using Attribution.Projections.Observability;
+using Attribution.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Attribution.Tests.Observability;
 
@@ -57,8 +60,11 @@ public sealed class MetricsEndpointTests
         const int applied = 9 + 3;
         await service.WaitForDrainAsync(applied);
         var drained = DateTime.UtcNow;
-        service.Services.GetRequiredService<JobMetrics>().JobFinished("export-bronze", true, TimeSpan.FromSeconds(1.5), rows: 12);
-        service.Services.GetRequiredService<JobMetrics>().SnapshotCommitted("bronze.ad_events", "append", filesWritten: 2, dataFiles: 2, snapshotsKept: 1);
+        // A real export through the runner Hangfire calls: its run and its Iceberg commit report themselves.
+        var export = await service.Services.GetRequiredService<MaintenanceJobRunner>().RunAsync("export-bronze", null, CancellationToken.None);
+        // Bronze is partitioned by the hour of event_time: one file per distinct hour of the stored events.
+        var hours = await Db.CountAsync(service.Services.GetRequiredService<NpgsqlDataSource>(),
+            "SELECT count(DISTINCT date_trunc('hour', event_time AT TIME ZONE 'UTC')) FROM events");
 
         var scrapeStarted = DateTime.UtcNow;
         var after = await service.ScrapeDrainedAsync(client);
@@ -77,8 +83,9 @@ public sealed class MetricsEndpointTests
         Assert.Equal(1, Moved(before, after, "attribution_events_received_total", ("endpoint", "events"), ("type", "CONVERSION")));
         Assert.Equal(1, Moved(before, after, "attribution_events_received_total", ("endpoint", "events"), ("type", "INVALID")));
 
-        // Kafka produce: every pixel and the batch were acknowledged (one timing each), none failed.
-        Assert.Equal(4, after.Value("attribution_kafka_produce_duration_seconds_count"));
+        // Kafka produce: the forwarder took every spooled record to Kafka (the batch's eleven lines, the duplicate and the
+        // invalid one included, and the three pixels; one timing each), none failed; the spool is empty again.
+        Assert.Equal(lines.Count + 3, after.Value("attribution_kafka_produce_duration_seconds_count"));
         Assert.Equal(0, after.Value("attribution_kafka_produce_failures_total"));
 
         // Applied, with batch size, apply time and end-to-end latency for each applied event.
@@ -110,13 +117,14 @@ public sealed class MetricsEndpointTests
         Assert.Equal(1, Moved(before, after, "attribution_events_audited_total", ("reason", "OUT_OF_WINDOW")));
         Assert.Equal(4, Moved(before, after, "attribution_events_late_total"));
 
-        // The jobs' instruments, as the jobs framework will feed them.
+        // The export's run and its one append snapshot of the twelve stored events.
+        Assert.Equal(applied, export.RowsTouched);
         Assert.Equal(1, after.Value("attribution_jobs_runs_total", ("job", "export-bronze"), ("outcome", "succeeded")));
         Assert.Equal(1, after.Value("attribution_jobs_duration_seconds_count", ("job", "export-bronze"), ("outcome", "succeeded")));
-        Assert.Equal(12, after.Value("attribution_jobs_rows_total", ("job", "export-bronze")));
+        Assert.Equal(applied, after.Value("attribution_jobs_rows_total", ("job", "export-bronze")));
         Assert.Equal(1, after.Value("attribution_lakehouse_snapshots_total", ("table", "bronze.ad_events"), ("operation", "append")));
-        Assert.Equal(2, after.Value("attribution_lakehouse_files_written_total", ("table", "bronze.ad_events")));
-        Assert.Equal(2, after.Value("attribution_lakehouse_data_files", ("table", "bronze.ad_events")));
+        Assert.Equal(hours, after.Value("attribution_lakehouse_files_written_total", ("table", "bronze.ad_events")));
+        Assert.Equal(hours, after.Value("attribution_lakehouse_data_files", ("table", "bronze.ad_events")));
         Assert.Equal(1, after.Value("attribution_lakehouse_table_snapshots", ("table", "bronze.ad_events")));
     }
 

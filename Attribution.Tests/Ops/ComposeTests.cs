@@ -425,9 +425,9 @@ public sealed partial class ComposeTests
         (await client.PostAsync(new Uri("/api/v1/conversions", UriKind.Relative),
             new StringContent("{\"impression_id\":\"d-2\",\"conversion_value\":3}", System.Text.Encoding.UTF8, "application/json"))).Dispose();
         await service.WaitForDrainAsync(5);
-        var jobs = service.Services.GetRequiredService<JobMetrics>();
-        jobs.JobFinished("export-gold", true, TimeSpan.FromSeconds(2), rows: 5);
-        jobs.SnapshotCommitted("gold.ad_performance_state", "overwrite", filesWritten: 1, dataFiles: 1, snapshotsKept: 1);
+        // Real job runs report the jobs' and the lakehouse's series.
+        var runner = service.Services.GetRequiredService<Attribution.Projections.Jobs.MaintenanceJobRunner>();
+        Assert.Equal(2, (await runner.RunAsync("export-gold", null, CancellationToken.None)).RowsTouched);
         var scraped = await service.ScrapeDrainedAsync(client);
         return scraped.Families.Keys.Concat(scraped.AllSamples.Select(s => s.Name)).ToHashSet(StringComparer.Ordinal);
     }

@@ -1,0 +1,18 @@
+namespace Attribution.Projections.Ingest;
+
+/// <summary>Configuration section "Ingest": the spool every tracking endpoint writes to before it answers.</summary>
+public sealed class IngestOptions
+{
+    /// <summary>The spool's folder, relative to the content root unless absolute. One service instance per folder.</summary>
+    public string SpoolPath { get; set; } = Path.Combine(".data", "spool");
+
+    /// <summary>Above this many bytes held (Kafka not taking them), endpoints answer 503 with Retry-After.</summary>
+    public long SpoolMaxBytes { get; set; } = 4L << 30;
+
+    /// <summary>On the embedded broker, bytes produced to a partition and not yet applied by the consumer: kept well
+    /// below the ~5 MiB the mock broker retains per partition, so it never drops a message; the spool holds the rest.</summary>
+    public long EmbeddedOutstandingBytesPerPartition { get; set; } = 2L << 20;
+
+    /// <summary>How often the forwarder looks at what Kafka acknowledged or the consumer applied, to truncate.</summary>
+    public double TruncateIntervalSeconds { get; set; } = 0.1;
+}
