@@ -1,3 +1,4 @@
+using Attribution.Tests.Fixtures;
 using Attribution.Projections.Lakehouse;
 using Attribution.Projections.Lakehouse.Parquet;
 using FsCheck;
@@ -178,7 +179,7 @@ public class ParquetTests
             });
             var back = ParquetFileReader.ReadRows(file, schema);
             return back.Count == rows.Count && back.Zip(rows).All(p => p.First.SequenceEqual(p.Second));
-        }).QuickCheckThrowOnFailure();
+        }).CheckSeeded();
     }
 
     [Fact]
@@ -220,7 +221,7 @@ public class ParquetTests
                 var direct = dir.File($"d{n++}.parquet");
                 ParquetFileWriter.Write(direct, TestData.AllTypes, chosen, options with { RowGroupRows = targetGroup });
                 return File.ReadAllBytes(copied).AsSpan().SequenceEqual(File.ReadAllBytes(direct));
-            }).QuickCheckThrowOnFailure();
+            }).CheckSeeded();
     }
 
     [Fact]
@@ -250,7 +251,7 @@ public class ParquetTests
         {
             var packed = Snappy.Compress(bytes);
             return Snappy.Decompress(packed).AsSpan().SequenceEqual(bytes);
-        }).QuickCheckThrowOnFailure();
+        }).CheckSeeded();
 
         var repetitive = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("campaign-42;", 5_000)));
         var compressed = Snappy.Compress(repetitive);

@@ -1,3 +1,4 @@
+using Attribution.Tests.Fixtures;
 using Attribution.Domain.MultiTouch;
 using FsCheck;
 using FsCheck.Fluent;
@@ -56,7 +57,7 @@ public class MultiTouchPropertyTests
         var money = ScenarioGen.Where(s => Math.Abs(s.Conversion.Revenue) < 1e12m && s.Conversion.Revenue.Scale <= 8);
         var arbitrary = Gen.Zip(ModelGen, Gen.NonEmptyListOf(money)).ToArbitrary();
 
-        Check.One(Runs, Prop.ForAll(arbitrary, input =>
+        Seeded.Check(Runs, Prop.ForAll(arbitrary, input =>
         {
             var (model, scenarios) = input;
             var credits = scenarios.Select(s => MultiTouchAttribution.Attribute(s.Conversion, s.Clicks, model)).ToList();
@@ -72,7 +73,7 @@ public class MultiTouchPropertyTests
     {
         var arbitrary = Gen.Zip(ModelGen, ScenarioGen).ToArbitrary();
 
-        Check.One(Runs, Prop.ForAll(arbitrary, input =>
+        Seeded.Check(Runs, Prop.ForAll(arbitrary, input =>
         {
             var (model, scenario) = input;
             var credit = MultiTouchAttribution.Attribute(scenario.Conversion, scenario.Clicks, model);
@@ -92,7 +93,7 @@ public class MultiTouchPropertyTests
     {
         var arbitrary = Gen.Zip(ModelGen, ScenarioGen.Where(s => Math.Abs(s.Conversion.Revenue) < 1_000_000_000m && s.Conversion.Revenue.Scale <= 6)).ToArbitrary();
 
-        Check.One(Runs, Prop.ForAll(arbitrary, input =>
+        Seeded.Check(Runs, Prop.ForAll(arbitrary, input =>
         {
             var (model, scenario) = input;
             var credit = MultiTouchAttribution.Attribute(scenario.Conversion, scenario.Clicks, model);
@@ -104,7 +105,7 @@ public class MultiTouchPropertyTests
     [Fact]
     public void Last_click_gives_everything_to_the_latest_touchpoint_and_first_click_to_the_earliest()
     {
-        Check.One(Runs, Prop.ForAll(ScenarioGen.ToArbitrary(), scenario =>
+        Seeded.Check(Runs, Prop.ForAll(ScenarioGen.ToArbitrary(), scenario =>
         {
             var last = MultiTouchAttribution.Attribute(scenario.Conversion, scenario.Clicks, new LastClickModel());
             var first = MultiTouchAttribution.Attribute(scenario.Conversion, scenario.Clicks, new FirstClickModel());
@@ -121,7 +122,7 @@ public class MultiTouchPropertyTests
     public void Linear_position_based_and_time_decay_match_their_formulas_to_within_one_share_unit()
     {
         const decimal tolerance = 0.000000000002m;
-        Check.One(Runs, Prop.ForAll(ScenarioGen.ToArbitrary(), scenario =>
+        Seeded.Check(Runs, Prop.ForAll(ScenarioGen.ToArbitrary(), scenario =>
         {
             var touchpoints = MultiTouchAttribution.Touchpoints(scenario.Conversion, scenario.Clicks, TimeSpan.FromDays(7));
             var n = touchpoints.Count;
@@ -153,7 +154,7 @@ public class MultiTouchPropertyTests
     {
         var arbitrary = Gen.Zip(ModelGen, ScenarioGen.SelectMany(s => Gen.Shuffle(s.Clicks).Select(shuffled => (s, shuffled)))).ToArbitrary();
 
-        Check.One(Runs, Prop.ForAll(arbitrary, input =>
+        Seeded.Check(Runs, Prop.ForAll(arbitrary, input =>
         {
             var (model, (scenario, shuffled)) = input;
             var original = MultiTouchAttribution.Attribute(scenario.Conversion, scenario.Clicks, model);
@@ -168,7 +169,7 @@ public class MultiTouchPropertyTests
     {
         var paths = Gen.ListOf(ScenarioGen.Select(s => CampaignPath.FromTouchpoints(s.Clicks, s.Conversion.Revenue > 0)));
 
-        Check.One(Runs, Prop.ForAll(paths.ToArbitrary(), sample =>
+        Seeded.Check(Runs, Prop.ForAll(paths.ToArbitrary(), sample =>
         {
             var model = MarkovChainModel.Fit(sample);
 
@@ -186,7 +187,7 @@ public class MultiTouchPropertyTests
             .Select(ws => ws.Select(w => (decimal)w).ToArray());
         var arbitrary = Gen.Zip(Gen.Choose(0, int.MaxValue).Select(u => (decimal)u), weights).ToArbitrary();
 
-        Check.One(Runs, Prop.ForAll(arbitrary, input =>
+        Seeded.Check(Runs, Prop.ForAll(arbitrary, input =>
         {
             var (units, ws) = input;
             var parts = LargestRemainder.Allocate(units, ws);
