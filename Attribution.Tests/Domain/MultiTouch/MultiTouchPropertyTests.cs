@@ -109,12 +109,16 @@ public class MultiTouchPropertyTests
         {
             var last = MultiTouchAttribution.Attribute(scenario.Conversion, scenario.Clicks, new LastClickModel());
             var first = MultiTouchAttribution.Attribute(scenario.Conversion, scenario.Clicks, new FirstClickModel());
-            var latest = scenario.Clicks
+            // The window and the tie-break (time, then campaign, then impression, ordinal) spelled out here, not taken
+            // from the model's own touchpoints or comparer.
+            var inWindow = scenario.Clicks
                 .Where(c => (c.ClickTime <= T && T - c.ClickTime <= TimeSpan.FromDays(7)) || c == scenario.Conversion.AttributedClick)
-                .Max(Touchpoint.Chronological)!;
+                .OrderBy(c => c.ClickTime).ThenBy(c => c.CampaignId, StringComparer.Ordinal).ThenBy(c => c.ImpressionId, StringComparer.Ordinal)
+                .ToList();
+            var (earliest, latest) = (inWindow[0], inWindow[^1]);
 
             return last.Credits.Count == 1 && last.Credits[0].CampaignId == latest.CampaignId && last.Credits[0].Share == 1m
-                && first.Credits.Count == 1 && first.Credits[0].CampaignId == last.Touchpoints[0].CampaignId;
+                && first.Credits.Count == 1 && first.Credits[0].CampaignId == earliest.CampaignId && first.Credits[0].Share == 1m;
         }));
     }
 
