@@ -119,11 +119,9 @@ public sealed class BatchApplierTests : IAsyncLifetime
     private async Task FlushStatisticsAsync()
     {
         _engine.DataSource.Clear();
-        for (var i = 0; i < 100 && await Db.CountAsync(_engine.DataSource,
-                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") > 0; i++)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(async () => await Db.CountAsync(_engine.DataSource,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") == 0,
+            "every other backend of this database has ended and reported its statistics");
     }
 
     private async Task<(long EventsSeq, long EventsIdx, long GoldSeq, long GoldIdx)> FlushedScansAsync()
