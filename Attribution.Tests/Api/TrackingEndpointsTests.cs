@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Attribution.Tests.Fixtures;
 
 namespace Attribution.Tests.Api;
@@ -155,5 +156,36 @@ public sealed class TrackingEndpointsTests(ApiFactory api) : IClassFixture<ApiFa
         var big = "[" + string.Join(",", Enumerable.Repeat("{\"event_type\":\"IMPRESSION\",\"impression_id\":\"" + new string('x', 1000) + "\"}", 17_000)) + "]";
         var problem = await Problem(await _http.PostAsync("/api/v1/events", new StringContent(big, Encoding.UTF8, "application/json")), HttpStatusCode.RequestEntityTooLarge);
         Assert.Contains("Tracking:MaxBodyBytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_batch_of_more_events_than_Tracking_MaxBatchEvents_is_refused_whole_and_one_at_the_limit_is_accepted()
+    {
+        using var small = new SmallBatchApi();
+        var http = small.Client();
+        static StringContent Batch(string prefix, int count) => new(
+            new JsonArray([.. Enumerable.Range(0, count).Select(i => (JsonNode)Scenario.Impression($"{prefix}-{i}", $"{prefix}-e{i}", TimeSpan.Zero))]).ToJsonString(),
+            Encoding.UTF8, "application/json");
+
+        var over = await Problem(await http.PostAsync("/api/v1/events", Batch("mb-over", 4)), HttpStatusCode.BadRequest);
+        var at = await http.PostAsync("/api/v1/events", Batch("mb-at", 3));
+
+        Assert.Equal("A batch holds at most 3 events, got 4", over.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, at.StatusCode);
+        Assert.Equal(3, (await at.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+        // Everything Kafka holds is applied: the three of the accepted batch, none of the refused one.
+        var status = await small.WaitForDrainAsync(3);
+        Assert.Equal(3, status.EventsApplied);
+        Assert.Equal(3, await Db.CountAsync(small.DataSource, "SELECT count(*) FROM events WHERE stream_id LIKE 'mb-at-%'"));
+    }
+
+    private sealed class SmallBatchApi : ApiFactory
+    {
+        protected override IDictionary<string, string?> Settings()
+        {
+            var settings = base.Settings();
+            settings["Tracking:MaxBatchEvents"] = "3";
+            return settings;
+        }
     }
 }
