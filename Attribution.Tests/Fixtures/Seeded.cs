@@ -41,8 +41,19 @@ public static class Seeded
     public static Rnd Rnd(int seed) => new((ulong)(uint)seed);
 
     /// <summary>Checks the property from a seed (replaying FsCheck's run from it), naming the seed on failure.</summary>
-    public static void Check(Config config, Property property) =>
-        Run(seed => FsCheck.Check.One(config.WithReplay(FSharpOption<Replay>.Some(new Replay(Rnd(seed), FSharpOption<int>.None))), property));
+    public static void Check(Config config, Property property) => Check(config, property, NextSeed());
+
+    public static void Check(Config config, Property property, int seed)
+    {
+        try
+        {
+            FsCheck.Check.One(config.WithReplay(FSharpOption<Replay>.Some(new Replay(Rnd(seed), FSharpOption<int>.None))), property);
+        }
+        catch (Exception e)
+        {
+            throw new SeededFailure(seed, e);
+        }
+    }
 
     public static void CheckSeeded(this Property property, Config? config = null) =>
         Check(config ?? Config.QuickThrowOnFailure, property);
