@@ -85,8 +85,8 @@ public sealed class ReplayAndConfigTests
         await Send(http, first);
         await api.WaitForDrainAsync(first.Count);
 
-        // The second half is sent, and acknowledged by Kafka, while the replay's transaction is open (after its first
-        // chunk): the consumer has to wait for the replay and apply it afterwards.
+        // The second half is sent and accepted while the replay's transaction is open (after its first chunk): whatever
+        // of it reaches the consumer meanwhile waits for the replay, and is applied after it.
         var sentDuringReplay = false;
         var progress = new Inline(_ =>
         {
