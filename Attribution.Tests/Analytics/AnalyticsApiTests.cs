@@ -45,38 +45,38 @@ public sealed class AnalyticsApiTests(KnownJourneysApi api) : IClassFixture<Know
         rows.EnumerateArray().Single(r => r.GetProperty(key).GetString() == value);
 
     [Theory]
-    [InlineData("/api/v1/metrics?group_by=campaign_id,bogus")]
-    [InlineData("/api/v1/metrics?group_by=hour,day")]
-    [InlineData("/api/v1/metrics?group_by=platform,platform")]
-    [InlineData("/api/v1/metrics?group_by=campaign_id;DROP TABLE events")]
-    [InlineData("/api/v1/metrics?from=yesterday")]
-    [InlineData("/api/v1/metrics?from=2026-11-02&to=2026-11-01")]
-    [InlineData("/api/v1/metrics?from=2026-11-01&to=2026-11-01")]
-    [InlineData("/api/v1/metrics?include=budget")]
-    [InlineData("/api/v1/metrics?limit=0")]
-    [InlineData("/api/v1/metrics?limit=many")]
-    [InlineData("/api/v1/metrics/campaigns?to=never")]
-    [InlineData("/api/v1/frequency")]
-    [InlineData("/api/v1/frequency?from=2026-11-01")]
-    [InlineData("/api/v1/frequency?from=2026-11-02&to=2026-11-01")]
-    [InlineData("/api/v1/frequency?from=2026-01-01&to=2026-11-01")]
-    [InlineData("/api/v1/paths?to=2026-11-02")]
-    [InlineData("/api/v1/paths?from=2026-11-01&to=2026-11-02&limit=0")]
-    [InlineData("/api/v1/paths?from=2026-11-01&to=2026-11-02&limit=abc")]
-    [InlineData("/api/v1/paths?from=2026-11-01&to=2026-11-02&max_steps=51")]
-    [InlineData("/api/v1/reach?from=2026-11-01")]
-    [InlineData("/api/v1/reach?from=x&to=2026-11-02")]
-    [InlineData("/api/v1/attribution?from=2026-11-01&to=2026-11-02")]
-    [InlineData("/api/v1/attribution?model=u_shaped&from=2026-11-01&to=2026-11-02")]
-    [InlineData("/api/v1/attribution?model=linear")]
-    [InlineData("/api/v1/attribution?model=time_decay&from=2026-11-01&to=2026-11-02&half_life_hours=0")]
-    [InlineData("/api/v1/attribution?model=time_decay&from=2026-11-01&to=2026-11-02&half_life_hours=-3")]
-    [InlineData("/api/v1/attribution?model=time_decay&from=2026-11-01&to=2026-11-02&half_life_hours=week")]
-    [InlineData("/api/v1/attribution/compare")]
-    [InlineData("/api/v1/attribution/compare?from=2026-11-01&to=2026-11-02&half_life_hours=99999")]
-    [InlineData("/api/v1/campaigns/pacing?from=2026-11-01")]
-    [InlineData("/api/v1/campaigns/pacing?from=2026-01-01&to=2026-12-01")]
-    public async Task Bad_input_is_a_400_problem_that_says_what_is_wrong(string url)
+    [InlineData("/api/v1/metrics?group_by=campaign_id,bogus", "unknown group_by dimension 'bogus'; allowed: campaign_id, creative_id, geo_country, platform, hour, day")]
+    [InlineData("/api/v1/metrics?group_by=hour,day", "group_by may hold hour or day, not both")]
+    [InlineData("/api/v1/metrics?group_by=platform,platform", "group_by names 'platform' twice")]
+    [InlineData("/api/v1/metrics?group_by=campaign_id;DROP TABLE events", "unknown group_by dimension 'campaign_id;DROP TABLE events'; allowed: campaign_id, creative_id, geo_country, platform, hour, day")]
+    [InlineData("/api/v1/metrics?from=yesterday", "'from' must be an ISO-8601 time or Unix epoch seconds, got 'yesterday'")]
+    [InlineData("/api/v1/metrics?from=2026-11-02&to=2026-11-01", "'from' (2026-11-02T00:00:00.0000000Z) must be before 'to' (2026-11-01T00:00:00.0000000Z)")]
+    [InlineData("/api/v1/metrics?from=2026-11-01&to=2026-11-01", "'from' (2026-11-01T00:00:00.0000000Z) must be before 'to' (2026-11-01T00:00:00.0000000Z)")]
+    [InlineData("/api/v1/metrics?include=budget", "unknown include 'budget'; allowed: budget_at_impression")]
+    [InlineData("/api/v1/metrics?limit=0", "'limit' must be an integer from 1 to 100000, got '0'")]
+    [InlineData("/api/v1/metrics?limit=many", "'limit' must be an integer from 1 to 100000, got 'many'")]
+    [InlineData("/api/v1/metrics/campaigns?to=never", "'to' must be an ISO-8601 time or Unix epoch seconds, got 'never'")]
+    [InlineData("/api/v1/frequency", "'from' and 'to' are both required (ISO-8601 or Unix epoch seconds), e.g. from=2026-11-01&to=2026-11-08")]
+    [InlineData("/api/v1/frequency?from=2026-11-01", "'from' and 'to' are both required (ISO-8601 or Unix epoch seconds), e.g. from=2026-11-01&to=2026-11-08")]
+    [InlineData("/api/v1/frequency?from=2026-11-02&to=2026-11-01", "'from' (2026-11-02T00:00:00.0000000Z) must be before 'to' (2026-11-01T00:00:00.0000000Z)")]
+    [InlineData("/api/v1/frequency?from=2026-01-01&to=2026-11-01", "the range may span at most 92 days, got 304")]
+    [InlineData("/api/v1/paths?to=2026-11-02", "'from' and 'to' are both required (ISO-8601 or Unix epoch seconds), e.g. from=2026-11-01&to=2026-11-08")]
+    [InlineData("/api/v1/paths?from=2026-11-01&to=2026-11-02&limit=0", "'limit' must be an integer from 1 to 1000, got '0'")]
+    [InlineData("/api/v1/paths?from=2026-11-01&to=2026-11-02&limit=abc", "'limit' must be an integer from 1 to 1000, got 'abc'")]
+    [InlineData("/api/v1/paths?from=2026-11-01&to=2026-11-02&max_steps=51", "'max_steps' must be an integer from 1 to 50, got '51'")]
+    [InlineData("/api/v1/reach?from=2026-11-01", "'from' and 'to' are both required (ISO-8601 or Unix epoch seconds), e.g. from=2026-11-01&to=2026-11-08")]
+    [InlineData("/api/v1/reach?from=x&to=2026-11-02", "'from' must be an ISO-8601 time or Unix epoch seconds, got 'x'")]
+    [InlineData("/api/v1/attribution?from=2026-11-01&to=2026-11-02", "'model' must be one of last_click, first_click, linear, time_decay, position_based, data_driven, got ''")]
+    [InlineData("/api/v1/attribution?model=u_shaped&from=2026-11-01&to=2026-11-02", "'model' must be one of last_click, first_click, linear, time_decay, position_based, data_driven, got 'u_shaped'")]
+    [InlineData("/api/v1/attribution?model=linear", "'from' and 'to' are both required (ISO-8601 or Unix epoch seconds), e.g. from=2026-11-01&to=2026-11-08")]
+    [InlineData("/api/v1/attribution?model=time_decay&from=2026-11-01&to=2026-11-02&half_life_hours=0", "'half_life_hours' must be a number of hours in (0, 8760], got '0'")]
+    [InlineData("/api/v1/attribution?model=time_decay&from=2026-11-01&to=2026-11-02&half_life_hours=-3", "'half_life_hours' must be a number of hours in (0, 8760], got '-3'")]
+    [InlineData("/api/v1/attribution?model=time_decay&from=2026-11-01&to=2026-11-02&half_life_hours=week", "'half_life_hours' must be a number of hours in (0, 8760], got 'week'")]
+    [InlineData("/api/v1/attribution/compare", "'from' and 'to' are both required (ISO-8601 or Unix epoch seconds), e.g. from=2026-11-01&to=2026-11-08")]
+    [InlineData("/api/v1/attribution/compare?from=2026-11-01&to=2026-11-02&half_life_hours=99999", "'half_life_hours' must be a number of hours in (0, 8760], got '99999'")]
+    [InlineData("/api/v1/campaigns/pacing?from=2026-11-01", "'from' and 'to' are both required (ISO-8601 or Unix epoch seconds), e.g. from=2026-11-01&to=2026-11-08")]
+    [InlineData("/api/v1/campaigns/pacing?from=2026-01-01&to=2026-12-01", "the range may span at most 92 days, got 334")]
+    public async Task Bad_input_is_a_400_problem_whose_detail_names_what_is_wrong(string url, string detail)
     {
         var response = await _client.GetAsync(new Uri(url, UriKind.Relative));
 
@@ -84,7 +84,7 @@ public sealed class AnalyticsApiTests(KnownJourneysApi api) : IClassFixture<Know
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(400, problem.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+        Assert.Equal(detail, problem.GetProperty("detail").GetString());
     }
 
     [Fact]

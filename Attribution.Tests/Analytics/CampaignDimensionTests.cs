@@ -40,6 +40,28 @@ public sealed class CampaignDimensionTests : IAsyncLifetime
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement);
     }
 
+    [Fact]
+    public async Task The_campaign_list_holds_the_current_version_of_every_campaign_in_id_order()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Put("camp-l2", new { name = "Two", budget_amount = 20, budget_type = "DAILY", status = "ACTIVE" })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Put("camp-l1", new { name = "One", budget_amount = 10, budget_type = "LIFETIME", status = "ACTIVE" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Put("camp-l2", new { budget_amount = 25.5, status = "PAUSED" })).Status);
+
+        var list = (await _client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/campaigns", UriKind.Relative))).EnumerateArray().ToList();
+
+        Assert.Equal(["camp-l1", "camp-l2"], list.Select(c => c.GetProperty("campaign_id").GetString()));
+        Assert.All(list, c => Assert.True(c.GetProperty("is_current").GetBoolean()));
+        var (one, two) = (list[0], list[1]);
+        Assert.Equal(("One", 10m, "LIFETIME", "ACTIVE"), (one.GetProperty("name").GetString(), one.GetProperty("budget_amount").GetDecimal(),
+            one.GetProperty("budget_type").GetString(), one.GetProperty("status").GetString()));
+        Assert.Equal(("Two", 25.5m, "DAILY", "PAUSED"), (two.GetProperty("name").GetString(), two.GetProperty("budget_amount").GetDecimal(),
+            two.GetProperty("budget_type").GetString(), two.GetProperty("status").GetString()));
+        // The version listed is the last of the campaign's history, the one that opened with the change.
+        var history = (await _client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/campaigns/camp-l2/history", UriKind.Relative))).EnumerateArray().ToList();
+        Assert.Equal(2, history.Count);
+        Assert.Equal(history[^1].GetProperty("campaign_key").GetInt64(), two.GetProperty("campaign_key").GetInt64());
+    }
+
     private static void AssertContiguous(IReadOnlyList<CampaignVersion> history)
     {
         Assert.Empty(CampaignScd2.CheckHistory(history));

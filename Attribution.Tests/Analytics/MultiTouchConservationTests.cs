@@ -65,7 +65,7 @@ public sealed class MultiTouchConservationTests : IAsyncLifetime
         var gen = Gen.Choose(0, int.MaxValue).Select(_ => Interlocked.Increment(ref _run))
             .SelectMany(run => Journeys($"m{run}", TimeSpan.FromDays(60 * run)).Select(events => (run, events)));
         var conversionsSeen = 0;
-        Check.One(Runs, Prop.ForAll(gen.ToArbitrary(), input =>
+        Seeded.Check(Runs, Prop.ForAll(gen.ToArbitrary(), input =>
         {
             var (run, events) = input;
             _applier.ApplyAsync("g", "t", "c", events.Select(e =>

@@ -1,3 +1,4 @@
+using Attribution.Tests.Fixtures;
 using System.Buffers;
 using System.Text.Json.Nodes;
 using Attribution.Projections.Lakehouse;
@@ -96,7 +97,7 @@ public class ThriftCompactTests
             var r = new ThriftCompactReader(bytes).ReadStruct();
             return r.Int(1) == i && r.Long(2) == l && r.String(3) == (s ?? "") && (bool)r.Fields[4] == b &&
                    r.Struct(5).List(1).Count == 2 && (fieldId <= 5 || r.Long(fieldId) == l);
-        }).QuickCheckThrowOnFailure();
+        }).CheckSeeded();
     }
 }
 
@@ -148,7 +149,7 @@ public class RleHybridTests
             var bitWidth = width % 8 + 1;
             var values = bits.Select((b, i) => b ? (i * 7) % (1 << bitWidth) : 0).ToArray();
             return RleHybrid.Decode(Encode(values, bitWidth), bitWidth, values.Length).SequenceEqual(values);
-        }).QuickCheckThrowOnFailure();
+        }).CheckSeeded();
     }
 }
 
@@ -184,7 +185,7 @@ public class Murmur3BucketTests
         {
             var b = (int)Transform.Bucket(13).Apply(ColumnType.String, s ?? "")!;
             return b is >= 0 and < 13;
-        }).QuickCheckThrowOnFailure();
+        }).CheckSeeded();
     }
 
     [Fact]
@@ -215,7 +216,7 @@ public class AvroTests
         Assert.Equal(new byte[] { 0x7F }, Encode(w => w.Long(-64)));
         Assert.Equal(new byte[] { 0x80, 0x01 }, Encode(w => w.Long(64)));
         Assert.Equal(new byte[] { 0x06, 0x66, 0x6F, 0x6F }, Encode(w => w.String("foo")));
-        Prop.ForAll(ArbMap.Default.ArbFor<long>(), v => new AvroReader(Encode(w => w.Long(v))).Long() == v).QuickCheckThrowOnFailure();
+        Prop.ForAll(ArbMap.Default.ArbFor<long>(), v => new AvroReader(Encode(w => w.Long(v))).Long() == v).CheckSeeded();
     }
 
     private static readonly JsonNode Schema = JsonNode.Parse("""

@@ -52,7 +52,10 @@ public sealed class RetentionTests
         Assert.Equal(3, await Db.CountAsync(host.DataSource, "SELECT count(*) FROM retired_event_ids"));
         Assert.Equal(gold, await Db.GoldSnapshotAsync(host.DataSource)); // Gold keeps every row
         Assert.Equal(0, (await Retention(host, now).RunAsync(null, CancellationToken.None)).Impressions); // nothing left to do
+        // i-old-1 is recorded as retired, with the two events it had and the time of the last (its click).
         Assert.NotNull(await RetiredImpressions.RetiredAtAsync(host.DataSource, "i-old-1", CancellationToken.None));
+        Assert.Equal(1, await Db.CountAsync(host.DataSource,
+            "SELECT count(*) FROM retired_impressions WHERE impression_id = 'i-old-1' AND events = 2 AND last_event_time = $1", T0.AddSeconds(10)));
         Assert.Null(await RetiredImpressions.RetiredAtAsync(host.DataSource, "i-recent", CancellationToken.None));
 
         // Dedup is forever: a redelivery of a retired event is a duplicate.

@@ -94,6 +94,14 @@ public sealed class BatchApplierTests : IAsyncLifetime
         // 600 cells: several pages of each full-tier table, which full pages would leave no room to update in place.
         await Apply([.. Enumerable.Range(0, 600).Select(i => Impression($"h-{i}", $"h-e{i}", 0 * S, campaign: $"camp-{i}"))]);
         await Apply([.. Enumerable.Range(0, 600).Select(i => Click($"h-{i}", $"h-c{i}", 5 * S))]);
+        // The conversions find room on the pages only once the cell versions the clicks replaced can be pruned, that is
+        // once no other session of this database (an auto-analyze, say) holds a snapshot from before the clicks.
+        await Eventually.TrueAsync(async () => await Db.CountAsync(_engine.DataSource, """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+                  AND backend_xmin::text::bigint <= (SELECT max(xmin::text::bigint) FROM metrics_hourly)
+                """) == 0,
+            "no other session of this database holds a snapshot from before the click batch committed");
         await Apply([.. Enumerable.Range(0, 600).Select(i => Conversion($"h-{i}", $"h-v{i}", 9 * S, 2m))]);
         await FlushStatisticsAsync();
 
@@ -119,11 +127,9 @@ public sealed class BatchApplierTests : IAsyncLifetime
     private async Task FlushStatisticsAsync()
     {
         _engine.DataSource.Clear();
-        for (var i = 0; i < 100 && await Db.CountAsync(_engine.DataSource,
-                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") > 0; i++)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(async () => await Db.CountAsync(_engine.DataSource,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") == 0,
+            "every other backend of this database has ended and reported its statistics");
     }
 
     private async Task<(long EventsSeq, long EventsIdx, long GoldSeq, long GoldIdx)> FlushedScansAsync()

@@ -24,6 +24,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
 
         var topic = TestKafka.NewTopic(Partitions);
         var db = TestPostgres.NewDatabase("scaleout");
+        var bTookOver = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
             var settings = EngineHost.Settings(db, topic, group: $"g-{Guid.NewGuid():N}");
@@ -32,39 +33,42 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             settings["Kafka:MaxBatchWaitMs"] = "400";
             await using var probe = NpgsqlDataSource.Create(db);
 
-            // Events keep arriving the whole time, across both rebalances (~5 s each on the mock cluster).
-            using var producing = new CancellationTokenSource();
-            var producer = Task.Run(() => ProduceSteadily(topic, events, TimeSpan.FromSeconds(26)));
+            // Events keep arriving across both rebalances (~5 s each on the mock cluster); the last tenth is held back until
+            // B has taken over from A, so A always stops with the stream still flowing.
+            var producer = Task.Run(() => ProduceSteadily(topic, events, TimeSpan.FromSeconds(26), holdBackUntil: bTookOver.Task));
 
             var a = await EngineHost.StartAsync(settings);
-            await WaitUntil(async () => await Db.CountAsync(probe, "SELECT count(*) FROM events") > 0, "instance A applies events");
+            await Eventually.TrueAsync(async () => await Db.CountAsync(probe, "SELECT count(*) FROM events") > 0, "instance A applies events");
 
             await using var b = await EngineHost.StartAsync(settings);
             var stateA = a.Services.GetRequiredService<ConsumerState>();
             var stateB = b.Services.GetRequiredService<ConsumerState>();
-            await WaitUntil(() => Task.FromResult(stateA.Assigned.Length > 0 && stateB.Assigned.Length > 0 &&
-                                                  stateA.Assigned.Union(stateB.Assigned).Count() == Partitions), "the group splits the partitions");
-            // The mock cluster often rebalances twice in a row when a member joins: let the group settle.
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            var ownedByA = stateA.Assigned.ToArray();
-            var ownedByB = stateB.Assigned.ToArray();
-            output.WriteLine($"A owns {string.Join(",", ownedByA)}; B owns {string.Join(",", ownedByB)}");
-            Assert.Empty(ownedByA.Intersect(ownedByB));
-            Assert.Equal(Enumerable.Range(0, Partitions), ownedByA.Concat(ownedByB).Order());
-
-            // Each instance stores the offsets of its own partitions: both sets move while both instances run.
-            var offsetsAtSplit = await OffsetsAsync(probe, topic);
-            await WaitUntil(async () =>
+            // The mock cluster often rebalances twice in a row when a member joins: wait for a split of the partitions
+            // under which each instance stores offsets of its own partitions (a new split starts the count again).
+            int[] ownedByA = [], ownedByB = [];
+            Dictionary<int, long> offsetsAtSplit = [];
+            await Eventually.TrueAsync(async () =>
             {
+                var (nowA, nowB) = (stateA.Assigned.Order().ToArray(), stateB.Assigned.Order().ToArray());
+                if (nowA.Length == 0 || nowB.Length == 0 || nowA.Intersect(nowB).Any() || !nowA.Union(nowB).Order().SequenceEqual(Enumerable.Range(0, Partitions)))
+                    return false;
+                if (!nowA.SequenceEqual(ownedByA) || !nowB.SequenceEqual(ownedByB))
+                {
+                    (ownedByA, ownedByB, offsetsAtSplit) = (nowA, nowB, await OffsetsAsync(probe, topic));
+                    return false;
+                }
+
                 var now = await OffsetsAsync(probe, topic);
                 bool Moved(int[] owned) => owned.Any(p => now.GetValueOrDefault(p) > offsetsAtSplit.GetValueOrDefault(p));
                 return Moved(ownedByA) && Moved(ownedByB);
-            }, "both instances apply their own partitions");
-            Assert.False(producer.IsCompleted, "the stream should still be flowing when A stops");
+            }, "the group splits the partitions between A and B and each applies its own");
+            output.WriteLine($"A owns {string.Join(",", ownedByA)}; B owns {string.Join(",", ownedByB)}");
 
             // A stops mid-stream (mid-batch, possibly): B takes every partition over from the offsets A stored.
             await a.DisposeAsync();
-            await WaitUntil(() => Task.FromResult(stateB.Assigned.Length == Partitions), "B takes over every partition");
+            await Eventually.TrueAsync(() => stateB.Assigned.Length == Partitions, "B takes over every partition");
+            Assert.False(producer.IsCompleted, "the last tenth of the stream is produced only after B took over");
+            bTookOver.SetResult();
 
             await producer;
             var status = await b.WaitForDrainAsync(distinct, TimeSpan.FromSeconds(120));
@@ -80,6 +84,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         }
         finally
         {
+            bTookOver.TrySetCanceled(); // a failed test stops the producer rather than leaving it waiting
             TestPostgres.Drop(db);
         }
     }
@@ -101,7 +106,9 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         }
     }
 
-    private static void ProduceSteadily(string topic, List<JsonObject> events, TimeSpan over)
+    /// <summary>Produces the events in 800 chunks paced over <paramref name="over"/>; the last tenth only once
+    /// <paramref name="holdBackUntil"/> has completed.</summary>
+    private static void ProduceSteadily(string topic, List<JsonObject> events, TimeSpan over, Task holdBackUntil)
     {
         using var producer = TestKafka.Producer();
         const int chunks = 800;
@@ -109,6 +116,8 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         var started = DateTime.UtcNow;
         for (var c = 0; c * size < events.Count; c++)
         {
+            if (c == chunks * 9 / 10 && !holdBackUntil.Wait(TimeSpan.FromMinutes(3)))
+                throw new TimeoutException("the held-back tenth of the stream was never released");
             foreach (var e in events.Skip(c * size).Take(size))
             {
                 var (key, value) = Message(e);
@@ -131,15 +140,5 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         await using var reader = await cmd.ExecuteReaderAsync();
         while (await reader.ReadAsync()) offsets[reader.GetInt32(0)] = reader.GetInt64(1);
         return offsets;
-    }
-
-    private static async Task WaitUntil(Func<Task<bool>> condition, string what, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting until {what}");
-            await Task.Delay(50);
-        }
     }
 }

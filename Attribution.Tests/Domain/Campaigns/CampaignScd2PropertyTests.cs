@@ -1,3 +1,4 @@
+using Attribution.Tests.Fixtures;
 using Attribution.Domain.Campaigns;
 using FsCheck;
 using FsCheck.Fluent;
@@ -36,7 +37,7 @@ public class CampaignScd2PropertyTests
         // Batches in any order, so later batches often hold changes that are backdated by then.
         var batches = Gen.ListOf(ChangesGen.Select(c => c.Take(8).ToArray())).Select(b => b.Take(5).ToList());
 
-        Check.One(Runs, Prop.ForAll(batches.ToArbitrary(), sequence =>
+        Seeded.Check(Runs, Prop.ForAll(batches.ToArbitrary(), sequence =>
         {
             var keys = new CampaignScd2Tests.KeySource(100);
             var table = new List<CampaignVersion> { Existing };
@@ -55,7 +56,7 @@ public class CampaignScd2PropertyTests
     [Fact]
     public void One_merge_gives_at_every_instant_the_attributes_of_the_accepted_changes_up_to_then()
     {
-        Check.One(Runs, Prop.ForAll(ChangesGen.ToArbitrary(), changes =>
+        Seeded.Check(Runs, Prop.ForAll(ChangesGen.ToArbitrary(), changes =>
         {
             var result = CampaignScd2.Merge([Existing], changes, new CampaignScd2Tests.KeySource(100).Next);
             var history = CampaignScd2Tests.Apply([Existing], result);
@@ -77,7 +78,7 @@ public class CampaignScd2PropertyTests
     [Fact]
     public void Every_version_is_found_at_its_own_start_and_not_at_its_end()
     {
-        Check.One(Runs, Prop.ForAll(ChangesGen.ToArbitrary(), changes =>
+        Seeded.Check(Runs, Prop.ForAll(ChangesGen.ToArbitrary(), changes =>
         {
             var history = CampaignScd2Tests.Apply([Existing], CampaignScd2.Merge([Existing], changes, new CampaignScd2Tests.KeySource(100).Next));
 
@@ -92,7 +93,7 @@ public class CampaignScd2PropertyTests
     {
         var split = ChangesGen.SelectMany(changes => Gen.Choose(0, 12).Select(cut => (changes, cut)));
 
-        Check.One(Runs, Prop.ForAll(split.ToArbitrary(), input =>
+        Seeded.Check(Runs, Prop.ForAll(split.ToArbitrary(), input =>
         {
             var (changes, cut) = input;
             var whole = CampaignScd2Tests.Apply([Existing], CampaignScd2.Merge([Existing], changes, new CampaignScd2Tests.KeySource(100).Next));
@@ -110,7 +111,7 @@ public class CampaignScd2PropertyTests
     {
         var gen = from hour in Gen.Choose(5, 12) from budget in Gen.Elements(10m, 10.0m, 10.000m) select new CampaignChange("cmp-1", Base.AddHours(hour), "Existing", budget, "DAILY", CampaignStatus.Active);
 
-        Check.One(Runs, Prop.ForAll(gen.ToArbitrary(), change =>
+        Seeded.Check(Runs, Prop.ForAll(gen.ToArbitrary(), change =>
         {
             var result = CampaignScd2.Merge([Existing], [change], () => throw new InvalidOperationException("no key needed"));
 
