@@ -94,14 +94,18 @@ public sealed class BatchApplierTests : IAsyncLifetime
         // 600 cells: several pages of each full-tier table, which full pages would leave no room to update in place.
         await Apply([.. Enumerable.Range(0, 600).Select(i => Impression($"h-{i}", $"h-e{i}", 0 * S, campaign: $"camp-{i}"))]);
         await Apply([.. Enumerable.Range(0, 600).Select(i => Click($"h-{i}", $"h-c{i}", 5 * S))]);
-        // The conversions find room on the pages only once the cell versions the clicks replaced can be pruned, that is
-        // once no other session of this database (an auto-analyze, say) holds a snapshot from before the clicks.
+        // The conversions find room on the pages only once the cell versions the clicks replaced can be pruned. A
+        // transaction begun before the clicks committed prevents that: one of this database by its snapshot, one of any
+        // database (another test's long write) because the conversion batch's own snapshot would then reach back past
+        // the clicks. Wait until none is left.
         await Eventually.TrueAsync(async () => await Db.CountAsync(_engine.DataSource, """
-                SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
-                  AND backend_xmin::text::bigint <= (SELECT max(xmin::text::bigint) FROM metrics_hourly)
+                WITH clicks AS (SELECT max(xmin::text::bigint) AS xid FROM metrics_hourly)
+                SELECT count(*) FROM pg_stat_activity, clicks
+                WHERE pid <> pg_backend_pid()
+                  AND (backend_xid::text::bigint <= clicks.xid
+                       OR (datname = current_database() AND backend_xmin::text::bigint <= clicks.xid))
                 """) == 0,
-            "no other session of this database holds a snapshot from before the click batch committed");
+            "no transaction begun before the click batch committed is still running");
         await Apply([.. Enumerable.Range(0, 600).Select(i => Conversion($"h-{i}", $"h-v{i}", 9 * S, 2m))]);
         await FlushStatisticsAsync();
 
