@@ -87,8 +87,8 @@ public static class MaintenanceJobsServiceCollectionExtensions
                 SchemaName = jobs.Schema,
                 PrepareSchemaIfNecessary = true,
                 QueuePollInterval = TimeSpan.FromSeconds(Math.Max(0.05, jobs.QueuePollSeconds)),
-                // No LISTEN/NOTIFY long polling: with it a run queued in the suite once sat unfetched for 30 s while
-                // both workers were idle; plain polling every QueuePollSeconds has not missed one.
+                // No LISTEN/NOTIFY long polling: it opens a listening connection for every fetch, and a maintenance run
+                // that starts within QueuePollSeconds is soon enough.
                 // A job fetched by an instance that was killed becomes visible to the others within minutes.
                 UseSlidingInvisibilityTimeout = true,
                 InvisibilityTimeout = TimeSpan.FromMinutes(5),
