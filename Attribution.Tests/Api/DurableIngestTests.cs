@@ -58,3 +58,51 @@ public sealed class DurableIngestTests
         }
     }
 }
+
+/// <summary>A spool that may not grow: nothing is acknowledged that is not stored.</summary>
+public sealed class FullSpoolTests
+{
+    /// <summary>The embedded broker with no consumer: the spool keeps everything until it is applied, so it only grows.</summary>
+    private sealed class TinySpoolApi : ApiFactory
+    {
+        protected override IDictionary<string, string?> Settings()
+        {
+            var settings = base.Settings();
+            settings["Kafka:BootstrapServers"] = "";
+            settings["Kafka:Topic"] = "ad_events";
+            settings["Kafka:RunConsumer"] = "false";
+            settings["Ingest:SpoolMaxBytes"] = "4096";
+            return settings;
+        }
+    }
+
+    [Fact]
+    public async Task A_full_spool_answers_503_with_retry_after_and_keeps_what_it_acknowledged()
+    {
+        using var api = new TinySpoolApi();
+        using var http = api.Client();
+        var acknowledged = 0;
+        HttpResponseMessage? refused = null;
+        for (var i = 0; i < 200 && refused is null; i++)
+        {
+            var response = await http.GetAsync(new Uri($"/pixel?impression_id=full-{i}&campaign_id=c", UriKind.Relative));
+            if (response.StatusCode == HttpStatusCode.OK) acknowledged++;
+            else refused = response;
+        }
+
+        Assert.NotNull(refused);
+        Assert.True(acknowledged > 0, "the spool took nothing at all");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
+        var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains("Ingest:SpoolMaxBytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // What was acknowledged is all still held (nothing applied it): the forwarder produced every pixel's entry and
+        // released none; and the spool stayed within its bound.
+        var spool = await Eventually.ValueAsync(
+            async () => JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/pipeline/status", UriKind.Relative))).RootElement.GetProperty("spool").Clone(),
+            s => s.GetProperty("records_forwarded").GetInt64() == acknowledged, $"the forwarder to produce the {acknowledged} acknowledged pixels");
+        Assert.Equal(acknowledged, spool.GetProperty("entries_in_flight").GetInt64());
+        Assert.InRange(spool.GetProperty("spool_bytes").GetInt64(), 1, 4096);
+    }
+}
