@@ -16,14 +16,18 @@ public sealed class ForwardedEntries
     /// <summary>Entries produced and not yet released by <see cref="Release"/>.</summary>
     public int Count { get { lock (_gate) return _entries.Count; } }
 
-    /// <summary>An entry ending at <paramref name="end"/> was handed to the producer, its records going to these
-    /// partitions with these sizes.</summary>
-    public void Produced(long end, IReadOnlyList<(int Partition, int Bytes)> records)
+    /// <summary>When the oldest entry still held was spooled: entries are produced in spool order, so it is the
+    /// first one not yet released.</summary>
+    public DateTimeOffset? OldestSpooledAt { get { lock (_gate) return _entries.First?.Value.SpooledAt; } }
+
+    /// <summary>An entry ending at <paramref name="end"/>, spooled at <paramref name="spooledAt"/>, was handed to the
+    /// producer, its records going to these partitions with these sizes.</summary>
+    public void Produced(long end, DateTimeOffset spooledAt, IReadOnlyList<(int Partition, int Bytes)> records)
     {
         ArgumentNullException.ThrowIfNull(records);
         lock (_gate)
         {
-            var entry = new Entry(end, records.Count);
+            var entry = new Entry(end, spooledAt, records.Count);
             foreach (var (partition, bytes) in records)
             {
                 entry.Bytes[partition] = entry.Bytes.GetValueOrDefault(partition) + bytes;
@@ -76,9 +80,11 @@ public sealed class ForwardedEntries
         }
     }
 
-    private sealed class Entry(long end, int pending)
+    private sealed class Entry(long end, DateTimeOffset spooledAt, int pending)
     {
         public long End { get; } = end;
+
+        public DateTimeOffset SpooledAt { get; } = spooledAt;
 
         public int Pending { get; set; } = pending;
 

@@ -16,7 +16,11 @@ public static class KafkaPartitioner
         // Keyless records (none come from the tracking API) go to partition 0 rather than a random one: the forwarder
         // must know where everything went.
         if (key is null) return 0;
-        return (Murmur2(Encoding.UTF8.GetBytes(key)) & 0x7fffffff) % partitions;
+        // Once per forwarded event: impression ids are short, so their bytes go on the stack.
+        var max = Encoding.UTF8.GetMaxByteCount(key.Length);
+        Span<byte> bytes = max <= 256 ? stackalloc byte[max] : new byte[max];
+        var length = Encoding.UTF8.GetBytes(key, bytes);
+        return (Murmur2(bytes[..length]) & 0x7fffffff) % partitions;
     }
 
     public static int Murmur2(ReadOnlySpan<byte> data)

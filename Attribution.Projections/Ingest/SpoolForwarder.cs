@@ -33,7 +33,6 @@ public sealed class SpoolForwarder : BackgroundService
     private readonly ILogger<SpoolForwarder> _logger;
     private long _forwarded;
     private string? _lastError;
-    private DateTimeOffset? _oldest;
 
     public SpoolForwarder(EventSpool spool, KafkaConnection kafka, NpgsqlDataSource dataSource, IOptions<KafkaOptions> kafkaOptions,
         IOptions<IngestOptions> options, PipelineMetrics metrics, ILogger<SpoolForwarder> logger)
@@ -55,7 +54,7 @@ public sealed class SpoolForwarder : BackgroundService
     }
 
     public ForwarderState State => new(_kafka.IsEmbedded ? "embedded: kept until applied" : "broker: kept until acknowledged",
-        _spool.SizeBytes, _spool.SizeBytes > 0 ? _oldest : null, _entries.Count, Interlocked.Read(ref _forwarded), _lastError);
+        _spool.SizeBytes, _entries.OldestSpooledAt, _entries.Count, Interlocked.Read(ref _forwarded), _lastError);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -86,10 +85,9 @@ public sealed class SpoolForwarder : BackgroundService
                 while (iterator.GetNext(out var bytes, out var length, out _, out var next))
                 {
                     var entry = SpoolEntryFormat.Decode(bytes.AsSpan(0, length));
-                    _oldest ??= entry.SpooledAt;
                     var targets = entry.Records.Select(r => (KafkaPartitioner.Partition(r.Key, partitions), SpoolEntryFormat.RecordBytes(r))).ToList();
                     if (_kafka.IsEmbedded) await WaitForRoomAsync(targets, stoppingToken);
-                    _entries.Produced(next, targets);
+                    _entries.Produced(next, entry.SpooledAt, targets);
                     for (var i = 0; i < entry.Records.Count; i++)
                         Produce(producer, next, targets[i].Item1, entry.Records[i], stoppingToken);
                 }
@@ -188,12 +186,7 @@ public sealed class SpoolForwarder : BackgroundService
                     until = _entries.Release(null);
                 }
 
-                if (until is { } address)
-                {
-                    await _spool.TruncateUntilAsync(address, ct);
-                    _oldest = null;
-                    if (_spool.SizeBytes > 0) _oldest = OldestHeld();
-                }
+                if (until is { } address) await _spool.TruncateUntilAsync(address, ct);
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
             {
@@ -202,12 +195,6 @@ public sealed class SpoolForwarder : BackgroundService
                 _logger.LogWarning(e, "The ingest spool could not be truncated; trying again");
             }
         }
-    }
-
-    private DateTimeOffset? OldestHeld()
-    {
-        using var iterator = _spool.Read(_spool.BeginAddress);
-        return iterator.GetNext(out var bytes, out var length, out _) ? SpoolEntryFormat.Decode(bytes.AsSpan(0, length)).SpooledAt : null;
     }
 
     private int PartitionCount()

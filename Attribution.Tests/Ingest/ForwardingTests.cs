@@ -6,12 +6,14 @@ namespace Attribution.Tests.Ingest;
 
 public sealed class ForwardedEntriesTests
 {
+    private static readonly DateTimeOffset T0 = new(2026, 12, 4, 0, 0, 0, TimeSpan.Zero);
+
     [Fact]
     public void Only_a_run_of_fully_acknowledged_entries_from_the_start_is_released()
     {
         var entries = new ForwardedEntries();
-        entries.Produced(100, [(0, 10), (1, 10)]);
-        entries.Produced(200, [(1, 10)]);
+        entries.Produced(100, T0.AddSeconds(100), [(0, 10), (1, 10)]);
+        entries.Produced(200, T0.AddSeconds(200), [(1, 10)]);
 
         entries.Acknowledged(200, 1, 5);
         Assert.Null(entries.Release(null));
@@ -19,16 +21,18 @@ public sealed class ForwardedEntriesTests
         Assert.Null(entries.Release(null));
         entries.Acknowledged(100, 1, 4);
 
+        Assert.Equal(T0.AddSeconds(100), entries.OldestSpooledAt);
         Assert.Equal(200, entries.Release(null));
         Assert.Equal(0, entries.Count);
+        Assert.Null(entries.OldestSpooledAt);
     }
 
     [Fact]
     public void On_the_embedded_broker_an_entry_is_released_only_once_the_consumer_applied_every_record_of_it()
     {
         var entries = new ForwardedEntries();
-        entries.Produced(100, [(0, 10), (1, 30)]);
-        entries.Produced(200, [(0, 20)]);
+        entries.Produced(100, T0.AddSeconds(100), [(0, 10), (1, 30)]);
+        entries.Produced(200, T0.AddSeconds(200), [(0, 20)]);
         entries.Acknowledged(100, 0, 7);
         entries.Acknowledged(100, 1, 4);
         entries.Acknowledged(200, 0, 8);
