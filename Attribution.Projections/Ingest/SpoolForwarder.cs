@@ -58,7 +58,16 @@ public sealed class SpoolForwarder : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var partitions = PartitionCount();
+        int partitions;
+        try
+        {
+            partitions = await PartitionCountAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig
             {
                 BootstrapServers = _kafka.BootstrapServers,
@@ -178,7 +187,7 @@ public sealed class SpoolForwarder : BackgroundService
                     if (_entries.Count == 0) continue;
                     Dictionary<int, long> applied;
                     await using (var conn = await _dataSource.OpenConnectionAsync(ct))
-                        applied = await OffsetStore.ReadAsync(conn, group, _kafka.Topic, _kafka.ClusterId, ct);
+                        applied = await OffsetStore.ReadAsync(conn, group, _kafka.Topic, await _kafka.ClusterIdAsync(ct), ct);
                     until = _entries.Release(p => applied.TryGetValue(p, out var next) ? next : null);
                 }
                 else
@@ -197,13 +206,32 @@ public sealed class SpoolForwarder : BackgroundService
         }
     }
 
-    private int PartitionCount()
+    /// <summary>The topic's partition count, which the partitioner needs; asked again, with a growing pause, until Kafka
+    /// answers. Meanwhile the spool takes every event: a broker that is down at start is an outage like any other.</summary>
+    private async Task<int> PartitionCountAsync(CancellationToken ct)
     {
         if (_kafka.IsEmbedded) return _kafkaOptions.Value.EmbeddedPartitions;
+        var wait = TimeSpan.FromSeconds(1);
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
-        var topic = admin.GetMetadata(_kafka.Topic, TimeSpan.FromSeconds(30)).Topics.SingleOrDefault();
-        if (topic is null || topic.Error.IsError || topic.Partitions.Count == 0)
-            throw new InvalidOperationException($"Kafka topic {_kafka.Topic} at {_kafka.BootstrapServers} has no partitions ({topic?.Error.Reason ?? "not found"}): create it before starting the service.");
-        return topic.Partitions.Count;
+        while (true)
+        {
+            string reason;
+            try
+            {
+                var topic = admin.GetMetadata(_kafka.Topic, TimeSpan.FromSeconds(10)).Topics.SingleOrDefault();
+                if (topic is { Error.IsError: false, Partitions.Count: > 0 }) return topic.Partitions.Count;
+                reason = $"topic {_kafka.Topic} has no partitions ({topic?.Error.Reason ?? "not found"}): create it";
+            }
+            catch (KafkaException e)
+            {
+                reason = e.Error.Reason;
+            }
+
+            _lastError = reason;
+            _logger.LogWarning("Kafka at {Bootstrap}: {Reason}. The spool keeps every event meanwhile; asking again in {Seconds} s",
+                _kafka.BootstrapServers, reason, wait.TotalSeconds);
+            await Task.Delay(wait, ct);
+            wait = TimeSpan.FromSeconds(Math.Min(30, wait.TotalSeconds * 2));
+        }
     }
 }

@@ -29,6 +29,9 @@ public sealed class AttributionConsumer(
     private Task? _inFlight;
     private long _lagReportedAt;
 
+    // Which cluster the stored offsets belong to: known once Kafka has answered.
+    private string _clusterId = "";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Consume is a blocking call: keep it off the thread pool threads ASP.NET Core serves requests with.
@@ -38,6 +41,15 @@ public sealed class AttributionConsumer(
     private async Task RunAsync(CancellationToken ct)
     {
         var options = kafka.Options;
+        try
+        {
+            _clusterId = await kafka.ClusterIdAsync(ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return;
+        }
+
         while (!ct.IsCancellationRequested)
         {
             try
@@ -128,7 +140,7 @@ public sealed class AttributionConsumer(
     {
         var options = kafka.Options;
         using var conn = dataSource.OpenConnection();
-        var stored = OffsetStore.ReadAsync(conn, options.ConsumerGroup, kafka.Topic, kafka.ClusterId, CancellationToken.None).GetAwaiter().GetResult();
+        var stored = OffsetStore.ReadAsync(conn, options.ConsumerGroup, kafka.Topic, _clusterId, CancellationToken.None).GetAwaiter().GetResult();
         var result = new List<TopicPartitionOffset>();
         foreach (var tp in partitions)
         {
@@ -159,7 +171,7 @@ public sealed class AttributionConsumer(
             "(the embedded broker keeps ~5 MiB per partition). They are recorded in kafka_lost_messages.",
             to - from, kafka.Topic, partition, from, to - 1);
         metrics.MessagesLost(partition, to - from);
-        OffsetStore.RecordLossAsync(conn, kafka.Options.ConsumerGroup, kafka.Topic, kafka.ClusterId, partition, from, to, CancellationToken.None)
+        OffsetStore.RecordLossAsync(conn, kafka.Options.ConsumerGroup, kafka.Topic, _clusterId, partition, from, to, CancellationToken.None)
             .GetAwaiter().GetResult();
     }
 
@@ -180,7 +192,7 @@ public sealed class AttributionConsumer(
                 if (batch.Count == 0) continue;
                 // Positions move when a batch is handed over, so that a gap detected while it applies starts after it.
                 foreach (var r in batch) _position[r.Partition] = Math.Max(_position.GetValueOrDefault(r.Partition), r.Offset + 1);
-                _inFlight = Task.Run(() => applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, kafka.ClusterId, batch, ct), ct);
+                _inFlight = Task.Run(() => applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, _clusterId, batch, ct), ct);
             }
         }
         finally

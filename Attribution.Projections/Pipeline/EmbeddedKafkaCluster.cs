@@ -11,10 +11,12 @@ public sealed class EmbeddedKafkaCluster : IDisposable
 {
     private readonly IntPtr _handle;
     private readonly IntPtr _cluster;
+    private readonly int _brokers;
     private bool _disposed;
 
     public EmbeddedKafkaCluster(int brokers = 1)
     {
+        _brokers = brokers;
         var err = new byte[512];
         // The handle only hosts the cluster; it never connects, so its "no bootstrap.servers" notice is noise.
         var conf = Librdkafka.ConfNew();
@@ -47,6 +49,19 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         var err = Librdkafka.MockTopicCreate(_cluster, topic, partitions, 1);
         if (err != 0)
             throw new InvalidOperationException($"could not create topic {topic}: {Librdkafka.ErrorText(err)}");
+    }
+
+    /// <summary>Takes every broker of the cluster down (connections closed, new ones refused), as an outage would; or
+    /// back up. Mock brokers are numbered from 1.</summary>
+    public void SetAvailable(bool available)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        for (var broker = 1; broker <= _brokers; broker++)
+        {
+            var err = available ? Librdkafka.MockBrokerSetUp(_cluster, broker) : Librdkafka.MockBrokerSetDown(_cluster, broker);
+            if (err != 0)
+                throw new InvalidOperationException($"could not take broker {broker} {(available ? "up" : "down")}: {Librdkafka.ErrorText(err)}");
+        }
     }
 
     public void Dispose()

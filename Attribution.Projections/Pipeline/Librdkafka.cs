@@ -66,6 +66,12 @@ internal static partial class Librdkafka
     [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MockTopicCreate(IntPtr mcluster, string topic, int partitionCount, int replicationFactor);
 
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_broker_set_down")]
+    public static partial int MockBrokerSetDown(IntPtr mcluster, int brokerId);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_broker_set_up")]
+    public static partial int MockBrokerSetUp(IntPtr mcluster, int brokerId);
+
     [LibraryImport(Lib, EntryPoint = "rd_kafka_version_str")]
     private static partial IntPtr VersionStringPtr();
 

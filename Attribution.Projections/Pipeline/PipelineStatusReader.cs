@@ -7,7 +7,7 @@ public sealed record PartitionStatus(int Partition, long CommittedOffset, long E
 
 public sealed record PipelineStatus(
     string Topic,
-    string ClusterId,
+    string? ClusterId,
     bool Embedded,
     long Lag,
     long EventsApplied,
@@ -18,11 +18,15 @@ public sealed record PipelineStatus(
 {
     /// <summary>This instance's ingest spool and its forwarder, where it serves tracking.</summary>
     public Ingest.ForwarderState? Spool { get; init; }
+
+    /// <summary>Why Kafka's side is missing (Kafka did not answer), or null when it answered.</summary>
+    public string? KafkaError { get; init; }
 }
 
 /// <summary>Compares what Kafka holds with what PostgreSQL has applied.</summary>
 public sealed class PipelineStatusReader : IDisposable
 {
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
     private readonly KafkaConnection _kafka;
     private readonly NpgsqlDataSource _dataSource;
     private readonly ConsumerState _state;
@@ -48,7 +52,9 @@ public sealed class PipelineStatusReader : IDisposable
     {
         var group = _kafka.Options.ConsumerGroup;
         await using var conn = await _dataSource.OpenConnectionAsync(ct);
-        var committed = await OffsetStore.ReadAsync(conn, group, _kafka.Topic, _kafka.ClusterId, ct);
+        var committed = _kafka.ClusterId is { } clusterId
+            ? await OffsetStore.ReadAsync(conn, group, _kafka.Topic, clusterId, ct)
+            : new Dictionary<int, long>();
         long applied = 0, lost = 0;
         DateTime? lastApplied = null;
         await using (var cmd = new NpgsqlCommand("""
@@ -68,20 +74,32 @@ public sealed class PipelineStatusReader : IDisposable
             }
         }
 
-        var partitions = await Task.Run(() =>
+        var (partitions, kafkaError) = await Task.Run(() => ReadPartitions(committed), ct);
+        return new PipelineStatus(_kafka.Topic, _kafka.ClusterId, _kafka.IsEmbedded, partitions.Sum(p => p.Lag), applied, lost,
+            lastApplied, _state.Assigned, partitions) { KafkaError = kafkaError };
+    }
+
+    /// <summary>Kafka's side of each partition; none, and the reason, while Kafka does not answer (the status is how an
+    /// operator sees the spool holding events meanwhile, so it must not fail with Kafka).</summary>
+    private (List<PartitionStatus> Partitions, string? Error) ReadPartitions(IReadOnlyDictionary<int, long> committed)
+    {
+        try
         {
-            var metadata = _admin.Value.GetMetadata(_kafka.Topic, TimeSpan.FromSeconds(10));
-            var topic = metadata.Topics.Single(t => t.Topic == _kafka.Topic);
-            return topic.Partitions.Select(p => p.PartitionId).Order().Select(p =>
+            var metadata = _admin.Value.GetMetadata(_kafka.Topic, AskTimeout);
+            var topic = metadata.Topics.SingleOrDefault(t => t.Topic == _kafka.Topic);
+            if (topic is null || topic.Error.IsError || topic.Partitions.Count == 0)
+                return ([], $"Kafka has no partitions of {_kafka.Topic}: {topic?.Error.Reason ?? "not found"}");
+            return (topic.Partitions.Select(p => p.PartitionId).Order().Select(p =>
             {
-                var w = _inspector.Value.QueryWatermarkOffsets(new TopicPartition(_kafka.Topic, p), TimeSpan.FromSeconds(10));
+                var w = _inspector.Value.QueryWatermarkOffsets(new TopicPartition(_kafka.Topic, p), AskTimeout);
                 var next = committed.GetValueOrDefault(p, 0);
                 return new PartitionStatus(p, next, w.High.Value, w.Low.Value, Math.Max(0, w.High.Value - Math.Max(next, w.Low.Value)));
-            }).ToList();
-        }, ct);
-
-        return new PipelineStatus(_kafka.Topic, _kafka.ClusterId, _kafka.IsEmbedded, partitions.Sum(p => p.Lag), applied, lost,
-            lastApplied, _state.Assigned, partitions);
+            }).ToList(), null);
+        }
+        catch (KafkaException e)
+        {
+            return ([], $"Kafka at {_kafka.BootstrapServers} did not answer: {e.Error.Reason}");
+        }
     }
 
     public void Dispose()
