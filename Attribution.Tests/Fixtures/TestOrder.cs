@@ -10,6 +10,13 @@ namespace Attribution.Tests.Fixtures;
 /// script runs both, so a test that passes only when another ran before it (or after it) fails one of the two.</summary>
 public static class TestOrder
 {
+    /// <summary>A trait scripts/test.sh reads: tests marked <see cref="ForwardOnly"/> are left out of its reverse pass.</summary>
+    public const string PassTrait = "Pass";
+
+    /// <summary>For a test that shares nothing with any other (its own service, broker, spool and database) and takes
+    /// minutes: a second order cannot change its outcome, and running it twice would cost the suite its time limit.</summary>
+    public const string ForwardOnly = "ForwardOnly";
+
     public static bool Reversed =>
         string.Equals(Environment.GetEnvironmentVariable("ATTRIBUTION_TEST_ORDER"), "reverse", StringComparison.OrdinalIgnoreCase);
 
