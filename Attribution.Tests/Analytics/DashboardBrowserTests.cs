@@ -64,6 +64,10 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             }
 
             Assert.Equal("0", driver.FindElement(By.CssSelector("[data-testid='pipeline-lag']")).Text);
+            // The spool this instance acknowledged into: on the embedded broker it keeps entries until they are applied.
+            Assert.Matches(@"^[\d.]+ (B|KiB|MiB) on disk, [\d,]+ entries in flight$", driver.FindElement(By.CssSelector("[data-testid='pipeline-spool']")).Text);
+            Assert.StartsWith($"embedded: kept until applied; {events.Count:N0} forwarded",
+                driver.FindElement(By.CssSelector("[data-testid='pipeline-forwarder']")).Text, StringComparison.Ordinal);
             Assert.EndsWith("/hangfire/recurring", driver.FindElement(By.Id("link-jobs")).GetAttribute("href"), StringComparison.Ordinal);
         });
     }

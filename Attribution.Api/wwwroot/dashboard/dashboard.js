@@ -163,9 +163,34 @@
       } else {
         fresh.textContent = "nothing applied yet";
       }
+      showSpool(s.spool, s.kafka_error);
     } catch (e) {
       $("pipeline").querySelector('[data-testid="pipeline-lag"]').textContent = "unavailable: " + e.message;
     }
+  }
+
+  // What this instance acknowledged and holds on disk until Kafka (or, on the embedded broker, the consumer) has it.
+  function showSpool(spool, kafkaError) {
+    const cell = (id) => $("pipeline").querySelector(`[data-testid="${id}"]`);
+    if (!spool) {
+      cell("pipeline-spool").textContent = "no tracking on this instance";
+      return;
+    }
+    cell("pipeline-spool").textContent = `${bytes(spool.spool_bytes)} on disk, ${count(spool.entries_in_flight)} entries in flight`;
+    const oldest = spool.oldest_spooled_at ? new Date(spool.oldest_spooled_at) : null;
+    cell("pipeline-spool-age").textContent = oldest
+      ? `${Math.max(0, Math.round((Date.now() - oldest.getTime()) / 1000))} s ago (${oldest.toISOString()})`
+      : "none held";
+    const problem = kafkaError || spool.last_error;
+    cell("pipeline-forwarder").textContent = `${spool.mode}; ${count(spool.records_forwarded)} forwarded` + (problem ? `; last error: ${problem}` : "");
+    cell("pipeline-forwarder").className = kafkaError ? "stale" : "";
+  }
+
+  function bytes(n) {
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+    if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
   }
 
   async function load() {
