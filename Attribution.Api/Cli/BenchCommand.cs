@@ -10,7 +10,7 @@ namespace Attribution.Api.Cli;
 /// </summary>
 public static class BenchCommand
 {
-    private static readonly string[] AllParts = ["pipeline", "http", "latency", "queries", "soak"];
+    private static readonly string[] AllParts = ["pipeline", "http", "latency", "spool", "queries", "soak"];
 
     public const string Usage = """
         Attribution.Api bench [options]       measures this machine; see docs/BENCHMARKS.md
@@ -24,10 +24,12 @@ public static class BenchCommand
                                 core; one instance alternates between its own work and waiting for PostgreSQL)
           --http-seconds S      wrk run per endpoint (default 20)     --wrk-threads T (2)  --wrk-connections C (64)
           --latency-rate R      events/s for the latency run (default 5000)   --latency-seconds S (default 30)
+          --spool-events N      events spooled while Kafka is down, then drained (default 1000000)
           --query-impressions M Gold rows for the metrics queries (default 10000000)  --query-runs K (default 50)
           --soak-minutes X      soak length (default 10)              --soak-rate R events/s (default 2000)
           --soak-warmup X       minutes of load before the soak's measured window (default 5)
-          --only LIST           comma-separated parts: pipeline,http,latency,queries,soak (default all)
+          --only LIST           comma-separated parts: pipeline,http,latency,spool,queries,soak
+                                (default all)
           --pg CONNSTRING       PostgreSQL server (default Host=127.0.0.1;Port=55432;Username=postgres)
           --report FILE         also write the markdown report to FILE
           --keep-databases true keep the bench_* databases for inspection
@@ -53,6 +55,7 @@ public static class BenchCommand
         PipelineResult? pipeline = null;
         HttpResult? http = null;
         LatencyResult? latency = null;
+        SpoolResult? spool = null;
         QueriesResult? queries = null;
         SoakResult? soak = null;
         if (parts.Contains("pipeline"))
@@ -63,19 +66,21 @@ public static class BenchCommand
             http = await BenchHttp.RunAsync(server, o.Int("http-seconds", 20), o.Int("wrk-threads", 2), o.Int("wrk-connections", 64), keep, Say, ct);
         if (parts.Contains("latency"))
             latency = await BenchLatency.RunAsync(server, o.Double("latency-rate", 5000), o.Int("latency-seconds", 30), 50, keep, Say, ct);
+        if (parts.Contains("spool"))
+            spool = await BenchSpool.RunAsync(server, o.Long("spool-events", 1_000_000), keep, Say, ct);
         if (parts.Contains("queries"))
             queries = await BenchQueries.RunAsync(server, o.Long("query-impressions", 10_000_000), o.Int("query-runs", 50), keep, Say, ct);
         if (parts.Contains("soak"))
             soak = await BenchSoak.RunAsync(server, o.Double("soak-warmup", 5), o.Double("soak-minutes", 10), o.Double("soak-rate", 2000), keep, Say, ct);
 
-        var report = Report(args, started, loadBefore, Machine.LoadAverage(), pipeline, http, latency, queries, soak);
+        var report = Report(args, started, loadBefore, Machine.LoadAverage(), pipeline, http, latency, spool, queries, soak);
         Console.WriteLine(report);
         if (o.String("report", "") is { Length: > 0 } file) await File.WriteAllTextAsync(file, report, ct);
         return pipeline is { Valid: false } ? 1 : 0;
     }
 
     private static string Report(string[] args, DateTime started, string loadBefore, string loadAfter,
-        PipelineResult? p, HttpResult? h, LatencyResult? l, QueriesResult? q, SoakResult? s)
+        PipelineResult? p, HttpResult? h, LatencyResult? l, SpoolResult? sp, QueriesResult? q, SoakResult? s)
     {
         var r = new StringBuilder();
         void Line(FormattableString f) => r.AppendLine(f.ToString(CultureInfo.InvariantCulture));
@@ -104,6 +109,11 @@ public static class BenchCommand
         if (l is not null)
         {
             Line($"| 3 | end-to-end latency (ingest stamp → Gold commit) at {l.AchievedRate:N0} events/s over HTTP, {l.Events:N0} events | **p50 {l.P50 * 1000:N0} ms, p95 {l.P95 * 1000:N0} ms, p99 {l.P99 * 1000:N0} ms** (max {l.Max * 1000:N0} ms) | target rate {l.TargetRate:N0}/s | p99 < 1 s: {Mark(l.P99 < 1)}; errors {l.Errors} |");
+        }
+
+        if (sp is not null)
+        {
+            Line($"| 3 | spool drain: {sp.Events:N0} events ({sp.SpoolBytes / 1048576.0:N0} MiB) spooled while Kafka was down, then forwarded until Kafka acknowledged all | **{sp.DrainSeconds:N1} s = {sp.DrainEventsPerSecond:N0} events/s** | filled through /api/v1/events in {sp.FillSeconds:N1} s ({sp.FillEventsPerSecond:N0} events/s) | |");
         }
 
         if (q is not null)
