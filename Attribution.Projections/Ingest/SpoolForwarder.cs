@@ -32,6 +32,7 @@ public sealed class SpoolForwarder : BackgroundService
     private readonly PipelineMetrics _metrics;
     private readonly ILogger<SpoolForwarder> _logger;
     private long _forwarded;
+    private long _scannedUntil;
     private string? _lastError;
 
     public SpoolForwarder(EventSpool spool, KafkaConnection kafka, NpgsqlDataSource dataSource, IOptions<KafkaOptions> kafkaOptions,
@@ -101,6 +102,9 @@ public sealed class SpoolForwarder : BackgroundService
                         Produce(producer, next, targets[i].Item1, entry.Records[i], stoppingToken);
                 }
 
+                // Everything below this address has been read and handed to the producer: what lies between the last
+                // entry and here are the log's own commit records.
+                Volatile.Write(ref _scannedUntil, iterator.NextAddress);
                 await iterator.WaitAsync(stoppingToken);
             }
         }
@@ -181,10 +185,10 @@ public sealed class SpoolForwarder : BackgroundService
             await Task.Delay(interval, ct);
             try
             {
+                var scanned = Volatile.Read(ref _scannedUntil);
                 long? until;
-                if (_kafka.IsEmbedded)
+                if (_kafka.IsEmbedded && _entries.Count > 0)
                 {
-                    if (_entries.Count == 0) continue;
                     Dictionary<int, long> applied;
                     await using (var conn = await _dataSource.OpenConnectionAsync(ct))
                         applied = await OffsetStore.ReadAsync(conn, group, _kafka.Topic, await _kafka.ClusterIdAsync(ct), ct);
@@ -196,6 +200,11 @@ public sealed class SpoolForwarder : BackgroundService
                 }
 
                 if (until is { } address) await _spool.TruncateUntilAsync(address, ct);
+                // With every entry read so far released, the log's commit records after the last one go too, so an
+                // idle spool holds nothing (entries read later lie above the address read before the release). Not
+                // committed: a commit would add a record of its own to drop next time, and after a restart the
+                // iterator skips commit records anyway.
+                if (_entries.Count == 0 && scanned > _spool.BeginAddress) _spool.DropCommitRecordsUntil(scanned);
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
             {
