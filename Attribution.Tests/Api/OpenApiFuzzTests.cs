@@ -594,8 +594,7 @@ public sealed class OpenApiFuzzTests(OpenApiFuzzTests.FuzzApi api) : IClassFixtu
 
                 if (type is "string" or "date-time")
                 {
-                    // Invalid UTF-8 in a string: the JSON reader refuses it; NDJSON lines are read as text (a broken
-                    // byte becomes U+FFFD in that one event).
+                    // Invalid UTF-8 in a string: the body is refused; in NDJSON that one line is a rejected event.
                     foreach (var bytes in new byte[][] { [0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF5, 0x80, 0x80, 0x80], [0x80], [0xE2, 0x82] })
                         Add(op, Categories.InvalidUtf8, Target(op), ReplaceMarker(With(op, ndjson, name, $"\"{InvalidUtf8Marker}\""), InvalidUtf8Marker, bytes),
                             mayPass: ndjson, contentType, rejects: ndjson ? 1 : null);
