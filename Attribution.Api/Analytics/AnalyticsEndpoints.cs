@@ -44,6 +44,7 @@ public static class AnalyticsEndpoints
         string? from, string? to, [FromQuery(Name = "campaign_id")] string? campaignId, BehaviourQueries queries, CancellationToken ct)
     {
         if (AnalyticsQuery.TryParseRequiredRange(from, to, out var f, out var t) is { } error) return Problems.BadRequest(error);
+        if (QueryText.NulError(("campaign_id", campaignId)) is { } nul) return Problems.BadRequest(nul);
         var campaign = AnalyticsQuery.Optional(campaignId);
         var r = await queries.FrequencyAsync(f, t, campaign, ct);
         return TypedResults.Ok(new FrequencyView(f, t, campaign, r.Users, r.Converters, r.ConversionRate, r.AvgImpressionsBeforeConversion,
@@ -55,6 +56,7 @@ public static class AnalyticsEndpoints
         [FromQuery(Name = "max_steps")] string? maxSteps, BehaviourQueries queries, CancellationToken ct)
     {
         if (AnalyticsQuery.TryParseRequiredRange(from, to, out var f, out var t) is { } error) return Problems.BadRequest(error);
+        if (QueryText.NulError(("campaign_id", campaignId)) is { } nul) return Problems.BadRequest(nul);
         if (AnalyticsQuery.TryParseInt(limit, "limit", 1, 1000, 20, out var n) is { } limitError) return Problems.BadRequest(limitError);
         if (AnalyticsQuery.TryParseInt(maxSteps, "max_steps", 1, 50, 10, out var steps) is { } stepsError) return Problems.BadRequest(stepsError);
         var campaign = AnalyticsQuery.Optional(campaignId);
@@ -67,6 +69,7 @@ public static class AnalyticsEndpoints
         string? from, string? to, [FromQuery(Name = "campaign_id")] string? campaignId, BehaviourQueries queries, CancellationToken ct)
     {
         if (AnalyticsQuery.TryParseRequiredRange(from, to, out var f, out var t) is { } error) return Problems.BadRequest(error);
+        if (QueryText.NulError(("campaign_id", campaignId)) is { } nul) return Problems.BadRequest(nul);
         var campaign = AnalyticsQuery.Optional(campaignId);
         var r = await queries.ReachAsync(f, t, campaign, ct);
         return TypedResults.Ok(new ReachView(f, t, campaign, r.Total.Impressions, r.Total.UniqueUsers, r.Total.ImpressionsPerUser,

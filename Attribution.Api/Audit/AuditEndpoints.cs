@@ -25,6 +25,7 @@ public static class AuditEndpoints
     private static async Task<Results<Ok<AuditResponse>, ProblemHttpResult>> Find(
         [FromQuery(Name = "event_id")] string? eventId, [FromQuery(Name = "impression_id")] string? impressionId, string? reason, int? limit, AuditQueries audit, CancellationToken ct)
     {
+        if (QueryText.NulError(("event_id", eventId), ("impression_id", impressionId)) is { } nul) return Problems.BadRequest(nul);
         string? reasonWire = null;
         if (!string.IsNullOrWhiteSpace(reason))
         {

@@ -122,6 +122,7 @@ public static class CampaignEndpoints
         string? from, string? to, [FromQuery(Name = "campaign_id")] string? campaignId, PacingQueries pacing, CancellationToken ct)
     {
         if (AnalyticsQuery.TryParseRequiredRange(from, to, out var f, out var t) is { } error) return Problems.BadRequest(error);
+        if (QueryText.NulError(("campaign_id", campaignId)) is { } nul) return Problems.BadRequest(nul);
         return TypedResults.Ok(new PacingView(f, t, await pacing.PacingAsync(f, t, AnalyticsQuery.Optional(campaignId), ct)));
     }
 
@@ -133,6 +134,9 @@ public static class CampaignEndpoints
         CampaignStatus? parsedStatus = null;
         if (string.IsNullOrWhiteSpace(campaignId) || campaignId.Length > 200) error = "campaign_id must be 1 to 200 characters";
         else if (name is not null && (string.IsNullOrWhiteSpace(name) || name.Length > 500)) error = "name must be 1 to 500 characters";
+        // PostgreSQL text cannot hold NUL: stored, it would fail the whole change (or the staged batch).
+        else if (campaignId.Contains('\0', StringComparison.Ordinal)) error = "campaign_id contains a NUL character";
+        else if (name?.Contains('\0', StringComparison.Ordinal) == true) error = "name contains a NUL character";
         else if (budget is < 0) error = $"budget_amount may not be negative, got {budget}";
         else if (budget is > 999_999_999_999m) error = $"budget_amount is too large, got {budget}";
         else if (budgetType is not null and not (BudgetPacing.Daily or BudgetPacing.Lifetime))

@@ -13,7 +13,8 @@ public static class JobsEndpoints
     {
         var group = app.MapGroup("/api/v1/jobs").WithTags("Jobs");
         group.MapGet("", List).WithName("Jobs")
-            .WithSummary("Every job with its schedule, next run, paused or not, and its last runs (start, duration, state, rows/files touched, error, progress)");
+            .WithSummary("Every job with its schedule, next run, paused or not, and its last runs (start, duration, state, rows/files touched, error, progress)")
+            .WithDescription("runs: how many last runs of each job, 1..100 (default 10).");
         group.MapPost("/{job}/trigger", Trigger).WithName("TriggerJob").RequireAdminKey()
             .WithSummary("Queues a run of a job now; a run already in progress makes it a skipped run (needs X-Admin-Key)");
         group.MapPost("/{job}/pause", Pause).WithName("PauseJob").RequireAdminKey()
@@ -25,8 +26,13 @@ public static class JobsEndpoints
 
     public sealed record JobCommandResponse(string Job, string Action, string Status);
 
-    private static async Task<Ok<JobsOverview>> List(int? runs, MaintenanceJobs jobs, CancellationToken ct) =>
-        TypedResults.Ok(await jobs.ListAsync(runs ?? 10, ct));
+    /// <summary>The most runs of each job the overview lists.</summary>
+    public const int MaxRuns = 100;
+
+    private static async Task<Results<Ok<JobsOverview>, ProblemHttpResult>> List(int? runs, MaintenanceJobs jobs, CancellationToken ct) =>
+        runs is < 1 or > MaxRuns
+            ? Problems.BadRequest($"'runs' must be between 1 and {MaxRuns}, got {runs}")
+            : TypedResults.Ok(await jobs.ListAsync(runs ?? 10, ct));
 
     private static async Task<Results<Accepted<JobCommandResponse>, ProblemHttpResult>> Trigger(string job, MaintenanceJobs jobs, CancellationToken ct) =>
         Answer(job, "trigger", await jobs.TriggerAsync(job, ct), "queued");

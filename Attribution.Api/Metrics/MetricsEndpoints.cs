@@ -76,6 +76,8 @@ public static class MetricsEndpoints
         MetricsQueries metrics, CancellationToken ct)
     {
         if (QueryTime.TryParseRange(from, to, out var fromTime, out var toTime) is { } rangeError) return Problems.BadRequest(rangeError);
+        if (QueryText.NulError(("campaign_id", campaignId), ("creative_id", creativeId), ("geo_country", geoCountry), ("platform", platform)) is { } nul)
+            return Problems.BadRequest(nul);
         if (MetricDimensions.TryParse(groupBy, out var dimensions) is { } groupError) return Problems.BadRequest(groupError);
         var includes = List(include) ?? [];
         if (includes.FirstOrDefault(i => i != IncludeBudgetAtImpression) is { } unknown)
@@ -101,6 +103,7 @@ public static class MetricsEndpoints
         string? from, string? to, [FromQuery(Name = "campaign_id")] string? campaignId, MetricsQueries metrics, CancellationToken ct)
     {
         if (QueryTime.TryParseRange(from, to, out var fromTime, out var toTime) is { } error) return Problems.BadRequest(error);
+        if (QueryText.NulError(("campaign_id", campaignId)) is { } nul) return Problems.BadRequest(nul);
         var result = await metrics.QueryAsync(new MetricsRequest(fromTime, toTime, [MetricDimensions.CampaignId],
             new MetricsFilter(CampaignIds: List(campaignId)), Limit: MetricsRequest.MaxLimit), ct);
         return TypedResults.Ok(new MetricsResponse<CampaignMetricsRow>(result.Rows.Select(r =>

@@ -73,7 +73,7 @@ public static class TrackingEndpoints
         JsonObject payload;
         try
         {
-            payload = JsonNode.Parse(body) as JsonObject ?? throw new JsonException("expected a JSON object");
+            payload = TrackingIngest.Parse(body) as JsonObject ?? throw new JsonException("expected a JSON object");
         }
         catch (JsonException ex)
         {

@@ -48,9 +48,9 @@ public sealed class TrackingIngest(EventSpool spool, PipelineMetrics metrics, Ti
             }
             else
             {
-                // Not an event object: its text goes to Kafka verbatim, so the consumer audits it as INVALID too.
+                // Not an event object: its bytes go to Kafka verbatim, so the consumer audits it as INVALID too.
                 var detail = error ?? $"an event must be a JSON object, not {node?.GetValueKind().ToString() ?? "null"}";
-                outgoing = new OutgoingEvent(null, Encoding.UTF8.GetBytes(raw),
+                outgoing = new OutgoingEvent(null, raw,
                     new EventParseResult(null, new EventRejection(null, null, null, detail)));
             }
 
@@ -81,12 +81,22 @@ public sealed class TrackingIngest(EventSpool spool, PipelineMetrics metrics, Ti
         }
     }
 
-    private static IEnumerable<(JsonNode? Node, string Raw, string? Error)> SplitArray(byte[] body)
+    /// <summary>Parses a JSON text sent as events. JsonNode reads lazily: bytes that are not UTF-8, a name given twice
+    /// in an object and an escaped lone surrogate would otherwise fail later (stamping or serializing the event, a
+    /// 500) instead of here, where they are the sender's error.</summary>
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8)
+    {
+        EventParser.CheckText(utf8);
+        return JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
+    }
+
+    // Raw: the bytes that go to Kafka for an item that is not an event object (an object is stamped and serialized).
+    private static IEnumerable<(JsonNode? Node, byte[] Raw, string? Error)> SplitArray(byte[] body)
     {
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(body);
+            root = Parse(body);
         }
         catch (JsonException e)
         {
@@ -95,7 +105,7 @@ public sealed class TrackingIngest(EventSpool spool, PipelineMetrics metrics, Ti
 
         if (root is JsonObject single)
         {
-            yield return (single, single.ToJsonString(), null);
+            yield return (single, [], null);
             yield break;
         }
 
@@ -104,29 +114,35 @@ public sealed class TrackingIngest(EventSpool spool, PipelineMetrics metrics, Ti
         foreach (var item in array.ToList())
         {
             array.Remove(item);
-            yield return (item, item?.ToJsonString() ?? "null", null);
+            yield return (item, item is JsonObject ? [] : Encoding.UTF8.GetBytes(item?.ToJsonString() ?? "null"), null);
         }
     }
 
-    private static IEnumerable<(JsonNode? Node, string Raw, string? Error)> SplitLines(byte[] body)
+    private static IEnumerable<(JsonNode? Node, byte[] Raw, string? Error)> SplitLines(byte[] body)
     {
-        var text = Encoding.UTF8.GetString(body);
-        foreach (var line in text.Split('\n'))
+        var start = 0;
+        while (start < body.Length)
         {
-            var trimmed = line.Trim();
-            if (trimmed.Length == 0) continue;
+            var end = Array.IndexOf(body, (byte)'\n', start);
+            if (end < 0) end = body.Length;
+            var line = body.AsMemory(start, end - start);
+            line = line[Ascii.Trim(line.Span)];
+            start = end + 1;
+            if (line.IsEmpty) continue;
+            // Each line on its own: one that is not UTF-8 is one invalid event, its bytes kept as they came so
+            // that the consumer refuses them too (decoded, they could read as a valid event).
             JsonNode? node = null;
             string? error = null;
             try
             {
-                node = JsonNode.Parse(trimmed);
+                node = Parse(line.Span);
             }
             catch (JsonException e)
             {
                 error = $"line is not valid JSON: {e.Message}";
             }
 
-            yield return (node, trimmed, error);
+            yield return (node, node is JsonObject ? [] : line.ToArray(), error);
         }
     }
 }

@@ -11,7 +11,8 @@ public static class EventEnvelope
     /// time, always, so that a replay never changes lateness. Every other field is kept verbatim.</summary>
     public static JsonObject Normalize(JsonObject payload, DateTime receivedAtUtc)
     {
-        if (payload[EventFields.EventId] is not JsonValue id || string.IsNullOrWhiteSpace(id.ToString()))
+        // An event_id of another kind (an array, an object) is kept, for the parser to refuse: a new id would hide it.
+        if (payload[EventFields.EventId] is not { } id || (id is JsonValue && string.IsNullOrWhiteSpace(id.ToString())))
         {
             payload[EventFields.EventId] = NewEventId();
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Attribution.Domain.Events;
 
@@ -25,12 +26,36 @@ public static class EventParser
     {
         try
         {
+            CheckText(utf8Json.Span);
             using var doc = JsonDocument.Parse(utf8Json);
             return Parse(doc.RootElement, fallbackEventId, fallbackIngestTime);
         }
         catch (JsonException e)
         {
             return Reject(fallbackEventId, null, null, $"payload is not JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Refuses, as a JsonException, what a JSON reader finds only once a string is read: bytes that are
+    /// not UTF-8, and an escaped lone UTF-16 surrogate. Such a message is then one INVALID event instead of an
+    /// exception wherever its strings are read (a consumer that throws on a message retries it forever).</summary>
+    public static void CheckText(ReadOnlySpan<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8)) throw new JsonException("the text is not valid UTF-8");
+        // In valid UTF-8 only an escape can spell a lone surrogate: reading each escaped string once finds it.
+        if (utf8.IndexOf("\\u"u8) < 0) return;
+        var reader = new Utf8JsonReader(utf8);
+        while (reader.Read())
+        {
+            if (!reader.ValueIsEscaped || reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName)) continue;
+            try
+            {
+                reader.GetString();
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new JsonException($"a string is not valid UTF-16 (an escaped lone surrogate): {e.Message}", e);
+            }
         }
     }
 

@@ -23,12 +23,23 @@ public class EventParserTests
     [InlineData("""{"event_type":"CLICK","impression_id":"i","campaign_id":"a\u0000b"}""", "campaign_id contains a NUL character")]
     [InlineData("""[1,2]""", "an event must be a JSON object")]
     [InlineData("""{"event_type":""", "payload is not JSON")]
+    [InlineData("""{"event_type":"CLICK","impression_id":"i","user_id":"\udfff\ud800"}""", "an escaped lone surrogate")]
     public void An_invalid_event_is_rejected_with_its_reason(string json, string reason)
     {
         var result = Parse(json);
 
         Assert.False(result.IsValid);
         Assert.Contains(reason, result.Rejection!.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_message_that_is_not_utf8_is_invalid_instead_of_throwing_at_its_consumer()
+    {
+        byte[] message = [.. "{\"event_type\":\"CLICK\",\"impression_id\":\""u8, 0xFF, 0xFE, .. "\"}"u8];
+
+        var result = EventParser.Parse(message, "fallback-id", Scenario.T0);
+
+        Assert.Contains("not valid UTF-8", result.Rejection!.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
