@@ -21,6 +21,7 @@ public sealed class EventSpool : IAsyncDisposable
     private const int PageSizeBits = 22;
     private const int MemorySizeBits = 24;
     private const int FastCommitMetadataEvery = 1000;
+    private static readonly int CommitsInFlight = int.Parse(Environment.GetEnvironmentVariable("ATTR_COMMITS") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The largest entry: half a page, so that FasterLog always has room for it.</summary>
     public const int MaxEntryBytes = 1 << (PageSizeBits - 1);
@@ -105,9 +106,17 @@ public sealed class EventSpool : IAsyncDisposable
         long last = 0;
         try
         {
-            foreach (var entry in entries) last = await _log.EnqueueAsync(entry, ct);
+            foreach (var entry in entries)
+            {
+                // The usual case takes no async machinery; only a log whose memory is full waits for room.
+                if (!_log.TryEnqueue(entry, out last)) last = await _log.EnqueueAsync(entry, ct);
+            }
+
             _commitRequested.Release();
-            await _log.WaitForCommitAsync(last + 1, token: ct);
+            // Not cancelled with the request: a commit takes milliseconds, and a cancellable wait costs every request
+            // a registration and a task of its own (FasterLog's WithCancellationAsync) where an uncancellable one
+            // shares the commit's task.
+            await _log.WaitForCommitAsync(last + 1, token: CancellationToken.None);
         }
         catch (Exception e) when (e is IOException or CommitFailureException)
         {
@@ -175,22 +184,32 @@ public sealed class EventSpool : IAsyncDisposable
         if (chunk.Count > 0) yield return chunk;
     }
 
-    /// <summary>One commit at a time, as soon as someone waits: every append that arrived meanwhile rides along.</summary>
+    /// <summary>A commit as soon as someone waits, and up to <see cref="CommitsInFlight"/> at once: an append that
+    /// arrives while a commit is being written starts the next one instead of waiting for it to end, so a request
+    /// waits about one commit rather than one and a half. Every append that arrived meanwhile rides along.</summary>
     private async Task CommitLoopAsync()
     {
+        var inFlight = new Queue<Task>();
         while (!_stop.IsCancellationRequested)
         {
             await _commitRequested.WaitAsync(_stop.Token);
             while (_commitRequested.CurrentCount > 0) await _commitRequested.WaitAsync(_stop.Token);
-            try
-            {
-                await _log.CommitAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is IOException or CommitFailureException)
-            {
-                // The waiting appends see the failure themselves; the next request tries again.
-                _logger.LogError(e, "The ingest spool could not commit to disk");
-            }
+            while (inFlight.Count >= CommitsInFlight || (inFlight.Count > 0 && inFlight.Peek().IsCompleted))
+                await ObserveAsync(inFlight.Dequeue());
+            inFlight.Enqueue(_log.CommitAsync(_stop.Token).AsTask());
+        }
+    }
+
+    private async Task ObserveAsync(Task commit)
+    {
+        try
+        {
+            await commit;
+        }
+        catch (Exception e) when (e is IOException or CommitFailureException)
+        {
+            // The waiting appends see the failure themselves; the next request tries again.
+            _logger.LogError(e, "The ingest spool could not commit to disk");
         }
     }
 
