@@ -167,6 +167,7 @@ public sealed class SpoolForwarder : BackgroundService
     {
         var interval = TimeSpan.FromSeconds(Math.Max(0.01, _options.Value.TruncateIntervalSeconds));
         var group = _kafkaOptions.Value.ConsumerGroup;
+        DateTime? failingSince = null;
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(interval, ct);
@@ -187,12 +188,21 @@ public sealed class SpoolForwarder : BackgroundService
                 }
 
                 if (until is { } address) await _spool.TruncateUntilAsync(address, ct);
+                if (failingSince is { } since)
+                {
+                    _logger.LogWarning("The ingest spool is truncated again after {Seconds:0.#} s", (DateTime.UtcNow - since).TotalSeconds);
+                    failingSince = null;
+                }
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException || PostgresOutage.IsUnavailable(e))
             {
-                // PostgreSQL away: nothing is truncated meanwhile, which is the safe side.
+                // PostgreSQL away: nothing is truncated meanwhile, which is the safe side; the spool keeps every entry
+                // and endpoints keep answering from it. One warning when it starts, not one per attempt (10 a second).
                 _lastError = e.Message;
-                _logger.LogWarning(e, "The ingest spool could not be truncated; trying again");
+                if (failingSince is null)
+                    _logger.LogWarning("The ingest spool cannot be truncated ({Reason}); it keeps its entries and tries again every {Interval} s",
+                        e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message, interval.TotalSeconds);
+                failingSince ??= DateTime.UtcNow;
             }
         }
     }

@@ -9,7 +9,8 @@ namespace Attribution.Projections.Pipeline;
 /// <summary>
 /// Reads ad_events in batches and hands each batch to the <see cref="BatchApplier"/>. Offsets live in PostgreSQL:
 /// on assignment the consumer seeks to them, and it never commits to Kafka, so what is applied and what is marked
-/// consumed can never disagree.
+/// consumed can never disagree. While PostgreSQL is away the consumer waits for it with its partitions paused and the
+/// failed batch kept, then applies that batch again, whole and in order: it neither restarts nor leaves its group.
 /// </summary>
 public sealed class AttributionConsumer(
     KafkaConnection kafka,
@@ -19,18 +20,29 @@ public sealed class AttributionConsumer(
     ConsumerState state,
     ILogger<AttributionConsumer> logger) : BackgroundService
 {
+    /// <summary>The first wait after PostgreSQL went away, doubled per attempt up to the longest: a PostgreSQL that
+    /// returns is used within 15 s, and one probe per 15 s costs it nothing.</summary>
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(15);
+
     private readonly Dictionary<int, long> _position = [];
 
     // The batch being filled. A field, so that a revocation (which the client reports from inside Consume) can take
     // the revoked partitions' messages out of it before they are applied.
     private List<KafkaRecord> _batch = [];
 
-    // The batch being applied while the next one is read.
+    // The batch being applied while the next one is read, and its messages: kept until it has committed, so that it
+    // can be applied again after PostgreSQL was away (less what a revocation gave to another owner meanwhile).
     private Task? _inFlight;
+    private List<KafkaRecord>? _applying;
     private long _lagReportedAt;
+
+    // For the waits inside librdkafka's callbacks, which get no token of their own.
+    private CancellationToken _stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _stopping = stoppingToken;
         // Consume is a blocking call: keep it off the thread pool threads ASP.NET Core serves requests with.
         await Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
@@ -61,8 +73,12 @@ public sealed class AttributionConsumer(
             }
             catch (Exception e)
             {
-                // A consumer that dies stops attribution for everyone: log, wait, and start a fresh one.
+                // A consumer that dies stops attribution for everyone: log, wait, and start a fresh one, which reads
+                // again from the stored offsets.
                 logger.LogError(e, "Kafka consumer failed; restarting in 2 s");
+                metrics.ConsumerRestarts.Inc();
+                _inFlight = null;
+                _applying = null;
                 state.Assigned = [];
                 await Task.Delay(2000, ct).ContinueWith(_ => { }, TaskScheduler.Default);
             }
@@ -112,6 +128,8 @@ public sealed class AttributionConsumer(
                 // instance gets the partition back it reads them again from the stored offset: the batch would then
                 // hold them twice and audit the second copy as a duplicate delivery.
                 var dropped = _batch.RemoveAll(r => revoked.Contains(r.Partition));
+                // So does a batch that failed because PostgreSQL was away and waits to be applied again.
+                dropped += _applying?.RemoveAll(r => revoked.Contains(r.Partition)) ?? 0;
                 state.Assigned = _position.Keys.Order().ToArray();
                 logger.LogInformation("Partitions revoked: {Partitions}; {Dropped} unapplied messages left to their next owner",
                     string.Join(",", revoked.Order()), dropped);
@@ -127,8 +145,11 @@ public sealed class AttributionConsumer(
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions)
     {
         var options = kafka.Options;
-        using var conn = dataSource.OpenConnection();
-        var stored = OffsetStore.ReadAsync(conn, options.ConsumerGroup, kafka.Topic, kafka.ClusterId, CancellationToken.None).GetAwaiter().GetResult();
+        var stored = WhilePostgresAway("the stored offsets could not be read", () =>
+        {
+            using var conn = dataSource.OpenConnection();
+            return OffsetStore.ReadAsync(conn, options.ConsumerGroup, kafka.Topic, kafka.ClusterId, _stopping).GetAwaiter().GetResult();
+        });
         var result = new List<TopicPartitionOffset>();
         foreach (var tp in partitions)
         {
@@ -136,7 +157,7 @@ public sealed class AttributionConsumer(
             var watermarks = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10));
             if (watermarks.Low.Value > next)
             {
-                RecordLoss(conn, tp.Partition.Value, next, watermarks.Low.Value);
+                RecordLoss(tp.Partition.Value, next, watermarks.Low.Value);
                 next = watermarks.Low.Value;
             }
 
@@ -152,15 +173,75 @@ public sealed class AttributionConsumer(
         return result;
     }
 
-    private void RecordLoss(NpgsqlConnection conn, int partition, long from, long to)
+    private void RecordLoss(int partition, long from, long to)
     {
         logger.LogError(
             "LOST {Count} messages on {Topic}[{Partition}] offsets {From}..{To}: the broker dropped them before they were applied " +
             "(the embedded broker keeps ~5 MiB per partition). They are recorded in kafka_lost_messages.",
             to - from, kafka.Topic, partition, from, to - 1);
         metrics.MessagesLost(partition, to - from);
-        OffsetStore.RecordLossAsync(conn, kafka.Options.ConsumerGroup, kafka.Topic, kafka.ClusterId, partition, from, to, CancellationToken.None)
-            .GetAwaiter().GetResult();
+        WhilePostgresAway("the lost messages could not be recorded", () =>
+        {
+            using var conn = dataSource.OpenConnection();
+            OffsetStore.RecordLossAsync(conn, kafka.Options.ConsumerGroup, kafka.Topic, kafka.ClusterId, partition, from, to, _stopping)
+                .GetAwaiter().GetResult();
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// Runs a PostgreSQL step of the assignment (or of a gap found in a partition) until PostgreSQL answers, waiting
+    /// between attempts. Blocking in librdkafka's assignment callback is safe for the group: it runs inside a blocking
+    /// poll, which librdkafka does not count against max.poll.interval.ms, and heartbeats go on in its own threads.
+    /// </summary>
+    private T WhilePostgresAway<T>(string what, Func<T> step)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var result = step();
+                if (attempt > 1) PostgresBack();
+                return result;
+            }
+            catch (Exception e) when (PostgresOutage.IsUnavailable(e) && !_stopping.IsCancellationRequested)
+            {
+                var delay = RetryDelay(attempt);
+                WaitingForPostgres(e, what, attempt, delay);
+                _stopping.WaitHandle.WaitOne(delay);
+                _stopping.ThrowIfCancellationRequested();
+            }
+        }
+    }
+
+    /// <summary>0.5 s, doubling per attempt, at most 15 s.</summary>
+    private static TimeSpan RetryDelay(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(LongestRetry.TotalMilliseconds, FirstRetry.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 16))));
+
+    /// <summary>One warning line per attempt, without the stack trace: an outage is not a bug, and its trace (a refused
+    /// socket) says nothing the message does not.</summary>
+    private void WaitingForPostgres(Exception e, string what, int attempt, TimeSpan delay)
+    {
+        state.WaitingForPostgresSince ??= DateTime.UtcNow;
+        metrics.WaitingForPostgres.Set(1);
+        logger.LogWarning("PostgreSQL is unavailable ({Reason}): {What}; offsets stay where they are, attempt {Attempt} in {Delay:0.#} s",
+            Reason(e), what, attempt + 1, delay.TotalSeconds);
+    }
+
+    private void PostgresBack()
+    {
+        if (state.WaitingForPostgresSince is { } since)
+            logger.LogWarning("PostgreSQL is back after {Seconds:0.#} s; the consumer goes on from where it stopped", (DateTime.UtcNow - since).TotalSeconds);
+        state.WaitingForPostgresSince = null;
+        metrics.WaitingForPostgres.Set(0);
+    }
+
+    /// <summary>The innermost message says what happened (connection refused, the server shutting down).</summary>
+    private static string Reason(Exception e)
+    {
+        var reason = e.Message;
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException) reason = $"{reason}: {inner.Message}";
+        return reason;
     }
 
     /// <summary>
@@ -176,10 +257,11 @@ public sealed class AttributionConsumer(
             {
                 ReportLag(consumer);
                 var batch = Collect(consumer, options);
-                await AwaitInFlightAsync();
+                await AwaitInFlightAsync(consumer, ct);
                 if (batch.Count == 0) continue;
                 // Positions move when a batch is handed over, so that a gap detected while it applies starts after it.
                 foreach (var r in batch) _position[r.Partition] = Math.Max(_position.GetValueOrDefault(r.Partition), r.Offset + 1);
+                _applying = batch;
                 _inFlight = Task.Run(() => applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, kafka.ClusterId, batch, ct), ct);
             }
         }
@@ -188,21 +270,103 @@ public sealed class AttributionConsumer(
             // Stopping or failing: what is in flight commits or rolls back before the consumer leaves its group.
             try
             {
-                await AwaitInFlightAsync();
+                if (_inFlight is { } inFlight)
+                {
+                    _inFlight = null;
+                    _applying = null;
+                    await inFlight;
+                }
             }
-            catch (Exception e) when (ct.IsCancellationRequested)
+            catch (Exception e) when (ct.IsCancellationRequested || PostgresOutage.IsUnavailable(e))
             {
                 logger.LogDebug(e, "The batch in flight stopped with the service; its offsets were not stored, it is read again");
             }
         }
     }
 
-    private async Task AwaitInFlightAsync()
+    /// <summary>Waits for the batch in flight to commit. If PostgreSQL was away, the batch is applied again until it
+    /// commits: the batch read meanwhile waits its turn, and so do the offsets.</summary>
+    private async Task AwaitInFlightAsync(IConsumer<byte[]?, byte[]> consumer, CancellationToken ct)
     {
         if (_inFlight is not { } inFlight) return;
         _inFlight = null;
-        await inFlight;
+        try
+        {
+            await inFlight;
+        }
+        catch (Exception e) when (PostgresOutage.IsUnavailable(e) && !ct.IsCancellationRequested)
+        {
+            await ApplyWhenPostgresIsBackAsync(consumer, e, ct);
+        }
+
+        _applying = null;
         state.LastAppliedAt = DateTime.UtcNow;
+    }
+
+    /// <summary>
+    /// Applies the batch that failed because PostgreSQL was away, with a growing wait between attempts. Meanwhile the
+    /// consumer keeps polling with its partitions paused: that serves rebalances and keeps it within
+    /// max.poll.interval.ms (300 s), so an outage of any length neither drops it from the group nor needs that limit
+    /// raised (which would also slow down noticing a consumer that is really stuck). Paused partitions fetch nothing,
+    /// and after the resume librdkafka fetches again from where the consumer had read, so nothing is skipped.
+    /// </summary>
+    private async Task ApplyWhenPostgresIsBackAsync(IConsumer<byte[]?, byte[]> consumer, Exception error, CancellationToken ct)
+    {
+        var paused = consumer.Assignment;
+        consumer.Pause(paused);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                var delay = RetryDelay(attempt);
+                WaitingForPostgres(error, $"a batch of {_applying?.Count ?? 0} messages waits to be applied", attempt, delay);
+                PollPaused(consumer, delay, ct);
+                // A revocation meanwhile may have handed all of its messages to another owner.
+                if (_applying is not { Count: > 0 } batch) break;
+                metrics.BatchRetries.Inc();
+                try
+                {
+                    await applier.ApplyAsync(kafka.Options.ConsumerGroup, kafka.Topic, kafka.ClusterId, batch, ct);
+                    break;
+                }
+                catch (Exception e) when (PostgresOutage.IsUnavailable(e) && !ct.IsCancellationRequested)
+                {
+                    error = e;
+                }
+            }
+        }
+        finally
+        {
+            // Only what is still ours: a rebalance meanwhile may have taken some and given others (never paused).
+            var owned = consumer.Assignment.ToHashSet();
+            consumer.Resume(paused.Where(owned.Contains).ToList());
+        }
+
+        PostgresBack();
+    }
+
+    /// <summary>Polls for the given time with the partitions paused. A message still returned (fetched before the
+    /// pause, or from a partition assigned meanwhile) joins the batch read next, after the one waiting, in order.</summary>
+    private void PollPaused(IConsumer<byte[]?, byte[]> consumer, TimeSpan duration, CancellationToken ct)
+    {
+        var until = DateTime.UtcNow + duration;
+        while (!ct.IsCancellationRequested && DateTime.UtcNow < until)
+        {
+            var wait = until - DateTime.UtcNow;
+            var m = consumer.Consume(wait < TimeSpan.FromMilliseconds(200) ? wait : TimeSpan.FromMilliseconds(200));
+            if (Record(m) is { } record) _batch.Add(record);
+        }
+
+        ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>The message as the batch holds it, or null when there is none, it marks a partition's end, or it lies
+    /// below what this consumer has already handed over.</summary>
+    private KafkaRecord? Record(ConsumeResult<byte[]?, byte[]>? m)
+    {
+        if (m is null || m.IsPartitionEOF) return null;
+        if (_position.TryGetValue(m.Partition.Value, out var expected) && m.Offset.Value < expected) return null;
+        return new KafkaRecord(m.Partition.Value, m.Offset.Value, m.Message.Key, m.Message.Value ?? [], m.Message.Timestamp.UtcDateTime);
     }
 
     /// <summary>Up to MaxBatchSize messages, or what arrived by MaxBatchWaitMs after the first one.</summary>
@@ -229,9 +393,7 @@ public sealed class AttributionConsumer(
             }
 
             if (m is null) break;
-            if (m.IsPartitionEOF) continue;
-            if (_position.TryGetValue(m.Partition.Value, out var expected) && m.Offset.Value < expected) continue;
-            batch.Add(new KafkaRecord(m.Partition.Value, m.Offset.Value, m.Message.Key, m.Message.Value ?? [], m.Message.Timestamp.UtcDateTime));
+            if (Record(m) is { } record) batch.Add(record);
         }
 
         return batch;
@@ -265,7 +427,6 @@ public sealed class AttributionConsumer(
     private void HandleOutOfRange(IConsumer<byte[]?, byte[]> consumer, TopicPartition? tp)
     {
         var targets = tp is not null ? [tp] : consumer.Assignment;
-        using var conn = dataSource.OpenConnection();
         foreach (var p in targets)
         {
             var watermarks = consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10));
@@ -273,7 +434,7 @@ public sealed class AttributionConsumer(
             var next = expected;
             if (watermarks.Low.Value > expected)
             {
-                RecordLoss(conn, p.Partition.Value, expected, watermarks.Low.Value);
+                RecordLoss(p.Partition.Value, expected, watermarks.Low.Value);
                 next = watermarks.Low.Value;
             }
 
@@ -289,4 +450,7 @@ public sealed class ConsumerState
     public int[] Assigned { get; set; } = [];
 
     public DateTime? LastAppliedAt { get; set; }
+
+    /// <summary>Since when the consumer waits for PostgreSQL to come back (null when it does not).</summary>
+    public DateTime? WaitingForPostgresSince { get; set; }
 }
