@@ -31,4 +31,15 @@ public static class PostgresOutage
 
         return false;
     }
+
+    /// <summary>One line for a warning: each wrapped message (a refused socket under "Failed to connect"), and a
+    /// server's answer by its SQLSTATE and text, without the detail block Npgsql appends.</summary>
+    public static string Describe(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var parts = new List<string>();
+        for (var e = exception; e is not null; e = e.InnerException)
+            parts.Add(e is PostgresException p ? $"{p.SqlState}: {p.MessageText}" : e.Message);
+        return string.Join(": ", parts.Distinct(StringComparer.Ordinal));
+    }
 }

@@ -14,7 +14,7 @@ internal sealed class PostgresUnavailableHandler(IProblemDetailsService problems
     {
         if (!PostgresOutage.IsUnavailable(exception)) return false;
         logger.LogWarning("{Method} {Path} answered 503: PostgreSQL is unavailable ({Reason})",
-            httpContext.Request.Method, httpContext.Request.Path, exception.InnerException?.Message ?? exception.Message);
+            httpContext.Request.Method, httpContext.Request.Path, PostgresOutage.Describe(exception));
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         Problems.SetRetryAfter(httpContext);
         return await problems.TryWriteAsync(new ProblemDetailsContext

@@ -201,7 +201,7 @@ public sealed class SpoolForwarder : BackgroundService
                 _lastError = e.Message;
                 if (failingSince is null)
                     _logger.LogWarning("The ingest spool cannot be truncated ({Reason}); it keeps its entries and tries again every {Interval} s",
-                        e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message, interval.TotalSeconds);
+                        PostgresOutage.Describe(e), interval.TotalSeconds);
                 failingSince ??= DateTime.UtcNow;
             }
         }

@@ -225,7 +225,7 @@ public sealed class AttributionConsumer(
         state.WaitingForPostgresSince ??= DateTime.UtcNow;
         metrics.WaitingForPostgres.Set(1);
         logger.LogWarning("PostgreSQL is unavailable ({Reason}): {What}; offsets stay where they are, attempt {Attempt} in {Delay:0.#} s",
-            Reason(e), what, attempt + 1, delay.TotalSeconds);
+            PostgresOutage.Describe(e), what, attempt + 1, delay.TotalSeconds);
     }
 
     private void PostgresBack()
@@ -236,13 +236,6 @@ public sealed class AttributionConsumer(
         metrics.WaitingForPostgres.Set(0);
     }
 
-    /// <summary>The innermost message says what happened (connection refused, the server shutting down).</summary>
-    private static string Reason(Exception e)
-    {
-        var reason = e.Message;
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException) reason = $"{reason}: {inner.Message}";
-        return reason;
-    }
 
     /// <summary>
     /// Reads the next batch while the previous one is applied: the client's share of a batch (reading messages from
