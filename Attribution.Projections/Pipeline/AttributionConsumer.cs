@@ -230,12 +230,11 @@ public sealed class AttributionConsumer(
 
     private void PostgresBack()
     {
-        if (state.WaitingForPostgresSince is { } since)
-            logger.LogWarning("PostgreSQL is back after {Seconds:0.#} s; the consumer goes on from where it stopped", (DateTime.UtcNow - since).TotalSeconds);
+        if (state.WaitingForPostgresSince is { } since && !_stopping.IsCancellationRequested)
+            logger.LogWarning("The consumer stopped waiting for PostgreSQL after {Seconds:0.#} s", (DateTime.UtcNow - since).TotalSeconds);
         state.WaitingForPostgresSince = null;
         metrics.WaitingForPostgres.Set(0);
     }
-
 
     /// <summary>
     /// Reads the next batch while the previous one is applied: the client's share of a batch (reading messages from
@@ -272,7 +271,7 @@ public sealed class AttributionConsumer(
             }
             catch (Exception e) when (ct.IsCancellationRequested || PostgresOutage.IsUnavailable(e))
             {
-                logger.LogDebug(e, "The batch in flight stopped with the service; its offsets were not stored, it is read again");
+                logger.LogDebug(e, "The batch in flight did not commit (the service stopping, or PostgreSQL away); its offsets were not stored, it is read again");
             }
         }
     }
@@ -333,9 +332,9 @@ public sealed class AttributionConsumer(
             // Only what is still ours: a rebalance meanwhile may have taken some and given others (never paused).
             var owned = consumer.Assignment.ToHashSet();
             consumer.Resume(paused.Where(owned.Contains).ToList());
+            // Applied, stopping, or failed for another reason (the consumer then restarts): no longer waiting.
+            PostgresBack();
         }
-
-        PostgresBack();
     }
 
     /// <summary>Polls for the given time with the partitions paused. A message still returned (fetched before the
