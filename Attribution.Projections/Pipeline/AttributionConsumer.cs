@@ -96,6 +96,7 @@ public sealed class AttributionConsumer(
                 EnableAutoOffsetStore = false,
                 AutoOffsetReset = AutoOffsetReset.Error,
                 SessionTimeoutMs = options.SessionTimeoutMs,
+                MaxPollIntervalMs = options.MaxPollIntervalMs,
                 FetchWaitMaxMs = 50,
                 QueuedMaxMessagesKbytes = 65536,
                 // Only what a batch reads: the client skips building each message's headers and topic name.
