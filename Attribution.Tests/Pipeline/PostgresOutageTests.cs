@@ -93,7 +93,7 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IClassFixture
         await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK,
             "/health/ready to answer 200 again", TimeSpan.FromSeconds(30));
         await Eventually.ValueAsync(() => MetricAsync(http, "attribution_pipeline_waiting_for_postgres"), v => v == 0,
-            "the consumer to go on", TimeSpan.FromSeconds(30));
+            "the consumer to go on (its next attempt is at most 15 s away)", TimeSpan.FromSeconds(45));
         await stop.CancelAsync();
         await streaming;
         Assert.True(stream.Refused == 0, $"{stream.Refused} tracking requests were refused; the first: {stream.FirstRefusal}");
