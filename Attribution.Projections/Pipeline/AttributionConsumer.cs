@@ -35,6 +35,10 @@ public sealed class AttributionConsumer(
     // can be applied again after PostgreSQL was away (less what a revocation gave to another owner meanwhile).
     private Task? _inFlight;
     private List<KafkaRecord>? _applying;
+
+    // The partitions paused while PostgreSQL is away. librdkafka keeps a partition's pause across a revocation and a
+    // new assignment of it (which would then never fetch), so a revocation resumes its share first.
+    private List<TopicPartition> _paused = [];
     private long _lagReportedAt;
 
     // For the waits inside librdkafka's callbacks, which get no token of their own.
@@ -79,6 +83,7 @@ public sealed class AttributionConsumer(
                 metrics.ConsumerRestarts.Inc();
                 _inFlight = null;
                 _applying = null;
+                _paused = [];
                 state.Assigned = [];
                 await Task.Delay(2000, ct).ContinueWith(_ => { }, TaskScheduler.Default);
             }
@@ -103,7 +108,7 @@ public sealed class AttributionConsumer(
                 ConsumeResultFields = "timestamp",
             })
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
-            .SetPartitionsRevokedHandler((_, partitions) =>
+            .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 // The next owner starts from the offsets stored in PostgreSQL: the batch in flight, which may hold
                 // these partitions' messages, commits (or fails) before they are handed over. Its failure is the
@@ -118,6 +123,13 @@ public sealed class AttributionConsumer(
                 }
 
                 var revoked = partitions.Select(p => p.Partition.Value).ToHashSet();
+                var unpause = _paused.Where(p => revoked.Contains(p.Partition.Value)).ToList();
+                if (unpause.Count > 0)
+                {
+                    c.Resume(unpause);
+                    _paused = _paused.Except(unpause).ToList();
+                }
+
                 foreach (var p in revoked)
                 {
                     _position.Remove(p);
@@ -146,7 +158,7 @@ public sealed class AttributionConsumer(
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions)
     {
         var options = kafka.Options;
-        var stored = WhilePostgresAway("the stored offsets could not be read", () =>
+        var stored = WhilePostgresAway(PostgresWait.Assignment, "the stored offsets could not be read", () =>
         {
             using var conn = dataSource.OpenConnection();
             return OffsetStore.ReadAsync(conn, options.ConsumerGroup, kafka.Topic, kafka.ClusterId, _stopping).GetAwaiter().GetResult();
@@ -181,7 +193,7 @@ public sealed class AttributionConsumer(
             "(the embedded broker keeps ~5 MiB per partition). They are recorded in kafka_lost_messages.",
             to - from, kafka.Topic, partition, from, to - 1);
         metrics.MessagesLost(partition, to - from);
-        WhilePostgresAway("the lost messages could not be recorded", () =>
+        WhilePostgresAway(PostgresWait.Assignment, "the lost messages could not be recorded", () =>
         {
             using var conn = dataSource.OpenConnection();
             OffsetStore.RecordLossAsync(conn, kafka.Options.ConsumerGroup, kafka.Topic, kafka.ClusterId, partition, from, to, _stopping)
@@ -195,7 +207,7 @@ public sealed class AttributionConsumer(
     /// between attempts. Blocking in librdkafka's assignment callback is safe for the group: it runs inside a blocking
     /// poll, which librdkafka does not count against max.poll.interval.ms, and heartbeats go on in its own threads.
     /// </summary>
-    private T WhilePostgresAway<T>(string what, Func<T> step)
+    private T WhilePostgresAway<T>(PostgresWait wait, string what, Func<T> step)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -208,7 +220,7 @@ public sealed class AttributionConsumer(
             catch (Exception e) when (PostgresOutage.IsUnavailable(e) && !_stopping.IsCancellationRequested)
             {
                 var delay = RetryDelay(attempt);
-                WaitingForPostgres(e, what, attempt, delay);
+                WaitingForPostgres(wait, e, what, attempt, delay);
                 _stopping.WaitHandle.WaitOne(delay);
                 _stopping.ThrowIfCancellationRequested();
             }
@@ -221,9 +233,10 @@ public sealed class AttributionConsumer(
 
     /// <summary>One warning line per attempt, without the stack trace: an outage is not a bug, and its trace (a refused
     /// socket) says nothing the message does not.</summary>
-    private void WaitingForPostgres(Exception e, string what, int attempt, TimeSpan delay)
+    private void WaitingForPostgres(PostgresWait wait, Exception e, string what, int attempt, TimeSpan delay)
     {
         state.WaitingForPostgresSince ??= DateTime.UtcNow;
+        state.WaitingForPostgres = wait;
         metrics.WaitingForPostgres.Set(1);
         logger.LogWarning("PostgreSQL is unavailable ({Reason}): {What}; offsets stay where they are, attempt {Attempt} in {Delay:0.#} s",
             PostgresOutage.Describe(e), what, attempt + 1, delay.TotalSeconds);
@@ -234,6 +247,7 @@ public sealed class AttributionConsumer(
         if (state.WaitingForPostgresSince is { } since && !_stopping.IsCancellationRequested)
             logger.LogWarning("The consumer stopped waiting for PostgreSQL after {Seconds:0.#} s", (DateTime.UtcNow - since).TotalSeconds);
         state.WaitingForPostgresSince = null;
+        state.WaitingForPostgres = PostgresWait.None;
         metrics.WaitingForPostgres.Set(0);
     }
 
@@ -305,14 +319,14 @@ public sealed class AttributionConsumer(
     /// </summary>
     private async Task ApplyWhenPostgresIsBackAsync(IConsumer<byte[]?, byte[]> consumer, Exception error, CancellationToken ct)
     {
-        var paused = consumer.Assignment;
-        consumer.Pause(paused);
+        _paused = consumer.Assignment;
+        consumer.Pause(_paused);
         try
         {
             for (var attempt = 1; ; attempt++)
             {
                 var delay = RetryDelay(attempt);
-                WaitingForPostgres(error, $"a batch of {_applying?.Count ?? 0} messages waits to be applied", attempt, delay);
+                WaitingForPostgres(PostgresWait.Batch, error, $"a batch of {_applying?.Count ?? 0} messages waits to be applied", attempt, delay);
                 PollPaused(consumer, delay, ct);
                 // A revocation meanwhile may have handed all of its messages to another owner.
                 if (_applying is not { Count: > 0 } batch) break;
@@ -330,9 +344,10 @@ public sealed class AttributionConsumer(
         }
         finally
         {
-            // Only what is still ours: a rebalance meanwhile may have taken some and given others (never paused).
-            var owned = consumer.Assignment.ToHashSet();
-            consumer.Resume(paused.Where(owned.Contains).ToList());
+            // What is still paused is still ours: a revocation meanwhile resumed its share, and a partition assigned
+            // meanwhile was never paused.
+            consumer.Resume(_paused);
+            _paused = [];
             // Applied, stopping, or failed for another reason (the consumer then restarts): no longer waiting.
             PostgresBack();
         }
@@ -446,4 +461,19 @@ public sealed class ConsumerState
 
     /// <summary>Since when the consumer waits for PostgreSQL to come back (null when it does not).</summary>
     public DateTime? WaitingForPostgresSince { get; set; }
+
+    /// <summary>What waits for PostgreSQL.</summary>
+    public PostgresWait WaitingForPostgres { get; set; }
+}
+
+/// <summary>What of the consumer waits for PostgreSQL to come back.</summary>
+public enum PostgresWait
+{
+    None,
+
+    /// <summary>A batch that could not be applied, kept with the partitions paused.</summary>
+    Batch,
+
+    /// <summary>A new assignment, whose stored offsets cannot be read yet (or a gap to record).</summary>
+    Assignment,
 }

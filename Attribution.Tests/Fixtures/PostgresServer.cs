@@ -49,6 +49,12 @@ public sealed class PostgresServer : IDisposable
 
     public void Start() => AsServerUser($"{Bin}/pg_ctl -D '{_data}' -l '{_folder.FullName}/server.log' -w start >/dev/null");
 
+    /// <summary>Starts the server unless it runs: each test begins with it up, whatever the one before left.</summary>
+    public void EnsureRunning()
+    {
+        if (!File.Exists(Path.Combine(_data, "postmaster.pid"))) Start();
+    }
+
     /// <summary>Stops the server at once, without a checkpoint and dropping every connection: as if it had crashed.</summary>
     public void Kill() => AsServerUser($"{Bin}/pg_ctl -D '{_data}' -m immediate -w stop >/dev/null");
 

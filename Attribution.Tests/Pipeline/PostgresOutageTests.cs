@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Attribution.Projections.Observability;
+using Attribution.Projections.Pipeline;
 using Attribution.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Attribution.Tests.Pipeline;
@@ -26,6 +29,7 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IClassFixture
     [Fact]
     public async Task PostgreSQL_stopped_for_60_s_mid_stream_loses_nothing_and_answers_503_meanwhile()
     {
+        postgres.EnsureRunning();
         var db = postgres.Database("attribution_outage");
         // An outage four times longer than the consumer may go without polling: a consumer that stopped polling while
         // it waits (rather than pausing its partitions) would be dropped from its group, and librdkafka would say so.
@@ -39,6 +43,69 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IClassFixture
             var log = service.Log;
             throw new InvalidOperationException($"{e.Message}\nservice log (end):\n{log[Math.Max(0, log.Length - 30_000)..]}\npostgres log:\n{postgres.Log}", e);
         }
+    }
+
+    [Fact]
+    public async Task A_rebalance_while_PostgreSQL_is_down_waits_for_the_stored_offsets_and_then_applies_everything_once()
+    {
+        postgres.EnsureRunning();
+        var db = postgres.Database("attribution_rebalance");
+        await (await EngineHost.MigrateAsync(db)).DisposeAsync();
+        var topic = TestKafka.NewTopic(partitions: 4);
+        var settings = EngineHost.Settings(db, topic);
+        var events = Enumerable.Range(0, 400).Select(i => Scenario.Impression($"rb-{i}", $"rb-{i}-i", TimeSpan.FromSeconds(i))).ToList();
+        TestKafka.Produce(topic, events.Take(200).Select(Scenario.Message));
+
+        // Two consumers of one group split the partitions and apply the first half.
+        await using var stays = await EngineHost.StartAsync(settings);
+        EngineHost? leaves = await EngineHost.StartAsync(settings);
+        try
+        {
+            var state = stays.Services.GetRequiredService<ConsumerState>();
+            var other = leaves.Services.GetRequiredService<ConsumerState>();
+            await Eventually.TrueAsync(() => state.Assigned.Length > 0 && other.Assigned.Length > 0 && state.Assigned.Length + other.Assigned.Length == 4,
+                "the two consumers to split the 4 partitions");
+            await using (var before = NpgsqlDataSource.Create(db))
+                await Eventually.ValueAsync(() => Db.CountAsync(before, "SELECT count(*) FROM events"), n => n == 200, "the first half applied");
+
+            // PostgreSQL goes and the second half arrives: both consumers hold a batch they cannot apply and wait with
+            // their partitions paused. Then one leaves: the other gives its waiting batch up in the revocation (the
+            // stored offsets decide again) and is handed every partition, whose stored offsets it cannot read yet.
+            postgres.Kill();
+            TestKafka.Produce(topic, events.Skip(200).Select(Scenario.Message));
+            await Eventually.TrueAsync(() => state.WaitingForPostgresSince is not null && other.WaitingForPostgresSince is not null,
+                "both consumers to wait for PostgreSQL", TimeSpan.FromSeconds(30));
+            await leaves.DisposeAsync();
+            leaves = null;
+            await Eventually.TrueAsync(() => state.WaitingForPostgres == PostgresWait.Assignment,
+                "the remaining consumer to wait for PostgreSQL in its assignment", TimeSpan.FromSeconds(30));
+            Assert.Empty(state.Assigned);
+
+            postgres.Start();
+            await Eventually.TrueAsync(() => state.Assigned.Length == 4, "the remaining consumer to take all 4 partitions", TimeSpan.FromSeconds(30));
+            await using var data = NpgsqlDataSource.Create(db);
+            await Eventually.ValueAsync(async () => (Events: await Db.CountAsync(data, "SELECT count(*) FROM events"), Partitions: await PerPartitionAsync(data)),
+                n => n.Events == 400, "every event applied (events per partition / stored offsets)", TimeSpan.FromSeconds(60));
+            Assert.Equal(400, await Db.CountAsync(data, "SELECT count(DISTINCT event_id) FROM events"));
+            Assert.Equal(400, await Db.CountAsync(data, "SELECT count(*) FROM ad_performance_state"));
+            Assert.Equal(0, await Db.CountAsync(data, "SELECT count(*) FROM kafka_lost_messages"));
+            Assert.Equal(0, stays.Services.GetRequiredService<PipelineMetrics>().ConsumerRestarts.Value);
+            Assert.Null(state.WaitingForPostgresSince);
+        }
+        finally
+        {
+            postgres.EnsureRunning();
+            if (leaves is not null) await leaves.DisposeAsync();
+        }
+    }
+
+    /// <summary>Events per partition and the stored offsets, for a failure message: which partition stopped.</summary>
+    private static async Task<string> PerPartitionAsync(NpgsqlDataSource data)
+    {
+        await using var events = data.CreateCommand(
+            "SELECT string_agg(kafka_partition || ':' || n, ' ' ORDER BY kafka_partition) FROM (SELECT kafka_partition, count(*) n FROM events GROUP BY 1) p");
+        await using var offsets = data.CreateCommand("SELECT string_agg(kafka_partition || '@' || next_offset, ' ' ORDER BY kafka_partition) FROM kafka_offsets");
+        return $"{await events.ExecuteScalarAsync()} / {await offsets.ExecuteScalarAsync()}";
     }
 
     private async Task RunAsync(LiveService service, string db)
