@@ -315,7 +315,8 @@ public sealed class AttributionConsumer(
     /// consumer keeps polling with its partitions paused: that serves rebalances and keeps it within
     /// max.poll.interval.ms (300 s), so an outage of any length neither drops it from the group nor needs that limit
     /// raised (which would also slow down noticing a consumer that is really stuck). Paused partitions fetch nothing,
-    /// and after the resume librdkafka fetches again from where the consumer had read, so nothing is skipped.
+    /// and after the resume librdkafka fetches again from where the consumer had read, so nothing is skipped; a
+    /// partition revoked meanwhile is resumed in the revocation (see <see cref="_paused"/>).
     /// </summary>
     private async Task ApplyWhenPostgresIsBackAsync(IConsumer<byte[]?, byte[]> consumer, Exception error, CancellationToken ct)
     {
@@ -323,13 +324,13 @@ public sealed class AttributionConsumer(
         consumer.Pause(_paused);
         try
         {
-            for (var attempt = 1; ; attempt++)
+            // A revocation (before or during the wait) may hand the batch's messages to another owner: then it is done.
+            for (var attempt = 1; _applying is { Count: > 0 } batch; attempt++)
             {
                 var delay = RetryDelay(attempt);
-                WaitingForPostgres(PostgresWait.Batch, error, $"a batch of {_applying?.Count ?? 0} messages waits to be applied", attempt, delay);
+                WaitingForPostgres(PostgresWait.Batch, error, $"a batch of {batch.Count} messages waits to be applied", attempt, delay);
                 PollPaused(consumer, delay, ct);
-                // A revocation meanwhile may have handed all of its messages to another owner.
-                if (_applying is not { Count: > 0 } batch) break;
+                if (batch.Count == 0) break;
                 metrics.BatchRetries.Inc();
                 try
                 {
