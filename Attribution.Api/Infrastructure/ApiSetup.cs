@@ -17,6 +17,7 @@ public static class ApiSetup
     {
         var services = builder.Services;
         services.AddProblemDetails();
+        services.AddExceptionHandler<PostgresUnavailableHandler>();
         // The Hangfire dashboard checks an antiforgery token on its actions (trigger, delete, requeue) when one is set up.
         services.AddAntiforgery();
         services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
@@ -34,7 +35,7 @@ public static class ApiSetup
         services.AddAttributionIngest(builder.Configuration);
         services.AddMaintenanceJobs(builder.Configuration);
         services.AddAttributionAnalytics();
-        services.AddAttributionHealthChecks();
+        services.AddAttributionHealthChecks(builder.Configuration);
         services.AddPrometheusMetrics(builder.Configuration.GetSection("Observability"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Tracking.TrackingIngest>();
@@ -46,8 +47,14 @@ public static class ApiSetup
         app.UsePrometheusHttpMetrics();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            // A malformed request (bad JSON, a body too large) is the client's error, never a 500.
-            StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
+            // A malformed request (bad JSON, a body too large) is the client's error, never a 500; PostgreSQL being
+            // away is a 503 (PostgresUnavailableHandler writes it, with Retry-After).
+            StatusCodeSelector = e => e switch
+            {
+                BadHttpRequestException b => b.StatusCode,
+                _ when PostgresOutage.IsUnavailable(e) => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status500InternalServerError,
+            },
         });
         app.UseStatusCodePages();
         app.UseSwagger();

@@ -22,9 +22,20 @@ public static class Problems
     /// <summary>Nothing was stored: the client should send again, after the seconds Retry-After says.</summary>
     public static ProblemHttpResult Unavailable(HttpContext http, string detail)
     {
-        ArgumentNullException.ThrowIfNull(http);
-        http.Response.Headers.RetryAfter = "5";
+        SetRetryAfter(http);
         return TypedResults.Problem(new ProblemDetails { Status = 503, Title = "The events could not be stored", Detail = detail,
             Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4" });
+    }
+
+    /// <summary>A read that needs PostgreSQL while it is away: nothing is wrong with the request, ask again later.</summary>
+    public static ProblemDetails PostgresUnavailable() =>
+        new() { Status = 503, Title = "Service unavailable", Detail = "PostgreSQL is unavailable; try again.",
+            Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4" };
+
+    /// <summary>When a 503's client should try again: a few seconds, about what the spool or PostgreSQL need.</summary>
+    public static void SetRetryAfter(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        http.Response.Headers.RetryAfter = "5";
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Attribution.Api.Infrastructure;
 using Attribution.Domain.Events;
+using Attribution.Projections;
 using Attribution.Projections.EventStore;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
@@ -84,11 +85,19 @@ public static class TrackingEndpoints
         if (payload[EventFields.ImpressionId] is null && payload[EventFields.ClickId]?.GetValueKind() == JsonValueKind.String)
         {
             // Rule 10 (click_id postbacks): resolving here keys the message by its impression; a click not stored
-            // yet is resolved by the consumer when it arrives.
-            await using var conn = await db.OpenConnectionAsync(ct);
+            // yet is resolved by the consumer when it arrives, and so is every click while PostgreSQL is away: the
+            // postback is still taken into the spool.
             var clickId = payload[EventFields.ClickId]!.GetValue<string>();
-            var found = await EventStoreReader.ClickImpressionsAsync(conn, null, [clickId], ct);
-            if (found.TryGetValue(clickId, out var impressionId)) payload[EventFields.ImpressionId] = impressionId;
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(ct);
+                var found = await EventStoreReader.ClickImpressionsAsync(conn, null, [clickId], ct);
+                if (found.TryGetValue(clickId, out var impressionId)) payload[EventFields.ImpressionId] = impressionId;
+            }
+            catch (Exception outage) when (PostgresOutage.IsUnavailable(outage))
+            {
+                // Left to the consumer, as above.
+            }
         }
 
         var e = ingest.Prepare(payload);

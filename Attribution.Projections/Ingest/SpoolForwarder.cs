@@ -180,6 +180,7 @@ public sealed class SpoolForwarder : BackgroundService
     {
         var interval = TimeSpan.FromSeconds(Math.Max(0.01, _options.Value.TruncateIntervalSeconds));
         var group = _kafkaOptions.Value.ConsumerGroup;
+        DateTime? failingSince = null;
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(interval, ct);
@@ -205,12 +206,21 @@ public sealed class SpoolForwarder : BackgroundService
                 // committed: a commit would add a record of its own to drop next time, and after a restart the
                 // iterator skips commit records anyway.
                 if (_entries.Count == 0 && scanned > _spool.BeginAddress) _spool.DropCommitRecordsUntil(scanned);
+                if (failingSince is { } since)
+                {
+                    _logger.LogWarning("The ingest spool is truncated again after {Seconds:0.#} s", (DateTime.UtcNow - since).TotalSeconds);
+                    failingSince = null;
+                }
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException || PostgresOutage.IsUnavailable(e))
             {
-                // PostgreSQL away: nothing is truncated meanwhile, which is the safe side.
+                // PostgreSQL away: nothing is truncated meanwhile, which is the safe side; the spool keeps every entry
+                // and endpoints keep answering from it. One warning when it starts, not one per attempt (10 a second).
                 _lastError = e.Message;
-                _logger.LogWarning(e, "The ingest spool could not be truncated; trying again");
+                if (failingSince is null)
+                    _logger.LogWarning("The ingest spool cannot be truncated ({Reason}); it keeps its entries and tries again every {Interval} s",
+                        PostgresOutage.Describe(e), interval.TotalSeconds);
+                failingSince ??= DateTime.UtcNow;
             }
         }
     }

@@ -36,6 +36,10 @@ public sealed class PipelineMetrics
         EndToEndLatency = factory.CreateHistogram("attribution_pipeline_end_to_end_duration_seconds", "Apply time minus ingest time",
             new HistogramConfiguration { Buckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
         BatchRetries = factory.CreateCounter("attribution_pipeline_batch_retries_total", "Batches retried after a PostgreSQL error or a concurrent write");
+        WaitingForPostgres = factory.CreateGauge("attribution_pipeline_waiting_for_postgres",
+            "1 while the consumer waits for PostgreSQL to come back (its partitions paused, offsets unchanged), else 0");
+        ConsumerRestarts = factory.CreateCounter("attribution_kafka_consumer_restarts_total",
+            "Times the consumer failed, left its group and started again (a PostgreSQL outage is waited out, not restarted)");
         ConsumerLag = factory.CreateGauge("attribution_kafka_consumer_lag",
             "Messages in Kafka not yet applied, per partition this instance consumes (high watermark minus next offset)", "partition");
         // No series until an event has been applied: zero would claim a Gold state fresh to the second.
@@ -64,6 +68,8 @@ public sealed class PipelineMetrics
     public Histogram ApplyLatency { get; }
     public Histogram EndToEndLatency { get; }
     public Counter BatchRetries { get; }
+    public Gauge WaitingForPostgres { get; }
+    public Counter ConsumerRestarts { get; }
     public Gauge ConsumerLag { get; }
     public Gauge Freshness { get; }
 

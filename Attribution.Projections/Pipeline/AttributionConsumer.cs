@@ -9,7 +9,8 @@ namespace Attribution.Projections.Pipeline;
 /// <summary>
 /// Reads ad_events in batches and hands each batch to the <see cref="BatchApplier"/>. Offsets live in PostgreSQL:
 /// on assignment the consumer seeks to them, and it never commits to Kafka, so what is applied and what is marked
-/// consumed can never disagree.
+/// consumed can never disagree. While PostgreSQL is away the consumer waits for it with its partitions paused and the
+/// failed batch kept, then applies that batch again, whole and in order: it neither restarts nor leaves its group.
 /// </summary>
 public sealed class AttributionConsumer(
     KafkaConnection kafka,
@@ -19,21 +20,35 @@ public sealed class AttributionConsumer(
     ConsumerState state,
     ILogger<AttributionConsumer> logger) : BackgroundService
 {
+    /// <summary>The first wait after PostgreSQL went away, doubled per attempt up to the longest: a PostgreSQL that
+    /// returns is used within 15 s, and one probe per 15 s costs it nothing.</summary>
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(15);
+
     private readonly Dictionary<int, long> _position = [];
 
     // The batch being filled. A field, so that a revocation (which the client reports from inside Consume) can take
     // the revoked partitions' messages out of it before they are applied.
     private List<KafkaRecord> _batch = [];
 
-    // The batch being applied while the next one is read.
+    // The batch being applied while the next one is read, and its messages: kept until it has committed, so that it
+    // can be applied again after PostgreSQL was away (less what a revocation gave to another owner meanwhile).
     private Task? _inFlight;
+    private List<KafkaRecord>? _applying;
+
+    // The partitions paused while PostgreSQL is away. librdkafka keeps a partition's pause across a revocation and a
+    // new assignment of it (which would then never fetch), so a revocation resumes its share first.
+    private List<TopicPartition> _paused = [];
     private long _lagReportedAt;
 
     // Which cluster the stored offsets belong to: known once Kafka has answered.
     private string _clusterId = "";
+    // For the waits inside librdkafka's callbacks, which get no token of their own.
+    private CancellationToken _stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _stopping = stoppingToken;
         // Consume is a blocking call: keep it off the thread pool threads ASP.NET Core serves requests with.
         await Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
@@ -73,8 +88,13 @@ public sealed class AttributionConsumer(
             }
             catch (Exception e)
             {
-                // A consumer that dies stops attribution for everyone: log, wait, and start a fresh one.
+                // A consumer that dies stops attribution for everyone: log, wait, and start a fresh one, which reads
+                // again from the stored offsets.
                 logger.LogError(e, "Kafka consumer failed; restarting in 2 s");
+                metrics.ConsumerRestarts.Inc();
+                _inFlight = null;
+                _applying = null;
+                _paused = [];
                 state.Assigned = [];
                 await Task.Delay(2000, ct).ContinueWith(_ => { }, TaskScheduler.Default);
             }
@@ -92,13 +112,14 @@ public sealed class AttributionConsumer(
                 EnableAutoOffsetStore = false,
                 AutoOffsetReset = AutoOffsetReset.Error,
                 SessionTimeoutMs = options.SessionTimeoutMs,
+                MaxPollIntervalMs = options.MaxPollIntervalMs,
                 FetchWaitMaxMs = 50,
                 QueuedMaxMessagesKbytes = 65536,
                 // Only what a batch reads: the client skips building each message's headers and topic name.
                 ConsumeResultFields = "timestamp",
             })
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
-            .SetPartitionsRevokedHandler((_, partitions) =>
+            .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 // The next owner starts from the offsets stored in PostgreSQL: the batch in flight, which may hold
                 // these partitions' messages, commits (or fails) before they are handed over. Its failure is the
@@ -113,6 +134,13 @@ public sealed class AttributionConsumer(
                 }
 
                 var revoked = partitions.Select(p => p.Partition.Value).ToHashSet();
+                var unpause = _paused.Where(p => revoked.Contains(p.Partition.Value)).ToList();
+                if (unpause.Count > 0)
+                {
+                    c.Resume(unpause);
+                    _paused = _paused.Except(unpause).ToList();
+                }
+
                 foreach (var p in revoked)
                 {
                     _position.Remove(p);
@@ -124,6 +152,8 @@ public sealed class AttributionConsumer(
                 // instance gets the partition back it reads them again from the stored offset: the batch would then
                 // hold them twice and audit the second copy as a duplicate delivery.
                 var dropped = _batch.RemoveAll(r => revoked.Contains(r.Partition));
+                // So does a batch that failed because PostgreSQL was away and waits to be applied again.
+                dropped += _applying?.RemoveAll(r => revoked.Contains(r.Partition)) ?? 0;
                 state.Assigned = _position.Keys.Order().ToArray();
                 logger.LogInformation("Partitions revoked: {Partitions}; {Dropped} unapplied messages left to their next owner",
                     string.Join(",", revoked.Order()), dropped);
@@ -139,8 +169,11 @@ public sealed class AttributionConsumer(
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions)
     {
         var options = kafka.Options;
-        using var conn = dataSource.OpenConnection();
-        var stored = OffsetStore.ReadAsync(conn, options.ConsumerGroup, kafka.Topic, _clusterId, CancellationToken.None).GetAwaiter().GetResult();
+        var stored = WhilePostgresAway(PostgresWait.Assignment, "the stored offsets could not be read", () =>
+        {
+            using var conn = dataSource.OpenConnection();
+            return OffsetStore.ReadAsync(conn, options.ConsumerGroup, kafka.Topic, _clusterId, _stopping).GetAwaiter().GetResult();
+        });
         var result = new List<TopicPartitionOffset>();
         foreach (var tp in partitions)
         {
@@ -148,7 +181,7 @@ public sealed class AttributionConsumer(
             var watermarks = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10));
             if (watermarks.Low.Value > next)
             {
-                RecordLoss(conn, tp.Partition.Value, next, watermarks.Low.Value);
+                RecordLoss(tp.Partition.Value, next, watermarks.Low.Value);
                 next = watermarks.Low.Value;
             }
 
@@ -164,15 +197,69 @@ public sealed class AttributionConsumer(
         return result;
     }
 
-    private void RecordLoss(NpgsqlConnection conn, int partition, long from, long to)
+    private void RecordLoss(int partition, long from, long to)
     {
         logger.LogError(
             "LOST {Count} messages on {Topic}[{Partition}] offsets {From}..{To}: the broker dropped them before they were applied " +
             "(the embedded broker keeps ~5 MiB per partition). They are recorded in kafka_lost_messages.",
             to - from, kafka.Topic, partition, from, to - 1);
         metrics.MessagesLost(partition, to - from);
-        OffsetStore.RecordLossAsync(conn, kafka.Options.ConsumerGroup, kafka.Topic, _clusterId, partition, from, to, CancellationToken.None)
-            .GetAwaiter().GetResult();
+        WhilePostgresAway(PostgresWait.Assignment, "the lost messages could not be recorded", () =>
+        {
+            using var conn = dataSource.OpenConnection();
+            OffsetStore.RecordLossAsync(conn, kafka.Options.ConsumerGroup, kafka.Topic, _clusterId, partition, from, to, _stopping)
+                .GetAwaiter().GetResult();
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// Runs a PostgreSQL step of the assignment (or of a gap found in a partition) until PostgreSQL answers, waiting
+    /// between attempts. Blocking in librdkafka's assignment callback is safe for the group: it runs inside a blocking
+    /// poll, which librdkafka does not count against max.poll.interval.ms, and heartbeats go on in its own threads.
+    /// </summary>
+    private T WhilePostgresAway<T>(PostgresWait wait, string what, Func<T> step)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var result = step();
+                if (attempt > 1) PostgresBack();
+                return result;
+            }
+            catch (Exception e) when (PostgresOutage.IsUnavailable(e) && !_stopping.IsCancellationRequested)
+            {
+                var delay = RetryDelay(attempt);
+                WaitingForPostgres(wait, e, what, attempt, delay);
+                _stopping.WaitHandle.WaitOne(delay);
+                _stopping.ThrowIfCancellationRequested();
+            }
+        }
+    }
+
+    /// <summary>0.5 s, doubling per attempt, at most 15 s.</summary>
+    private static TimeSpan RetryDelay(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(LongestRetry.TotalMilliseconds, FirstRetry.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 16))));
+
+    /// <summary>One warning line per attempt, without the stack trace: an outage is not a bug, and its trace (a refused
+    /// socket) says nothing the message does not.</summary>
+    private void WaitingForPostgres(PostgresWait wait, Exception e, string what, int attempt, TimeSpan delay)
+    {
+        state.WaitingForPostgresSince ??= DateTime.UtcNow;
+        state.WaitingForPostgres = wait;
+        metrics.WaitingForPostgres.Set(1);
+        logger.LogWarning("PostgreSQL is unavailable ({Reason}): {What}; offsets stay where they are, attempt {Attempt} in {Delay:0.#} s",
+            PostgresOutage.Describe(e), what, attempt + 1, delay.TotalSeconds);
+    }
+
+    private void PostgresBack()
+    {
+        if (state.WaitingForPostgresSince is { } since && !_stopping.IsCancellationRequested)
+            logger.LogWarning("The consumer stopped waiting for PostgreSQL after {Seconds:0.#} s", (DateTime.UtcNow - since).TotalSeconds);
+        state.WaitingForPostgresSince = null;
+        state.WaitingForPostgres = PostgresWait.None;
+        metrics.WaitingForPostgres.Set(0);
     }
 
     /// <summary>
@@ -188,10 +275,11 @@ public sealed class AttributionConsumer(
             {
                 ReportLag(consumer);
                 var batch = Collect(consumer, options);
-                await AwaitInFlightAsync();
+                await AwaitInFlightAsync(consumer, ct);
                 if (batch.Count == 0) continue;
                 // Positions move when a batch is handed over, so that a gap detected while it applies starts after it.
                 foreach (var r in batch) _position[r.Partition] = Math.Max(_position.GetValueOrDefault(r.Partition), r.Offset + 1);
+                _applying = batch;
                 _inFlight = Task.Run(() => applier.ApplyAsync(options.ConsumerGroup, kafka.Topic, _clusterId, batch, ct), ct);
             }
         }
@@ -200,21 +288,105 @@ public sealed class AttributionConsumer(
             // Stopping or failing: what is in flight commits or rolls back before the consumer leaves its group.
             try
             {
-                await AwaitInFlightAsync();
+                if (_inFlight is { } inFlight)
+                {
+                    _inFlight = null;
+                    _applying = null;
+                    await inFlight;
+                }
             }
-            catch (Exception e) when (ct.IsCancellationRequested)
+            catch (Exception e) when (ct.IsCancellationRequested || PostgresOutage.IsUnavailable(e))
             {
-                logger.LogDebug(e, "The batch in flight stopped with the service; its offsets were not stored, it is read again");
+                logger.LogDebug(e, "The batch in flight did not commit (the service stopping, or PostgreSQL away); its offsets were not stored, it is read again");
             }
         }
     }
 
-    private async Task AwaitInFlightAsync()
+    /// <summary>Waits for the batch in flight to commit. If PostgreSQL was away, the batch is applied again until it
+    /// commits: the batch read meanwhile waits its turn, and so do the offsets.</summary>
+    private async Task AwaitInFlightAsync(IConsumer<byte[]?, byte[]> consumer, CancellationToken ct)
     {
         if (_inFlight is not { } inFlight) return;
         _inFlight = null;
-        await inFlight;
+        try
+        {
+            await inFlight;
+        }
+        catch (Exception e) when (PostgresOutage.IsUnavailable(e) && !ct.IsCancellationRequested)
+        {
+            await ApplyWhenPostgresIsBackAsync(consumer, e, ct);
+        }
+
+        _applying = null;
         state.LastAppliedAt = DateTime.UtcNow;
+    }
+
+    /// <summary>
+    /// Applies the batch that failed because PostgreSQL was away, with a growing wait between attempts. Meanwhile the
+    /// consumer keeps polling with its partitions paused: that serves rebalances and keeps it within
+    /// max.poll.interval.ms (300 s), so an outage of any length neither drops it from the group nor needs that limit
+    /// raised (which would also slow down noticing a consumer that is really stuck). Paused partitions fetch nothing,
+    /// and after the resume librdkafka fetches again from where the consumer had read, so nothing is skipped; a
+    /// partition revoked meanwhile is resumed in the revocation (see <see cref="_paused"/>).
+    /// </summary>
+    private async Task ApplyWhenPostgresIsBackAsync(IConsumer<byte[]?, byte[]> consumer, Exception error, CancellationToken ct)
+    {
+        _paused = consumer.Assignment;
+        consumer.Pause(_paused);
+        try
+        {
+            // A revocation (before or during the wait) may hand the batch's messages to another owner: then it is done.
+            for (var attempt = 1; _applying is { Count: > 0 } batch; attempt++)
+            {
+                var delay = RetryDelay(attempt);
+                WaitingForPostgres(PostgresWait.Batch, error, $"a batch of {batch.Count} messages waits to be applied", attempt, delay);
+                PollPaused(consumer, delay, ct);
+                if (batch.Count == 0) break;
+                metrics.BatchRetries.Inc();
+                try
+                {
+                    await applier.ApplyAsync(kafka.Options.ConsumerGroup, kafka.Topic, _clusterId, batch, ct);
+                    break;
+                }
+                catch (Exception e) when (PostgresOutage.IsUnavailable(e) && !ct.IsCancellationRequested)
+                {
+                    error = e;
+                }
+            }
+        }
+        finally
+        {
+            // What is still paused is still ours: a revocation meanwhile resumed its share, and a partition assigned
+            // meanwhile was never paused.
+            consumer.Resume(_paused);
+            _paused = [];
+            // Applied, stopping, or failed for another reason (the consumer then restarts): no longer waiting.
+            PostgresBack();
+        }
+    }
+
+    /// <summary>Polls for the given time with the partitions paused. A message still returned (fetched before the
+    /// pause, or from a partition assigned meanwhile) joins the batch read next, after the one waiting, in order.</summary>
+    private void PollPaused(IConsumer<byte[]?, byte[]> consumer, TimeSpan duration, CancellationToken ct)
+    {
+        var until = DateTime.UtcNow + duration;
+        while (!ct.IsCancellationRequested && DateTime.UtcNow < until)
+        {
+            var wait = until - DateTime.UtcNow;
+            var m = consumer.Consume(wait < TimeSpan.FromMilliseconds(200) ? wait : TimeSpan.FromMilliseconds(200));
+            if (Record(m) is { } record) _batch.Add(record);
+        }
+
+        ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>The message as the batch holds it, or null when there is none, it marks a partition's end, or it lies
+    /// below what this consumer has already handed over.</summary>
+    private KafkaRecord? Record(ConsumeResult<byte[]?, byte[]>? m)
+    {
+        if (m is null || m.IsPartitionEOF) return null;
+        if (_position.TryGetValue(m.Partition.Value, out var expected) && m.Offset.Value < expected) return null;
+        return new KafkaRecord(m.Partition.Value, m.Offset.Value, m.Message.Key, m.Message.Value ?? [], m.Message.Timestamp.UtcDateTime);
     }
 
     /// <summary>Up to MaxBatchSize messages, or what arrived by MaxBatchWaitMs after the first one.</summary>
@@ -241,9 +413,7 @@ public sealed class AttributionConsumer(
             }
 
             if (m is null) break;
-            if (m.IsPartitionEOF) continue;
-            if (_position.TryGetValue(m.Partition.Value, out var expected) && m.Offset.Value < expected) continue;
-            batch.Add(new KafkaRecord(m.Partition.Value, m.Offset.Value, m.Message.Key, m.Message.Value ?? [], m.Message.Timestamp.UtcDateTime));
+            if (Record(m) is { } record) batch.Add(record);
         }
 
         return batch;
@@ -277,7 +447,6 @@ public sealed class AttributionConsumer(
     private void HandleOutOfRange(IConsumer<byte[]?, byte[]> consumer, TopicPartition? tp)
     {
         var targets = tp is not null ? [tp] : consumer.Assignment;
-        using var conn = dataSource.OpenConnection();
         foreach (var p in targets)
         {
             var watermarks = consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10));
@@ -285,7 +454,7 @@ public sealed class AttributionConsumer(
             var next = expected;
             if (watermarks.Low.Value > expected)
             {
-                RecordLoss(conn, p.Partition.Value, expected, watermarks.Low.Value);
+                RecordLoss(p.Partition.Value, expected, watermarks.Low.Value);
                 next = watermarks.Low.Value;
             }
 
@@ -301,4 +470,22 @@ public sealed class ConsumerState
     public int[] Assigned { get; set; } = [];
 
     public DateTime? LastAppliedAt { get; set; }
+
+    /// <summary>Since when the consumer waits for PostgreSQL to come back (null when it does not).</summary>
+    public DateTime? WaitingForPostgresSince { get; set; }
+
+    /// <summary>What waits for PostgreSQL.</summary>
+    public PostgresWait WaitingForPostgres { get; set; }
+}
+
+/// <summary>What of the consumer waits for PostgreSQL to come back.</summary>
+public enum PostgresWait
+{
+    None,
+
+    /// <summary>A batch that could not be applied, kept with the partitions paused.</summary>
+    Batch,
+
+    /// <summary>A new assignment, whose stored offsets cannot be read yet (or a gap to record).</summary>
+    Assignment,
 }

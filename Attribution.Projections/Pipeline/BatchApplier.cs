@@ -53,8 +53,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
             }
             catch (Exception e) when (IsRetriable(e, ct))
             {
-                // Nothing was committed: a concurrent writer of the same stream, or PostgreSQL being away. Retry the
-                // whole batch; never skip it.
+                // Nothing was committed: a concurrent writer of the same stream. Retry the whole batch; never skip it.
                 metrics.BatchRetries.Inc();
                 var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 50 * Math.Pow(2, Math.Min(attempt, 7))));
                 logger.LogWarning(e, "Batch of {Count} messages (partitions {Partitions}) failed on attempt {Attempt}; retrying in {Delay}",
@@ -64,12 +63,15 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
         }
     }
 
+    /// <summary>PostgreSQL being away is not retried here: the caller owns that wait (the consumer keeps polling Kafka
+    /// with its partitions paused meanwhile, so it stays in its group), and the batch fails at once with nothing
+    /// committed.</summary>
     private static bool IsRetriable(Exception e, CancellationToken ct) =>
-        e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested;
+        e is NpgsqlException or TimeoutException && !PostgresOutage.IsUnavailable(e) && !ct.IsCancellationRequested;
 
     private bool LogFailure(Exception e, int count)
     {
-        if (e is not OperationCanceledException)
+        if (e is not OperationCanceledException && !PostgresOutage.IsUnavailable(e))
             logger.LogError(e, "Batch of {Count} messages failed and cannot be retried; the consumer restarts from the stored offsets", count);
         return false;
     }

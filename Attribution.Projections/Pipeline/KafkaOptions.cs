@@ -27,6 +27,11 @@ public sealed class KafkaOptions
 
     public int SessionTimeoutMs { get; set; } = 10000;
 
+    /// <summary>librdkafka's max.poll.interval.ms (its default, 300 000, when unset): how long the consumer may go
+    /// without polling before it leaves its group. A PostgreSQL outage does not count, since the consumer keeps
+    /// polling with its partitions paused meanwhile; only one batch's apply does.</summary>
+    public int? MaxPollIntervalMs { get; set; }
+
     public bool IsEmbedded => string.IsNullOrWhiteSpace(BootstrapServers) ||
                               string.Equals(BootstrapServers, Embedded, StringComparison.OrdinalIgnoreCase);
 }

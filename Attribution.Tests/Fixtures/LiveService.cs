@@ -36,6 +36,9 @@ internal sealed class LiveService : IDisposable
 
     public string Log { get { lock (_log) return _log.ToString(); } }
 
+    /// <summary>Whether the service's process has ended (crashed, or stopped its host).</summary>
+    public bool HasExited => _process.HasExited;
+
     public static void RequireBrowser() =>
         Assert.True(File.Exists(Chromium) && File.Exists(Path.Combine(ChromeDriverFolder, ChromeDriver)),
             $"This test needs headless Chromium ({Chromium}) and its driver ({ChromeDriverFolder}/{ChromeDriver}): " +
