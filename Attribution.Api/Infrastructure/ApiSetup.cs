@@ -55,6 +55,8 @@ public static class ApiSetup
                 _ when PostgresOutage.IsUnavailable(e) => StatusCodes.Status503ServiceUnavailable,
                 _ => StatusCodes.Status500InternalServerError,
             },
+            // A client's malformed request is logged by nobody as an error: only our own failures are.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
         });
         app.UseStatusCodePages();
         app.UseSwagger();
