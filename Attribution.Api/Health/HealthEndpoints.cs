@@ -14,13 +14,14 @@ public static class HealthEndpoints
         services.AddSingleton(_ => new ReadinessProbe(connectionString));
         services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"])
-            .AddCheck<ConsumerHealthCheck>("consumer", tags: ["ready"]);
+            .AddCheck<ConsumerHealthCheck>("consumer", tags: ["ready"])
+            .AddCheck<SpoolHealthCheck>("spool", tags: ["live", "ready"]);
         return services;
     }
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).WithTags("Health");
+        app.MapHealthChecks("/health/live", new() { Predicate = c => c.Tags.Contains("live") }).WithTags("Health");
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).WithTags("Health");
         return app;
     }
@@ -53,6 +54,16 @@ public static class HealthEndpoints
                 return HealthCheckResult.Unhealthy("PostgreSQL is not reachable", e);
             }
         }
+    }
+
+    /// <summary>A spool whose commit failed refuses every append until the process restarts (FasterLog's rule): not
+    /// live, so that an orchestrator restarts it.</summary>
+    private sealed class SpoolHealthCheck(IServiceProvider services) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
+            Task.FromResult(services.GetService<Attribution.Projections.Ingest.EventSpool>()?.FailedBecause is { } failure
+                ? HealthCheckResult.Unhealthy($"the ingest spool cannot write: {failure}; restart the service")
+                : HealthCheckResult.Healthy());
     }
 
     private sealed class ConsumerHealthCheck(ConsumerState state, IOptions<KafkaOptions> options) : IHealthCheck

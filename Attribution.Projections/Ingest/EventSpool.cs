@@ -96,6 +96,8 @@ public sealed class EventSpool : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(records);
         if (records.Count == 0) return _log.CommittedUntilAddress;
+        if (FailedBecause is { } failure)
+            throw new SpoolUnavailableException($"The ingest spool could not write to disk ({failure}); it takes events again once the service has restarted.");
         var now = DateTimeOffset.UtcNow;
         var entries = Chunk(records).Select(c => SpoolEntryFormat.Encode(now, c)).ToList();
         var bytes = entries.Sum(e => (long)e.Length);
@@ -119,10 +121,24 @@ public sealed class EventSpool : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or CommitFailureException)
         {
+            Failed(e);
             throw new SpoolUnavailableException($"The ingest spool could not write to disk: {e.Message}", e);
         }
 
         return _log.CommittedUntilAddress;
+    }
+
+    /// <summary>Why the spool cannot write any more (a commit failed: a full disk, an I/O error), or null. FasterLog
+    /// refuses every later commit once one failed, even when the disk has room again, and a log reopened from disk
+    /// recovers to the last commit that succeeded: so a failed spool answers 503 until the service restarts, and the
+    /// liveness check turns unhealthy to have it restarted.</summary>
+    public string? FailedBecause { get; private set; }
+
+    private void Failed(Exception e)
+    {
+        if (FailedBecause is not null) return;
+        FailedBecause = e.Message;
+        _logger.LogError(e, "The ingest spool could not commit to disk; it refuses every append until the service restarts (liveness now fails)");
     }
 
     /// <summary>Reads entries from <paramref name="from"/> on; entries not committed yet are waited for.</summary>
@@ -197,8 +213,8 @@ public sealed class EventSpool : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or CommitFailureException)
             {
-                // The waiting appends see the failure themselves; the next request tries again.
-                _logger.LogError(e, "The ingest spool could not commit to disk");
+                // The waiting appends see the failure themselves.
+                Failed(e);
             }
         }
     }
