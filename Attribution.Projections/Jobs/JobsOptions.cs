@@ -24,6 +24,10 @@ public sealed class JobsOptions
     /// <summary>How often an idle worker looks for queued jobs when no notification woke it.</summary>
     public double QueuePollSeconds { get; set; } = 5;
 
+    /// <summary>How long one of Hangfire's own locks may be held before another instance takes it over: what a killed
+    /// instance's lock blocks for.</summary>
+    public double LockTimeoutSeconds { get; set; } = 60;
+
     /// <summary>How often a running job's progress is written to its job parameters.</summary>
     public double ProgressIntervalSeconds { get; set; } = 1;
 

@@ -92,6 +92,10 @@ public static class MaintenanceJobsServiceCollectionExtensions
                 // A job fetched by an instance that was killed becomes visible to the others within minutes.
                 UseSlidingInvisibilityTimeout = true,
                 InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                // Hangfire holds its locks (a row each) for moments; one left by a killed instance would otherwise block
+                // scheduling for Hangfire.PostgreSql's default 10 minutes. Our jobs' one-at-a-time lock is not one of
+                // these (MaintenanceJobRunner's advisory lock goes with its session).
+                DistributedLockTimeout = TimeSpan.FromSeconds(Math.Max(5, jobs.LockTimeoutSeconds)),
             };
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
         });

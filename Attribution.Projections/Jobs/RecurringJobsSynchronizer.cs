@@ -13,9 +13,51 @@ namespace Attribution.Projections.Jobs;
 /// </summary>
 internal sealed class RecurringJobsSynchronizer(
     JobStorage storage, IRecurringJobManager recurring, MaintenanceJobRunner runner, IOptions<JobsOptions> options,
-    ILogger<RecurringJobsSynchronizer> logger) : IHostedService
+    ILogger<RecurringJobsSynchronizer> logger) : IHostedService, IDisposable
 {
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _retrying;
+
     public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // A service killed while it held one of Hangfire's locks (Hangfire.PostgreSql keeps a lock as a row until
+        // Jobs:LockTimeoutSeconds has passed) must still start: the schedule is made in the background then.
+        if (!TrySynchronize()) _retrying = RetryAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_retrying is { } retrying) await retrying.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task RetryAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5), ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (!ct.IsCancellationRequested && TrySynchronize()) return;
+        }
+    }
+
+    private bool TrySynchronize()
+    {
+        try
+        {
+            Synchronize();
+            return true;
+        }
+        catch (Hangfire.PostgreSql.PostgreSqlDistributedLockException e)
+        {
+            logger.LogWarning("The recurring jobs could not be scheduled yet ({Reason}); trying again in 5 s", e.Message);
+            return false;
+        }
+    }
+
+    private void Synchronize()
     {
         List<RecurringJobDto> existing;
         using (var connection = storage.GetConnection()) existing = connection.GetRecurringJobs();
@@ -32,9 +74,5 @@ internal sealed class RecurringJobsSynchronizer(
             recurring.RemoveIfExists(gone.Id);
             logger.LogInformation("Job {Job} is no longer registered; removed from the schedule", gone.Id);
         }
-
-        return Task.CompletedTask;
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -386,4 +386,31 @@ public sealed class JobsRestartTests : IAsyncLifetime
         Assert.False(resumed.GetProperty("paused").GetBoolean());
         Assert.Equal(0, resumed.GetProperty("next_run").GetDateTime().Minute % 15);
     }
+
+    /// <summary>A service killed while it held one of Hangfire's locks leaves the lock's row behind; the next instance
+    /// must still start, and the schedule is made once the lock is taken over (Jobs:LockTimeoutSeconds).</summary>
+    [Fact]
+    public async Task A_lock_left_by_a_killed_instance_does_not_stop_the_next_one_from_starting_and_scheduling()
+    {
+        await using (var first = _database.NewFactory())
+        {
+            using var client = first.CreateClient();
+            await PausableAsync(client);
+        }
+
+        await using (var db = Npgsql.NpgsqlDataSource.Create(_database.ConnectionString))
+        await using (var leftBehind = db.CreateCommand(
+            "INSERT INTO hangfire.lock (resource, updatecount, acquired) VALUES ('hangfire:lock:recurring-job:test-pausable', 0, now() AT TIME ZONE 'UTC')"))
+        {
+            await leftBehind.ExecuteNonQueryAsync();
+        }
+
+        await using var second = _database.NewFactory().WithWebHostBuilder(b => b.UseSetting("Jobs:LockTimeoutSeconds", "5"));
+        using var again = second.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode);
+        await using var store = Npgsql.NpgsqlDataSource.Create(_database.ConnectionString);
+        await Eventually.TrueAsync(async () => await Db.CountAsync(store, "SELECT count(*) FROM hangfire.lock") == 0,
+            "the abandoned lock taken over and released", TimeSpan.FromSeconds(60));
+        Assert.False((await PausableAsync(again)).GetProperty("paused").GetBoolean());
+    }
 }
