@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Attribution.Projections.Pipeline;
 using Attribution.Tests.Fixtures;
@@ -20,27 +19,21 @@ public sealed class KafkaOutageTests
     {
         using var broker = new EmbeddedKafkaCluster();
         broker.CreateTopic("ad_events", 4);
-        var db = TestPostgres.NewDatabase("kafkaout");
-        var folder = Directory.CreateTempSubdirectory("kafka-outage-");
         var settings = new Dictionary<string, string>
         {
             ["Kafka__BootstrapServers"] = broker.BootstrapServers,
             ["Kafka__Topic"] = "ad_events",
             ["Kafka__ConsumerGroup"] = "attribution",
         };
-        var service = LiveService.Start(db, settings, folder);
-        HttpClient? current = null;
-        try
+        await RestartableService.RunAsync("kafkaout", settings, "/health/ready", async service =>
         {
-            await WaitReadyAsync(service);
-            current = service.Http();
-            await using var load = new TrackingLoad(() => Volatile.Read(ref current), "ko");
+            await using var load = new TrackingLoad(() => service.Client, "ko");
             await Eventually.TrueAsync(() => load.Acknowledged.Count > 1000, "some traffic before the outage");
 
             broker.SetAvailable(false);
             var down = DateTime.UtcNow;
             var acknowledgedAtDown = load.Acknowledged.Count;
-            await using var store = Npgsql.NpgsqlDataSource.Create(db);
+            await using var store = Npgsql.NpgsqlDataSource.Create(service.ConnectionString);
             await Task.Delay(TimeSpan.FromSeconds(5));
             var appliedEarly = await Db.CountAsync(store, "SELECT count(*) FROM events");
             await Task.Delay(Outage / 3);
@@ -50,17 +43,8 @@ public sealed class KafkaOutageTests
             Assert.Equal(appliedEarly, await Db.CountAsync(store, "SELECT count(*) FROM events"));
 
             // Killed while the spool holds events Kafka never took, and started again while Kafka is still down.
-            Volatile.Write(ref current, null);
-            service.Dispose();
-            service = LiveService.Start(db, settings, folder);
-            await service.WaitAsync(async () => (await service.Http().GetAsync(new Uri("/health/live", UriKind.Relative))).IsSuccessStatusCode,
-                "the service to start while Kafka is down");
-            Volatile.Write(ref current, service.Http());
-            using (var http = service.Http())
-            {
-                using var ready = await http.GetAsync(new Uri("/api/v1/pipeline/status", UriKind.Relative));
-                Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-            }
+            await service.KillAndRestartAsync();
+            await StatusAsync(service);
 
             var rest = Outage - (DateTime.UtcNow - down);
             if (rest > TimeSpan.Zero) await Task.Delay(rest);
@@ -70,27 +54,12 @@ public sealed class KafkaOutageTests
             await load.StopAsync();
 
             Assert.Equal(0, load.Unexpected.Count);
-            await Acknowledgements.AssertAppliedExactlyOnceAsync(service.Http, db, load, TimeSpan.FromSeconds(120));
-        }
-        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
-        {
-            throw new InvalidOperationException($"{e.Message}\nservice log:\n{service.Log}", e);
-        }
-        finally
-        {
-            service.Dispose();
-            folder.Delete(recursive: true);
-            TestPostgres.Drop(db);
-        }
+            await Acknowledgements.AssertAppliedExactlyOnceAsync(service.Http, service.ConnectionString, load, TimeSpan.FromSeconds(120));
+        });
     }
 
-    private static async Task WaitReadyAsync(LiveService service)
-    {
-        using var http = service.Http();
-        await service.WaitAsync(async () => (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode, "the service to be ready");
-    }
-
-    private static async Task<JsonElement> StatusAsync(LiveService service)
+    /// <summary>The pipeline status, which answers (200) while Kafka is down.</summary>
+    private static async Task<JsonElement> StatusAsync(RestartableService service)
     {
         using var http = service.Http();
         return JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/pipeline/status", UriKind.Relative))).RootElement;
