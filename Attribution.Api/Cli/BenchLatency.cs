@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Attribution.Api.Health;
-using Attribution.Api.Infrastructure;
 using Attribution.Api.Simulation;
-using Attribution.Api.Tracking;
 using Attribution.Domain.Events;
 using Attribution.Projections.Observability;
 using Attribution.Projections.Pipeline;
@@ -28,8 +25,7 @@ internal static class BenchLatency
         // binaries holds an earlier run's marks, which this fresh database has not reached, so its exports refused it.
         var warehouse = Path.Combine(Path.GetTempPath(), $"attribution-bench-warehouse-{Guid.NewGuid():N}");
         using var removeWarehouse = new DirectoryRemoval(warehouse);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        await using var app = BenchTrackingHost.Build(port, new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = db.ConnectionString,
             ["Kafka:BootstrapServers"] = KafkaOptions.Embedded,
@@ -38,12 +34,6 @@ internal static class BenchLatency
             ["Ingest:SpoolPath"] = Path.Combine(warehouse, "spool"),
             ["Logging:LogLevel:Default"] = "Warning",
         });
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.AddAttributionApi();
-        await using var app = builder.Build();
-        app.UseAttributionApi();
-        app.MapTracking();
-        app.MapHealth();
         app.Services.GetRequiredService<PipelineMetrics>().EndToEndObserved = latencies.Add;
         await app.StartAsync(ct);
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Attribution.Api.Health;
-using Attribution.Api.Infrastructure;
-using Attribution.Api.Tracking;
 using Attribution.Projections.Ingest;
 using Attribution.Projections.Pipeline;
 
@@ -34,8 +31,7 @@ internal static class BenchSpool
         var folder = Path.Combine(Path.GetTempPath(), $"attribution-bench-spool-{Guid.NewGuid():N}");
         using var removeFolder = new DirectoryRemoval(folder);
         var port = ServiceProcess.FreePort();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        await using var app = BenchTrackingHost.Build(port, new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = db.ConnectionString,
             ["Kafka:BootstrapServers"] = broker.BootstrapServers,
@@ -45,12 +41,6 @@ internal static class BenchSpool
             ["Ingest:SpoolPath"] = Path.Combine(folder, "spool"),
             ["Logging:LogLevel:Default"] = "Error",
         });
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.AddAttributionApi();
-        await using var app = builder.Build();
-        app.UseAttributionApi();
-        app.MapTracking();
-        app.MapHealth();
         await app.StartAsync(ct);
 
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };

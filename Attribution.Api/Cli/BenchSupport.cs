@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Attribution.Api.Health;
+using Attribution.Api.Infrastructure;
+using Attribution.Api.Tracking;
 using Attribution.Projections.Schema;
 using Npgsql;
 
@@ -266,5 +269,23 @@ internal sealed class DirectoryRemoval(string path) : IDisposable
     public void Dispose()
     {
         if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+    }
+}
+
+/// <summary>The tracking service hosted in the bench process, wired as <c>Program</c> wires it (API, tracking,
+/// health), on 127.0.0.1 with the given settings; not started, so that a part can hook into it first.</summary>
+internal static class BenchTrackingHost
+{
+    public static WebApplication Build(int port, IDictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.AddAttributionApi();
+        var app = builder.Build();
+        app.UseAttributionApi();
+        app.MapTracking();
+        app.MapHealth();
+        return app;
     }
 }
