@@ -52,7 +52,7 @@ public sealed class EventSpool : IAsyncDisposable
         }
 
         CheckGeometry(path);
-        _device = Devices.CreateLogDevice(System.IO.Path.Combine(path, "spool.log"), recoverDevice: true);
+        _device = new SpoolDevice(System.IO.Path.Combine(path, "spool.log"));
         // Fast commits: each commit writes a commit record into the log itself, flushed with the entries it covers,
         // so a commit costs one durable write. Without them every commit also created a metadata file, wrote it
         // synchronously and deleted the one before (three file-system operations per commit, measured with strace),

@@ -128,6 +128,31 @@ public sealed class EventSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_spool_over_several_segment_files_deletes_whole_files_once_truncated_and_reads_the_rest_after_reopening()
+    {
+        static SpooledRecord Large(int i) => new($"imp-{i}", Encoding.UTF8.GetBytes($"{{\"event_id\":\"e-{i}\",\"pad\":\"{new string('x', 60_000)}\"}}"));
+        const int Records = 700; // ~42 MiB: three 16 MiB segment files
+        var cuts = new long[Records];
+        await using (var spool = Open())
+        {
+            for (var i = 0; i < Records; i++) cuts[i] = await spool.AppendAsync([Large(i)], CancellationToken.None);
+            Assert.True(File.Exists(Path.Combine(_dir.FullName, "spool.log.2")), "the log spans three segment files");
+            await spool.TruncateUntilAsync(cuts[399], CancellationToken.None);
+            // FasterLog removes segments in the background once the truncation is safe.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (File.Exists(Path.Combine(_dir.FullName, "spool.log.0")) && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.False(File.Exists(Path.Combine(_dir.FullName, "spool.log.0")), "a segment wholly below the cut is deleted");
+        }
+
+        await using var reopened = Open();
+        Assert.Equal(cuts[399], reopened.BeginAddress);
+        var expected = Enumerable.Range(400, Records - 400).Select(i => Encoding.UTF8.GetString(Large(i).Value));
+        Assert.Equal(expected, Values(await ReadAllAsync(reopened)));
+        await reopened.AppendAsync([Record(1)], CancellationToken.None);
+        Assert.Equal("{\"event_id\":\"e-1\"}", Values(await ReadAllAsync(reopened))[^1]);
+    }
+
+    [Fact]
     public async Task A_spool_written_with_another_geometry_is_refused_rather_than_read_as_empty()
     {
         await using (var spool = Open())
