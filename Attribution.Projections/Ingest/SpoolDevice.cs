@@ -5,9 +5,9 @@ using Microsoft.Win32.SafeHandles;
 namespace Attribution.Projections.Ingest;
 
 /// <summary>
-/// The spool's FasterLog device on Linux: segment files written with direct, synchronous writes (O_DIRECT | O_SYNC,
-/// the same on-disk format and file names as FASTER's own ManagedLocalStorageDevice) from one writer thread of its
-/// own. FASTER's managed device runs every write as Task.Run → FileStream.WriteAsync (a blocking pwrite on another
+/// The spool's FasterLog device: segment files written synchronously (FileOptions.WriteThrough, O_SYNC on Linux: a
+/// write returns once it is on disk; the same files and names as FASTER's own ManagedLocalStorageDevice) from one
+/// writer thread of its own. FASTER's managed device runs every write as Task.Run → FileStream.WriteAsync (a blocking pwrite on another
 /// pool thread on Linux) → FlushAsync → callback: several thread-pool hand-offs per commit, and pool threads blocked in
 /// the kernel, which at ~1,000 commits a second cost /pixel about a fifth of its throughput (docs/BENCHMARKS.md).
 /// Here a commit's write is one queue hand-off to a thread that does nothing else. Reads (the forwarder, recovery) are
@@ -15,8 +15,6 @@ namespace Attribution.Projections.Ingest;
 /// </summary>
 public sealed class SpoolDevice : StorageDeviceBase
 {
-    // FileOptions has no name for it; .NET on Unix opens a file with O_DIRECT when this bit is set (as FASTER does).
-    private const FileOptions NoBuffering = (FileOptions)0x20000000;
     private const uint WriteFailed = uint.MaxValue;
 
     private readonly ConcurrentDictionary<int, SafeFileHandle> _segments = new();
@@ -133,7 +131,7 @@ public sealed class SpoolDevice : StorageDeviceBase
         lock (_open)
         {
             return _segments.GetOrAdd(segmentId, id => File.OpenHandle(GetSegmentFilename(FileName, id), FileMode.OpenOrCreate,
-                FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.WriteThrough | NoBuffering));
+                FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.WriteThrough));
         }
     }
 
