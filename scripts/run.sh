@@ -14,6 +14,12 @@ export Ingest__SpoolPath="${Ingest__SpoolPath:-$root/.data/spool}"
 # Changing actions (jobs, campaigns, config) need X-Admin-Key; a local run gets a fixed development key.
 export Admin__ApiKey="${Admin__ApiKey:-dev-admin-key}"
 echo "run: admin key for X-Admin-Key is '$Admin__ApiKey' (set Admin__ApiKey to choose your own)"
+# Postbacks and batches must be signed (docs/SECURITY.md); a local run gets a fixed development ingest key, which
+# `simulate` and api.http sign with.
+export ATTRIBUTION_INGEST_KEY_ID="${ATTRIBUTION_INGEST_KEY_ID:-dev}"
+export ATTRIBUTION_INGEST_SECRET="${ATTRIBUTION_INGEST_SECRET:-dev-ingest-secret}"
+export "Ingest__Keys__${ATTRIBUTION_INGEST_KEY_ID}=${ATTRIBUTION_INGEST_SECRET}"
+echo "run: ingest key '$ATTRIBUTION_INGEST_KEY_ID' with secret '$ATTRIBUTION_INGEST_SECRET' signs /api/v1/conversions and /api/v1/events (Attribution-Key-Id, Attribution-Signature)"
 dotnet build "$root/Attribution.Api" -c Release -v q -nologo
 api="$root/Attribution.Api/bin/Release/net10.0/Attribution.Api.dll"
 if [ "${1:-}" = "--simulate" ]; then

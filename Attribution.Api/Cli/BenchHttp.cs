@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Attribution.Domain.Security;
 
 namespace Attribution.Api.Cli;
 
@@ -62,6 +63,8 @@ internal static partial class BenchHttp
                 wrk.path = "/api/v1/events"
                 wrk.method = "POST"
                 wrk.headers["Content-Type"] = "application/x-ndjson"
+                wrk.headers["{IngestSignature.KeyIdHeader}"] = "{BenchIngestKey.KeyId}"
+                wrk.headers["{IngestSignature.SignatureHeader}"] = "{BenchIngestKey.SignatureFor(body.ToString().Replace("\\n", "\n", StringComparison.Ordinal))}"
                 wrk.body = "{body.ToString().Replace("\"", "\\\"", StringComparison.Ordinal)}"
                 """);
 

@@ -37,7 +37,7 @@ internal static class BenchLatency
         app.Services.GetRequiredService<PipelineMetrics>().EndToEndObserved = latencies.Add;
         await app.StartAsync(ct);
 
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var http = BenchIngestKey.Client(new Uri($"http://127.0.0.1:{port}"), new SocketsHttpHandler { MaxConnectionsPerServer = 32 });
         while (app.Services.GetRequiredService<ConsumerState>().Assigned.Length == 0) await Task.Delay(50, ct);
 
         var model = new TrafficModel(new TrafficOptions { Seed = 11, Campaigns = 20, Users = 100_000 });

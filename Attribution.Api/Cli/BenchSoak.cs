@@ -38,7 +38,7 @@ internal static class BenchSoak
             // Compaction is hourly in service; every 3 minutes here, so each soak carries every job the service runs.
             ["Jobs:Schedules:compact"] = "*/3 * * * *",
         }, "/health/ready", ct);
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32, AllowAutoRedirect = false }) { BaseAddress = service.Url };
+        using var http = BenchIngestKey.Client(service.Url, new SocketsHttpHandler { MaxConnectionsPerServer = 32, AllowAutoRedirect = false });
         var model = new TrafficModel(new TrafficOptions { Seed = 13, Campaigns = 20, Users = 100_000 });
         const int batchSize = 100;
         // Nine events in ten as batches, one in ten as pixels: both request paths stay in use for the whole soak.

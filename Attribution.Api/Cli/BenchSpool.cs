@@ -43,7 +43,7 @@ internal static class BenchSpool
         });
         await app.StartAsync(ct);
 
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var http = BenchIngestKey.Client(new Uri($"http://127.0.0.1:{port}"), new SocketsHttpHandler { MaxConnectionsPerServer = 8 });
         say($"spool: {events:N0} events into the spool of a tracking instance whose Kafka is down");
         var fill = Stopwatch.StartNew();
         var batches = (int)((events + BatchEvents - 1) / BatchEvents);

@@ -150,7 +150,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
         var warehouse = Path.Combine(Path.GetTempPath(), $"attribution-bench-warehouse-{Guid.NewGuid():N}");
         info.Environment["Lakehouse__WarehousePath"] = warehouse;
         info.Environment["Ingest__SpoolPath"] = Path.Combine(warehouse, "spool");
-        foreach (var (k, v) in settings) info.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        foreach (var (k, v) in settings.Append(new(BenchIngestKey.Setting, BenchIngestKey.Secret)))
+            info.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the service");
         var log = Path.Combine(Path.GetTempPath(), $"attribution-bench-{process.Id}.log");
         var writer = new StreamWriter(log) { AutoFlush = true };
@@ -279,7 +280,7 @@ internal static class BenchTrackingHost
     public static WebApplication Build(int port, IDictionary<string, string?> settings)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Configuration.AddInMemoryCollection(settings.Append(new(BenchIngestKey.Setting, BenchIngestKey.Secret)));
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.AddAttributionApi();
         var app = builder.Build();

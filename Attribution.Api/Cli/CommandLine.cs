@@ -1,5 +1,6 @@
 using System.Globalization;
 using Attribution.Api.Simulation;
+using Attribution.Api.Tracking;
 using Attribution.Projections;
 using Attribution.Projections.Gold;
 
@@ -38,6 +39,10 @@ public static class CommandLine
         }
     }
 
+    /// <summary>The ingest key scripts/run.sh configures for a local service (Ingest__Keys__dev): for development only.</summary>
+    public const string DevelopmentKeyId = "dev";
+    public const string DevelopmentSecret = "dev-ingest-secret";
+
     private static int Help()
     {
         Console.WriteLine("""
@@ -51,6 +56,9 @@ public static class CommandLine
                 --duration SECONDS    stop generating after this long
                 --mode batch|pixel    NDJSON batches to /api/v1/events, or /pixel + /click + /api/v1/conversions (default batch)
                 --seed S  --campaigns C  --users U  --duplicates FRACTION  --concurrency N  --batch-size N
+                --key-id ID --key-secret SECRET   the ingest key that signs postbacks and batches (default: the
+                                      environment's ATTRIBUTION_INGEST_KEY_ID and ATTRIBUTION_INGEST_SECRET, else the
+                                      development key scripts/run.sh configures)
             """);
         return 0;
     }
@@ -85,7 +93,10 @@ public static class CommandLine
     private static async Task<int> SimulateAsync(Options o, CancellationToken ct)
     {
         var url = o.String("url", "http://127.0.0.1:5080");
-        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 64 })
+        // Postbacks and batches are signed, as a partner's server signs them; scripts/run.sh configures this key.
+        var keyId = o.String("key-id", Environment.GetEnvironmentVariable("ATTRIBUTION_INGEST_KEY_ID") ?? DevelopmentKeyId);
+        var secret = o.String("key-secret", Environment.GetEnvironmentVariable("ATTRIBUTION_INGEST_SECRET") ?? DevelopmentSecret);
+        using var http = new HttpClient(new IngestSigningHandler(keyId, secret, new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 64 }))
         {
             BaseAddress = new Uri(url),
             Timeout = TimeSpan.FromSeconds(60),

@@ -12,6 +12,7 @@ public static class AdminKey
 
     public static TBuilder RequireAdminKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
+        builder.WithMetadata(RequiresCredentials.Instance);
         builder.AddEndpointFilter(async (context, next) =>
         {
             var configured = context.HttpContext.RequestServices.GetRequiredService<IConfiguration>()["Admin:ApiKey"];

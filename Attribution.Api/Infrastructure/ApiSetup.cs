@@ -39,11 +39,27 @@ public static class ApiSetup
         services.AddPrometheusMetrics(builder.Configuration.GetSection("Observability"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Tracking.TrackingIngest>();
+        services.AddTrustedProxies(builder.Configuration);
+        services.AddAttributionRateLimits(builder.Configuration);
+        builder.WebHost.ConfigureKestrel(o => SetLimits(o.Limits, builder.Configuration));
         return builder;
+    }
+
+    /// <summary>What one request may send: a body up to Tracking:MaxBodyBytes (a batch), and headers of an ordinary
+    /// client's size; more is refused by Kestrel (413, 431) before any of our code runs.</summary>
+    private static void SetLimits(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits, IConfiguration configuration)
+    {
+        limits.MaxRequestBodySize = configuration.GetSection("Tracking").Get<TrackingOptions>()?.MaxBodyBytes ?? new TrackingOptions().MaxBodyBytes;
+        limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        limits.MaxRequestHeaderCount = 64;
+        limits.MaxRequestLineSize = 8 * 1024;
     }
 
     public static WebApplication UseAttributionApi(this WebApplication app)
     {
+        // First: everything after it (limits, metrics, logs) sees the client's address, not the proxy's.
+        app.UseForwardedHeaders();
+        app.UseSecurityHeaders();
         app.UsePrometheusHttpMetrics();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
@@ -59,6 +75,7 @@ public static class ApiSetup
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
         });
         app.UseStatusCodePages();
+        app.UseAttributionRateLimits();
         app.UseSwagger();
         app.UseSwaggerUI(o => o.DocumentTitle = "Attribution API");
         return app;

@@ -9,6 +9,17 @@ public static class Problems
     public static ProblemHttpResult BadRequest(string detail, string title = "The request is not valid") =>
         TypedResults.Problem(new ProblemDetails { Status = 400, Title = title, Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.1" });
 
+    /// <summary>A request that does not say who sent it, or not believably.</summary>
+    public static ProblemHttpResult Unauthorized(HttpContext http, string title, string detail, string scheme)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        http.Response.Headers.WWWAuthenticate = scheme;
+        return TypedResults.Problem(new ProblemDetails { Status = 401, Title = title, Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2" });
+    }
+
+    public static ProblemHttpResult Conflict(string detail, string title = "Conflict") =>
+        TypedResults.Problem(new ProblemDetails { Status = 409, Title = title, Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10" });
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(new ProblemDetails { Status = 404, Title = "Not found", Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5" });
 

@@ -28,11 +28,11 @@ public static class TrackingEndpoints
             .WithSummary("Records a CLICK and redirects (302) to the http(s) target with the click_id appended")
             .WithDescription("Query: impression_id and redirect (required), plus the pixel's optional fields.");
         tracking.MapPost("/api/v1/conversions", TrackConversion).WithName("Conversion")
-            .WithSummary("Server-to-server conversion postback; answers once it is stored on disk")
-            .Accepts<ConversionPostback>("application/json");
+            .WithSummary("Server-to-server conversion postback; answers once it is stored on disk (needs a signature: Attribution-Key-Id, Attribution-Signature)")
+            .Accepts<ConversionPostback>("application/json").RequireIngestSignature();
         tracking.MapPost("/api/v1/events", TrackBatch).WithName("EventsBatch")
-            .WithSummary("Batch of full events as a JSON array or NDJSON (application/x-ndjson); answers once they are stored on disk")
-            .Accepts<JsonElement>("application/json", "application/x-ndjson");
+            .WithSummary("Batch of full events as a JSON array or NDJSON (application/x-ndjson); answers once they are stored on disk (needs a signature: Attribution-Key-Id, Attribution-Signature)")
+            .Accepts<JsonElement>("application/json", "application/x-ndjson").RequireIngestSignature();
         return app;
     }
 

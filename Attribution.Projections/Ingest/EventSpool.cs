@@ -30,15 +30,18 @@ public sealed class EventSpool : IAsyncDisposable
     private readonly IDevice _device;
     private readonly DeviceLogCommitCheckpointManager _commits;
     private readonly long _maxBytes;
+    private readonly int _maxPendingAppends;
+    private int _pendingAppends;
     private readonly SemaphoreSlim _commitRequested = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _committer;
     private readonly ILogger _logger;
 
-    private EventSpool(string path, long maxBytes, ILogger logger)
+    private EventSpool(string path, long maxBytes, int maxPendingAppends, ILogger logger)
     {
         Path = path;
         _maxBytes = maxBytes;
+        _maxPendingAppends = maxPendingAppends;
         _logger = logger;
         Directory.CreateDirectory(path);
         try
@@ -88,7 +91,10 @@ public sealed class EventSpool : IAsyncDisposable
     /// <summary>Bytes held: appended and not yet truncated.</summary>
     public long SizeBytes => Math.Max(0, _log.TailAddress - _log.BeginAddress);
 
-    public static EventSpool Open(string path, long maxBytes, ILogger logger) => new(path, maxBytes, logger);
+    public static EventSpool Open(string path, long maxBytes, ILogger logger, int maxPendingAppends = int.MaxValue) => new(path, maxBytes, maxPendingAppends, logger);
+
+    /// <summary>Appends waiting for their commit now.</summary>
+    public int PendingAppends => Volatile.Read(ref _pendingAppends);
 
     /// <summary>Appends the records and returns once they are on disk, with the address just past them. Records are
     /// split into entries of at most <see cref="MaxEntryBytes"/>; a record larger than that is refused.</summary>
@@ -96,6 +102,27 @@ public sealed class EventSpool : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(records);
         if (records.Count == 0) return _log.CommittedUntilAddress;
+        // Saturated: more requests wait for the disk than it serves in a moment. Refusing the next (503, Retry-After)
+        // keeps the wait of those already in line short, instead of every request queueing until clients time out.
+        if (Interlocked.Increment(ref _pendingAppends) > _maxPendingAppends)
+        {
+            Interlocked.Decrement(ref _pendingAppends);
+            throw new SpoolUnavailableException(string.Create(CultureInfo.InvariantCulture,
+                $"The ingest path is saturated: {_maxPendingAppends:N0} requests are waiting for the disk (Ingest:MaxPendingAppends); try again shortly."));
+        }
+
+        try
+        {
+            return await AppendCountedAsync(records, ct);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingAppends);
+        }
+    }
+
+    private async ValueTask<long> AppendCountedAsync(IReadOnlyList<SpooledRecord> records, CancellationToken ct)
+    {
         if (FailedBecause is { } failure)
             throw new SpoolUnavailableException($"The ingest spool could not write to disk ({failure}); it takes events again once the service has restarted.");
         var now = DateTimeOffset.UtcNow;

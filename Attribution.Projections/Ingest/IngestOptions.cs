@@ -13,6 +13,16 @@ public sealed class IngestOptions
     /// below the ~5 MiB the mock broker retains per partition, so it never drops a message; the spool holds the rest.</summary>
     public long EmbeddedOutstandingBytesPerPartition { get; set; } = 2L << 20;
 
+    /// <summary>Requests that may wait for the spool's disk at once; the next answers 503 with Retry-After (load shed).</summary>
+    public int MaxPendingAppends { get; set; } = 4096;
+
     /// <summary>How often the forwarder looks at what Kafka acknowledged or the consumer applied, to truncate.</summary>
     public double TruncateIntervalSeconds { get; set; } = 0.1;
+
+    /// <summary>Ingest keys from configuration, id → secret (Ingest:Keys:&lt;id&gt;): they sign postbacks and batches
+    /// beside the keys made through the admin API, and cannot be revoked through it.</summary>
+    public Dictionary<string, string> Keys { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How often every instance reads the stored ingest keys again, besides on each change notified.</summary>
+    public double KeyRefreshSeconds { get; set; } = 30;
 }

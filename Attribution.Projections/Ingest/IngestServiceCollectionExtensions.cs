@@ -17,8 +17,11 @@ public static class IngestServiceCollectionExtensions
         {
             var o = sp.GetRequiredService<IOptions<IngestOptions>>().Value;
             var root = sp.GetService<IHostEnvironment>()?.ContentRootPath ?? AppContext.BaseDirectory;
-            return EventSpool.Open(Path.GetFullPath(o.SpoolPath, root), o.SpoolMaxBytes, sp.GetRequiredService<ILogger<EventSpool>>());
+            return EventSpool.Open(Path.GetFullPath(o.SpoolPath, root), o.SpoolMaxBytes, sp.GetRequiredService<ILogger<EventSpool>>(), o.MaxPendingAppends);
         });
+        services.AddSingleton<IngestKeyRing>();
+        services.AddSingleton<IngestKeyStore>();
+        services.AddHostedService<IngestKeyRefresher>();
         services.AddSingleton<SpoolForwarder>();
         services.AddHostedService(sp => sp.GetRequiredService<SpoolForwarder>());
         return services;

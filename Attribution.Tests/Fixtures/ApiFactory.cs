@@ -40,6 +40,7 @@ public class ApiFactory : WebApplicationFactory<Program>
         ["Kafka:ConsumerGroup"] = $"g-{Guid.NewGuid():N}",
         ["Kafka:SessionTimeoutMs"] = "6000",
         ["Admin:ApiKey"] = AdminKey,
+        [TestIngestKey.Setting] = TestIngestKey.Secret,
         ["Jobs:Enabled"] = "false",
         ["Lakehouse:WarehousePath"] = Path.Combine(Folder, "warehouse"),
         ["Ingest:SpoolPath"] = Path.Combine(Folder, "spool"),
@@ -52,7 +53,8 @@ public class ApiFactory : WebApplicationFactory<Program>
         builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
     }
 
-    public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    /// <summary>A client that signs its postbacks and batches with the test ingest key and does not follow redirects.</summary>
+    public HttpClient Client() => CreateDefaultClient(new Uri("http://localhost"), TestIngestKey.Handler());
 
     /// <summary>Waits until the consumer has applied everything Kafka holds and at least this many events.</summary>
     public Task<PipelineStatus> WaitForDrainAsync(long events, TimeSpan? timeout = null) =>

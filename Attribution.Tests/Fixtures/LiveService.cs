@@ -69,7 +69,7 @@ internal sealed class LiveService : IDisposable
     }
 
     /// <summary>A client of the service's address.</summary>
-    public HttpClient Http() => new() { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+    public HttpClient Http() => TestIngestKey.Client(Address, TimeSpan.FromSeconds(30));
 
     /// <summary>Headless Chromium with a fresh profile, closed with the service.</summary>
     public ChromeDriver Browser()
@@ -118,6 +118,7 @@ internal sealed class LiveService : IDisposable
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Lakehouse__WarehousePath"] = Path.Combine(warehouse.FullName, "warehouse"),
                 ["Ingest__SpoolPath"] = Path.Combine(warehouse.FullName, "spool"),
+                [TestIngestKey.EnvironmentVariable] = TestIngestKey.Secret,
             },
         };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;

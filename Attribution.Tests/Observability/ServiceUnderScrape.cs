@@ -34,10 +34,11 @@ public sealed class ServiceUnderScrape : WebApplicationFactory<Program>
         builder.UseSetting("Ingest:SpoolPath", Path.Combine(Path.GetTempPath(), "attribution-tests", Guid.NewGuid().ToString("N"), "spool"));
         // Jobs run only when a test runs one (through the runner): a scheduled export would move their series.
         builder.UseSetting("Jobs:Enabled", "false");
+        builder.UseSetting(TestIngestKey.Setting, TestIngestKey.Secret);
         builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
     }
 
-    public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    public HttpClient Client() => CreateDefaultClient(new Uri("http://localhost"), TestIngestKey.Handler());
 
     public async Task<PromExposition> ScrapeAsync(HttpClient client)
     {

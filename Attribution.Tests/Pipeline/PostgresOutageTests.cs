@@ -241,7 +241,7 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IClassFixture
 
         public async Task RunAsync(CancellationToken stop)
         {
-            using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+            using var http = TestIngestKey.Client(address, TimeSpan.FromSeconds(30));
             List<string> previous = [];
             for (var batch = 0; !stop.IsCancellationRequested; batch++)
             {
