@@ -22,6 +22,8 @@ export "Ingest__Keys__${ATTRIBUTION_INGEST_KEY_ID}=${ATTRIBUTION_INGEST_SECRET}"
 echo "run: ingest key '$ATTRIBUTION_INGEST_KEY_ID' with secret '$ATTRIBUTION_INGEST_SECRET' signs /api/v1/conversions and /api/v1/events (Attribution-Key-Id, Attribution-Signature)"
 dotnet build "$root/Attribution.Api" -c Release -v q -nologo
 api="$root/Attribution.Api/bin/Release/net10.0/Attribution.Api.dll"
+# Its folder is the content root: appsettings.json (log format and levels, defaults) is read from there.
+cd "$(dirname "$api")"
 if [ "${1:-}" = "--simulate" ]; then
   shift
   dotnet "$api" &

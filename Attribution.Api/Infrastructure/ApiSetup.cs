@@ -16,6 +16,9 @@ public static class ApiSetup
     public static WebApplicationBuilder AddAttributionApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // Whatever the configuration says: ASP.NET Core's request lines hold query strings (user ids, click
+        // signatures), and logs hold those only as hashes (docs/SECURITY.md).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         services.AddProblemDetails();
         services.AddExceptionHandler<PostgresUnavailableHandler>();
         // The Hangfire dashboard checks an antiforgery token on its actions (trigger, delete, requeue) when one is set up.
