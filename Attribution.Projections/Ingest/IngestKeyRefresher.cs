@@ -60,9 +60,13 @@ public sealed class IngestKeyRefresher(
             {
                 return;
             }
-            catch (Exception e) when (PostgresOutage.IsUnavailable(e))
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning("Ingest keys cannot be refreshed: PostgreSQL is unavailable; the keys loaded last keep verifying. Retrying in {Seconds} s", pause.TotalSeconds);
+                // Whatever went wrong, the keys loaded last keep verifying and the refresh is tried again.
+                if (PostgresOutage.IsUnavailable(e))
+                    logger.LogWarning("Ingest keys cannot be refreshed: PostgreSQL is unavailable; the keys loaded last keep verifying. Retrying in {Seconds} s", pause.TotalSeconds);
+                else
+                    logger.LogError(e, "Ingest keys could not be refreshed; the keys loaded last keep verifying. Retrying in {Seconds} s", pause.TotalSeconds);
                 await Task.Delay(pause, stoppingToken);
                 pause = TimeSpan.FromSeconds(Math.Min(30, pause.TotalSeconds * 2));
             }
