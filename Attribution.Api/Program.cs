@@ -26,6 +26,7 @@ builder.AddAttributionApi();
 var app = builder.Build();
 app.UseAttributionApi();
 app.MapTracking();
+app.MapClickUrls();
 app.MapImpressions();
 app.MapMetrics();
 app.MapAudit();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Attribution.Api.Health;
 using Attribution.Api.Observability;
+using Attribution.Api.Tracking;
 using Attribution.Projections;
 using Attribution.Projections.Ingest;
 using Attribution.Projections.Jobs;
@@ -39,6 +40,7 @@ public static class ApiSetup
         services.AddPrometheusMetrics(builder.Configuration.GetSection("Observability"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Tracking.TrackingIngest>();
+        services.AddClickRedirects();
         return builder;
     }
 
