@@ -104,6 +104,12 @@ public sealed class LandingDomains : IEquatable<LandingDomains>
             return false;
         }
 
+        if (host.AsSpan().IndexOfAny(":/@?#\\") >= 0)
+        {
+            error = $"'{entry}' is not a host name: give the host alone, without scheme, port, path or userinfo";
+            return false;
+        }
+
         if (!HostName.TryToAscii(host, out var ascii, out var why))
         {
             error = $"'{entry}' is not a host name: {why}";

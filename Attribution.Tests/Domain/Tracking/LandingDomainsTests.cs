@@ -97,7 +97,7 @@ public class LandingDomainsTests
     [InlineData("*.*.example.com", "'*' may only stand alone")]
     [InlineData("*example.com", "'*' may only stand alone")]
     [InlineData("good.com.", "ends with a dot")]
-    [InlineData("https://good.com", "not a host name")]
+    [InlineData("https://good.com", "give the host alone, without scheme, port, path or userinfo")]
     [InlineData("good.com/path", "not a host name")]
     [InlineData("good.com:443", "not a host name")]
     [InlineData("user@good.com", "not a host name")]
