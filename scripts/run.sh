@@ -14,6 +14,10 @@ export Ingest__SpoolPath="${Ingest__SpoolPath:-$root/.data/spool}"
 # Changing actions (jobs, campaigns, config) need X-Admin-Key; a local run gets a fixed development key.
 export Admin__ApiKey="${Admin__ApiKey:-dev-admin-key}"
 echo "run: admin key for X-Admin-Key is '$Admin__ApiKey' (set Admin__ApiKey to choose your own)"
+# /click follows a redirect only when it is signed with this key (or on its campaign's landing domains); the
+# generator signs its clicks with it too. Rotate by putting a new key at __0 and the old one at __1.
+export Tracking__ClickSigningKeys__0="${Tracking__ClickSigningKeys__0:-dev-click-signing-key}"
+echo "run: click signing key is '$Tracking__ClickSigningKeys__0' (set Tracking__ClickSigningKeys__0 to choose your own; GET /api/v1/click-urls signs URLs with it)"
 dotnet build "$root/Attribution.Api" -c Release -v q -nologo
 api="$root/Attribution.Api/bin/Release/net10.0/Attribution.Api.dll"
 if [ "${1:-}" = "--simulate" ]; then
