@@ -80,6 +80,19 @@ public sealed class LandingDomainCacheTests
             Assert.Equal(Domains("shop.example"), cacheB.At("c", now));
             Assert.Equal(Domains("*.brand.example"), cacheA.At("d", now));
             Assert.True(cacheA.Loaded);
+
+            // A write of this instance while a read is on its way: the read may predate it, so it is not taken. The
+            // table lock holds the read until the write is done (a read on loopback may otherwise finish at once).
+            await using var blocker = await db.OpenConnectionAsync();
+            await using var hold = await blocker.BeginTransactionAsync();
+            await using (var lockTable = new NpgsqlCommand("LOCK TABLE dim_campaigns IN ACCESS EXCLUSIVE MODE", blocker, hold))
+                await lockTable.ExecuteNonQueryAsync();
+            var reading = cacheA.RefreshAsync(CancellationToken.None);
+            cacheA.Apply([Version(9001, "e", now.AddMinutes(-1), CampaignVersion.OpenEnd, Domains("only-here.example"))]);
+            await hold.CommitAsync();
+            Assert.False(await reading);
+            Assert.Equal(Domains("only-here.example"), cacheA.At("e", now));
+            Assert.Equal(Domains("shop.example"), cacheA.At("c", now));
         }
         finally
         {
