@@ -13,17 +13,18 @@ public sealed class ClickSigningOptions
 public static class ClickRedirects
 {
     /// <summary>The click signing keys, checked at start: a key too short to be a secret stops the service instead of
-    /// signing links anyone could forge.</summary>
+    /// signing links anyone could forge. An empty entry is no key (as an empty Admin:ApiKey is none), so a deployment
+    /// can pass an unset variable through.</summary>
     public static IServiceCollection AddClickRedirects(this IServiceCollection services)
     {
         services.AddOptions<ClickSigningOptions>().BindConfiguration("Tracking")
-            .Validate(o => o.ClickSigningKeys.All(k => k is { Length: >= ClickSigningKeys.MinKeyLength }),
+            .Validate(o => o.ClickSigningKeys.All(k => string.IsNullOrEmpty(k) || k.Length >= ClickSigningKeys.MinKeyLength),
                 $"Every Tracking:ClickSigningKeys entry needs at least {ClickSigningKeys.MinKeyLength} characters.")
             // A list is configured by index (Tracking__ClickSigningKeys__0); a plain value would bind to no key at all.
             .Validate<IConfiguration>((_, configuration) => string.IsNullOrEmpty(configuration["Tracking:ClickSigningKeys"]),
                 "Tracking:ClickSigningKeys is a list: set Tracking:ClickSigningKeys:0 (environment: Tracking__ClickSigningKeys__0), :1, ….")
             .ValidateOnStart();
-        services.AddSingleton(sp => new ClickSigningKeys(sp.GetRequiredService<IOptions<ClickSigningOptions>>().Value.ClickSigningKeys));
+        services.AddSingleton(sp => new ClickSigningKeys(sp.GetRequiredService<IOptions<ClickSigningOptions>>().Value.ClickSigningKeys.Where(k => !string.IsNullOrEmpty(k))));
         return services;
     }
 
