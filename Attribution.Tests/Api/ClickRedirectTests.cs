@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Attribution.Domain.Tracking;
+using Attribution.Projections;
+using Attribution.Projections.Campaigns;
 using Attribution.Projections.Observability;
 using Attribution.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,6 +50,18 @@ public sealed class ClickRedirectTests(ClickRedirectTests.RotatedKeysApi api) : 
             var settings = base.Settings();
             settings.Remove("Tracking:ClickSigningKeys:0");
             settings[key] = value;
+            return settings;
+        }
+    }
+
+    /// <summary>A service that reaches PostgreSQL through a relay the test can cut: PostgreSQL "down" for it alone.</summary>
+    private sealed class PostgresBehindProxyApi(TcpProxy proxy) : ApiFactory
+    {
+        protected override IDictionary<string, string?> Settings()
+        {
+            var settings = base.Settings();
+            settings["ConnectionStrings:Postgres"] = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 3 }.ConnectionString;
+            settings["Tracking:LandingDomainRefreshSeconds"] = "0.2";
             return settings;
         }
     }
@@ -344,5 +358,30 @@ public sealed class ClickRedirectTests(ClickRedirectTests.RotatedKeysApi api) : 
 
         Assert.Contains(why, e.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(value, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task While_postgresql_is_down_clicks_still_redirect_by_landing_domain_and_by_signature_and_refuse_the_rest()
+    {
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(TestPostgres.ServerConnectionString);
+        using var proxy = TcpProxy.To(server.Host!, server.Port);
+        using var outage = new PostgresBehindProxyApi(proxy);
+        var http = outage.Client();
+        await PutCampaign(http, "camp-out", new { name = "O", budget_amount = 1, budget_type = "DAILY", status = "ACTIVE", landing_domains = new[] { "out.example" } });
+
+        proxy.Cut();
+
+        await Eventually.TrueAsync(async () => (await http.GetAsync("/api/v1/campaigns/camp-out")).StatusCode == HttpStatusCode.ServiceUnavailable,
+            "the campaign query to answer 503 with PostgreSQL gone");
+        var cache = outage.Services.GetRequiredService<LandingDomainCache>();
+        Assert.True(PostgresOutage.IsUnavailable(await Assert.ThrowsAnyAsync<Exception>(() => cache.RefreshAsync(CancellationToken.None))));
+        var landing = await http.GetAsync(Click("cr-out", "https://out.example/sale", campaign: "camp-out"));
+        var signed = await http.GetAsync(ApiFactory.SignedClick("cr-out", "https://elsewhere.example/"));
+        var refused = await http.GetAsync(Click("cr-out", "https://evil.example/", campaign: "camp-out"));
+
+        Assert.Equal(HttpStatusCode.Redirect, landing.StatusCode);
+        Assert.StartsWith("https://out.example/sale?click_id=", landing.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, signed.StatusCode);
+        await Problem(refused, HttpStatusCode.BadRequest);
     }
 }
