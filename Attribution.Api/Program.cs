@@ -41,6 +41,7 @@ queriesAndAdmin.MapAnalytics();
 queriesAndAdmin.MapMultiTouch();
 queriesAndAdmin.MapCampaigns();
 queriesAndAdmin.MapIngestKeys();
+queriesAndAdmin.MapClickUrls();
 app.MapJobsDashboard();
 app.MapDashboard();
 app.MapBenchEndpoints();

@@ -20,6 +20,10 @@ export ATTRIBUTION_INGEST_KEY_ID="${ATTRIBUTION_INGEST_KEY_ID:-dev}"
 export ATTRIBUTION_INGEST_SECRET="${ATTRIBUTION_INGEST_SECRET:-dev-ingest-secret}"
 export "Ingest__Keys__${ATTRIBUTION_INGEST_KEY_ID}=${ATTRIBUTION_INGEST_SECRET}"
 echo "run: ingest key '$ATTRIBUTION_INGEST_KEY_ID' with secret '$ATTRIBUTION_INGEST_SECRET' signs /api/v1/conversions and /api/v1/events (Attribution-Key-Id, Attribution-Signature)"
+# /click follows a redirect only when it is signed with this key (or on its campaign's landing domains); the
+# generator signs its clicks with it too. Rotate by putting a new key at __0 and the old one at __1.
+export Tracking__ClickSigningKeys__0="${Tracking__ClickSigningKeys__0:-dev-click-signing-key}"
+echo "run: click signing key is '$Tracking__ClickSigningKeys__0' (set Tracking__ClickSigningKeys__0 to choose your own; GET /api/v1/click-urls signs URLs with it)"
 dotnet build "$root/Attribution.Api" -c Release -v q -nologo
 api="$root/Attribution.Api/bin/Release/net10.0/Attribution.Api.dll"
 # Its folder is the content root: appsettings.json (log format and levels, defaults) is read from there.

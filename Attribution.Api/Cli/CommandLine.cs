@@ -1,6 +1,7 @@
 using System.Globalization;
 using Attribution.Api.Simulation;
 using Attribution.Api.Tracking;
+using Attribution.Domain.Tracking;
 using Attribution.Projections;
 using Attribution.Projections.Gold;
 
@@ -55,6 +56,7 @@ public static class CommandLine
                 --rate R              events per second, paced in real time (default: as fast as the service takes them)
                 --duration SECONDS    stop generating after this long
                 --mode batch|pixel    NDJSON batches to /api/v1/events, or /pixel + /click + /api/v1/conversions (default batch)
+                --click-key KEY       signs pixel mode's /click URLs (default: Tracking__ClickSigningKeys__0 from the environment, as scripts/run.sh sets it)
                 --seed S  --campaigns C  --users U  --duplicates FRACTION  --concurrency N  --batch-size N
                 --key-id ID --key-secret SECRET   the ingest key that signs postbacks and batches (default: the
                                       environment's ATTRIBUTION_INGEST_KEY_ID and ATTRIBUTION_INGEST_SECRET, else the
@@ -119,9 +121,11 @@ public static class CommandLine
         if (count is null && duration is null) count = 10_000;
         double? rate = o.Has("rate") ? o.Double("rate", 0) : null;
         await WaitForServiceAsync(http, ct);
+        var clickKey = o.String("click-key", Environment.GetEnvironmentVariable("Tracking__ClickSigningKeys__0") ?? "");
         var simulator = new TrafficSimulator(http, model, mode, o.Int("batch-size", 500), o.Int("concurrency", 8))
         {
             Progress = line => Console.Write("\r" + line.PadRight(100)),
+            ClickSigningKeys = clickKey.Length == 0 ? null : new ClickSigningKeys([clickKey]),
         };
         Console.WriteLine($"simulate: seed {model.Options.Seed}, mode {mode}, {(count is null ? "" : $"{count} events ")}{(rate is null ? "as fast as accepted" : $"at {rate}/s")} → {url}");
         var run = await simulator.RunAsync(count, rate, duration, ct);

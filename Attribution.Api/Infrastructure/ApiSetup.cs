@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Attribution.Api.Health;
 using Attribution.Api.Observability;
+using Attribution.Api.Tracking;
 using Attribution.Projections;
 using Attribution.Projections.Ingest;
 using Attribution.Projections.Jobs;
@@ -45,6 +46,7 @@ public static class ApiSetup
         services.AddTrustedProxies(builder.Configuration);
         services.AddAttributionRateLimits(builder.Configuration);
         builder.WebHost.ConfigureKestrel(o => SetLimits(o.Limits, builder.Configuration));
+        services.AddClickRedirects();
         return builder;
     }
 

@@ -26,6 +26,10 @@ public static class Problems
     public static ProblemHttpResult Gone(string detail) =>
         TypedResults.Problem(new ProblemDetails { Status = 410, Title = "No longer here", Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.11" });
 
+    /// <summary>The service is not set up to do this: asking again changes nothing until an operator configures it.</summary>
+    public static ProblemHttpResult NotConfigured(string detail) =>
+        TypedResults.Problem(new ProblemDetails { Status = 503, Title = "Not configured", Detail = detail, Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4" });
+
     public static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem(new ProblemDetails { Status = 413, Title = "Request body too large",
             Detail = $"The body is larger than {limit} bytes (Tracking:MaxBodyBytes).", Type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14" });

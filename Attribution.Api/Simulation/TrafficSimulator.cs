@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Attribution.Domain.Events;
+using Attribution.Domain.Tracking;
 
 namespace Attribution.Api.Simulation;
 
@@ -33,6 +34,9 @@ public sealed class TrafficSimulator(HttpClient http, TrafficModel model, SendMo
     public Action<string>? Progress { get; init; }
 
     public bool KeepSentEvents { get; init; }
+
+    /// <summary>Signs the /click URLs of pixel mode, as an ad server holding the key would; /click refuses unsigned redirects.</summary>
+    public ClickSigningKeys? ClickSigningKeys { get; init; }
 
     public async Task<SimulationRun> RunAsync(long? maxEvents, double? eventsPerSecond, TimeSpan? duration, CancellationToken ct)
     {
@@ -165,7 +169,7 @@ public sealed class TrafficSimulator(HttpClient http, TrafficModel model, SendMo
         else
         {
             var query = string.Join("&", e.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(Text(p.Value))}"));
-            var path = type == EventTypeNames.Click ? $"/click?{query}&redirect={Uri.EscapeDataString("https://advertiser.example/landing")}" : $"/pixel?{query}";
+            var path = type == EventTypeNames.Click ? ClickPath(query, e[EventFields.ImpressionId]!.GetValue<string>()) : $"/pixel?{query}";
             response = await http.GetAsync(path, ct);
             var ok = type == EventTypeNames.Click ? response.StatusCode == HttpStatusCode.Redirect : response.IsSuccessStatusCode;
             if (ok && type == EventTypeNames.Click && response.Headers.Location is { } location)
@@ -181,6 +185,13 @@ public sealed class TrafficSimulator(HttpClient http, TrafficModel model, SendMo
         }
 
         response.Dispose();
+    }
+
+    private string ClickPath(string query, string impressionId)
+    {
+        const string landing = "https://advertiser.example/landing";
+        var sig = ClickSigningKeys is { CanSign: true } keys ? $"&sig={keys.Sign(impressionId, landing)}" : "";
+        return $"/click?{query}&redirect={Uri.EscapeDataString(landing)}{sig}";
     }
 
     private static string Text(JsonNode? node) => node switch

@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Attribution.Api.Infrastructure;
 using Attribution.Domain.Events;
+using Attribution.Domain.Tracking;
 using Attribution.Projections;
+using Attribution.Projections.Campaigns;
 using Attribution.Projections.EventStore;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
@@ -25,8 +27,9 @@ public static class TrackingEndpoints
             .WithDescription("Query: impression_id (required), campaign_id, creative_id, user_id, geo_country, platform, bid_price, event_id, event_timestamp, and any other field (kept in the raw payload).")
             .Produces(200, contentType: "image/gif");
         tracking.MapGet("/click", TrackClick).WithName("Click")
-            .WithSummary("Records a CLICK and redirects (302) to the http(s) target with the click_id appended")
-            .WithDescription("Query: impression_id and redirect (required), plus the pixel's optional fields.");
+            .WithSummary("Records a CLICK and redirects (302) to the http(s) target with the click_id appended, when the URL is signed or the target is a landing domain of its campaign")
+            .WithDescription("Query: impression_id and redirect (required), sig (from GET /api/v1/click-urls) or campaign_id (whose landing_domains " +
+                             "hold the redirect's host), plus the pixel's optional fields. Anything else is a 400, with no redirect and no click recorded.");
         tracking.MapPost("/api/v1/conversions", TrackConversion).WithName("Conversion")
             .WithSummary("Server-to-server conversion postback; answers once it is stored on disk (needs a signature: Attribution-Key-Id, Attribution-Signature)")
             .Accepts<ConversionPostback>("application/json").RequireIngestSignature();
@@ -52,18 +55,24 @@ public static class TrackingEndpoints
         return TypedResults.File(Pixel, "image/gif");
     }
 
-    private static async Task<Results<RedirectHttpResult, ProblemHttpResult>> TrackClick(HttpContext http, TrackingIngest ingest, CancellationToken ct)
+    private static async Task<Results<RedirectHttpResult, ProblemHttpResult>> TrackClick(
+        HttpContext http, TrackingIngest ingest, ClickSigningKeys keys, LandingDomainCache landingDomains, TimeProvider clock, CancellationToken ct)
     {
-        var target = http.Request.Query["redirect"].ToString();
-        if (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            return Problems.BadRequest($"'redirect' must be an absolute http or https URL, got '{target}'", "The click redirect is not allowed");
+        if (ClickRedirects.ReadClick(http.Request.Query, out var ambiguous) is not { } click) return Problems.BadRequest(ambiguous!, "The click redirect is not allowed");
+        var now = clock.GetUtcNow();
+        // Refused before anything is stamped or spooled: a refused click is no click.
+        var decision = ClickRedirect.Decide(click, keys, campaign => landingDomains.At(campaign, now));
+        if (decision is ClickRedirectDecision.Refused refused) return Problems.BadRequest(refused.Detail, "The click redirect is not allowed");
+        var target = ((ClickRedirectDecision.Allowed)decision).Target;
+
         var e = ingest.Prepare(EventEnvelope.FromQuery(Query(http), EventTypeNames.Click));
         ingest.Count("click", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The click is not valid");
         if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(http, unavailable);
 
         var clickId = e.Validation.Event!.EventId;
-        return TypedResults.Redirect(QueryHelpers.AddQueryString(target, "click_id", clickId));
+        // The checked URL, host in its ASCII form, not the text it was read from.
+        return TypedResults.Redirect(QueryHelpers.AddQueryString(target.Url, "click_id", clickId));
     }
 
     private static async Task<Results<Accepted<EventAccepted>, ProblemHttpResult>> TrackConversion(

@@ -1,8 +1,11 @@
+using Attribution.Domain.Tracking;
+
 namespace Attribution.Domain.Campaigns;
 
 /// <summary>
-/// SCD type 2 for dim_campaigns (design 3.4): every change of budget, status, name or budget type closes the current
-/// version at the change's effective time and opens a new one, so facts join the version valid when they happened.
+/// SCD type 2 for dim_campaigns (design 3.4): every change of budget, status, name, budget type or landing domains
+/// closes the current version at the change's effective time and opens a new one, so facts join the version valid
+/// when they happened (and a click is checked against the landing domains in force when it happens).
 /// </summary>
 public static class CampaignScd2
 {
@@ -43,6 +46,8 @@ public static class CampaignScd2
         var budget = change.BudgetAmount ?? current?.BudgetAmount;
         var budgetType = change.BudgetType ?? current?.BudgetType;
         var status = change.Status ?? current?.Status;
+        // Landing domains are optional: a campaign without any redirects only signed clicks (issue 19).
+        var landingDomains = change.LandingDomains ?? current?.LandingDomains ?? LandingDomains.Empty;
         if (name is null || budget is null || budgetType is null || status is null)
         {
             var missing = new[] { ("name", name is null), ("budget_amount", budget is null), ("budget_type", budgetType is null), ("status", status is null) }
@@ -62,7 +67,10 @@ public static class CampaignScd2
             return Reject(change, $"budget_amount {budget} is negative");
         }
 
-        var next = new CampaignVersion(0, change.CampaignId, name, budget.Value, budgetType, status.Value, effective, CampaignVersion.OpenEnd, IsCurrent: true);
+        var next = new CampaignVersion(0, change.CampaignId, name, budget.Value, budgetType, status.Value, effective, CampaignVersion.OpenEnd, IsCurrent: true)
+        {
+            LandingDomains = landingDomains,
+        };
         if (current is null)
         {
             return new Scd2Decision.Created(next with { CampaignKey = allocateKey() });

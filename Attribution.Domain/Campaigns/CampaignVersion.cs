@@ -1,3 +1,5 @@
+using Attribution.Domain.Tracking;
+
 namespace Attribution.Domain.Campaigns;
 
 /// <summary>A campaign's delivery status, stored as ACTIVE / PAUSED.</summary>
@@ -51,6 +53,9 @@ public sealed record CampaignVersion(
     DateTimeOffset EndTs,
     bool IsCurrent)
 {
+    /// <summary>The hosts /click may redirect to for this campaign without a signature (issue 19).</summary>
+    public LandingDomains LandingDomains { get; init; } = LandingDomains.Empty;
+
     /// <summary>The end of a version that is still current (design 3.4: the 9999-12-31 high watermark).</summary>
     public static DateTimeOffset OpenEnd { get; } = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
 
@@ -64,7 +69,8 @@ public sealed record CampaignVersion(
         return string.Equals(Name, other.Name, StringComparison.Ordinal)
             && BudgetAmount == other.BudgetAmount
             && string.Equals(BudgetType, other.BudgetType, StringComparison.Ordinal)
-            && Status == other.Status;
+            && Status == other.Status
+            && LandingDomains.Equals(other.LandingDomains);
     }
 }
 
@@ -73,6 +79,7 @@ public sealed record CampaignVersion(
 /// current value; the first version of a campaign needs all of them.
 /// </summary>
 /// <param name="Sequence">Orders changes with the same effective time (e.g. the staging row id); later wins.</param>
+/// <param name="LandingDomains">The new landing domains (an empty list clears them); null keeps the current ones, and a new campaign starts with none.</param>
 public sealed record CampaignChange(
     string CampaignId,
     DateTimeOffset EffectiveAt,
@@ -80,7 +87,8 @@ public sealed record CampaignChange(
     decimal? BudgetAmount = null,
     string? BudgetType = null,
     CampaignStatus? Status = null,
-    long Sequence = 0)
+    long Sequence = 0,
+    LandingDomains? LandingDomains = null)
 {
     /// <summary>This change with <paramref name="later"/>'s attributes laid over it, for changes at one instant.</summary>
     public CampaignChange Then(CampaignChange later)
@@ -92,6 +100,7 @@ public sealed record CampaignChange(
             BudgetAmount = later.BudgetAmount ?? BudgetAmount,
             BudgetType = later.BudgetType ?? BudgetType,
             Status = later.Status ?? Status,
+            LandingDomains = later.LandingDomains ?? LandingDomains,
             Sequence = Math.Max(Sequence, later.Sequence),
         };
     }

@@ -1,6 +1,7 @@
 using Attribution.Projections.Campaigns;
 using Attribution.Projections.Rollups;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Attribution.Projections.Analytics;
 
@@ -13,6 +14,11 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddSingleton<BehaviourQueries>();
         services.AddSingleton<MultiTouchReport>();
         services.AddSingleton<CampaignDimension>();
+        // /click's allow-list, served from memory (issue 19): loaded before the service takes requests.
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<LandingDomainCache>();
+        services.AddOptions<LandingDomainOptions>().BindConfiguration("Tracking");
+        services.AddHostedService<LandingDomainRefresher>();
         services.AddSingleton<PacingQueries>();
         return services;
     }

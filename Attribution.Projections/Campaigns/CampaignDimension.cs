@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Attribution.Domain.Campaigns;
+using Attribution.Domain.Tracking;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -16,13 +17,14 @@ public sealed record CampaignChangeOutcome(Scd2Decision Decision, CampaignVersio
 /// <param name="Rejected">Changes that were not applied; each is kept in dim_campaigns_rejections with its reason.</param>
 public sealed record Scd2MergeCounts(int Staged, int Opened, int Closed, int Corrected, int Rejected, IReadOnlyList<string> Rejections);
 
-/// <summary>dim_campaigns: reads, direct changes and the SCD2 merge of staged batch changes.</summary>
-public sealed class CampaignDimension(NpgsqlDataSource dataSource)
+/// <summary>dim_campaigns: reads, direct changes and the SCD2 merge of staged batch changes. Every committed write is
+/// handed to this instance's landing-domain cache at once, so /click here sees it on the next request.</summary>
+public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomainCache landingDomains)
 {
     /// <summary>Every writer of dim_campaigns takes this lock, so a direct change and a merge never interleave.</summary>
     public const long WriteLock = 0x4174_7472_0010;
 
-    private const string Columns = "campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current";
+    private const string Columns = "campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains";
 
     public async Task<CampaignVersion?> CurrentAsync(string campaignId, CancellationToken ct) =>
         (await ReadAsync("WHERE campaign_id = $1 AND is_current", [campaignId], ct)).SingleOrDefault();
@@ -36,6 +38,14 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
 
     public Task<List<CampaignVersion>> AllVersionsAsync(CancellationToken ct) =>
         ReadAsync("ORDER BY campaign_id, start_ts", [], ct);
+
+    /// <summary>The versions that have not ended (the current ones, and those a future-dated current one will close):
+    /// what the landing-domain cache holds.</summary>
+    internal static async Task<List<CampaignVersion>> UnendedVersionsAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await ReadAsync(conn, null, $"SELECT {Columns} FROM dim_campaigns WHERE end_ts > now()", [], ct);
+    }
 
     /// <summary>
     /// Applies one change now: closes the current version and opens a new one atomically, corrects it in place, or
@@ -60,6 +70,7 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         };
         await WriteAsync(conn, tx, writes, ct);
         await tx.CommitAsync(ct);
+        landingDomains.Apply(writes.Select(w => w.Row));
         var now = decision switch
         {
             Scd2Decision.Created c => c.Version,
@@ -78,10 +89,10 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         var ids = new List<long>(changes.Count);
         if (changes.Count == 0) return ids;
         await using var cmd = dataSource.CreateCommand("""
-            INSERT INTO dim_campaigns_staging (campaign_id, effective_at, name, budget_amount, budget_type, status)
-            SELECT campaign_id, effective_at, name, budget_amount, budget_type, status
-            FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::numeric[], $5::text[], $6::text[]) WITH ORDINALITY
-                 AS s(campaign_id, effective_at, name, budget_amount, budget_type, status, n)
+            INSERT INTO dim_campaigns_staging (campaign_id, effective_at, name, budget_amount, budget_type, status, landing_domains)
+            SELECT campaign_id, effective_at, name, budget_amount, budget_type, status, string_to_array(landing_domains, ',')
+            FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY
+                 AS s(campaign_id, effective_at, name, budget_amount, budget_type, status, landing_domains, n)
             ORDER BY n
             RETURNING staging_id
             """);
@@ -91,6 +102,7 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.BudgetAmount).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Numeric });
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.BudgetType).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.Status?.ToCode()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = changes.Select(c => Joined(c.LandingDomains)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) ids.Add(reader.GetInt64(0));
         return ids;
@@ -108,7 +120,7 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         var staged = new List<CampaignChange>();
         await using (var take = new NpgsqlCommand("""
             DELETE FROM dim_campaigns_staging
-            RETURNING staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status
+            RETURNING staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, landing_domains
             """, conn, tx))
         await using (var reader = await take.ExecuteReaderAsync(ct))
         {
@@ -121,9 +133,10 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
                         ? s : throw new InvalidDataException($"staged change {reader.GetInt64(0)} has status {reader.GetString(6)}");
                 }
 
+                var domains = reader.IsDBNull(7) ? null : ReadLandingDomains(reader, 7, $"staged change {reader.GetInt64(0)}");
                 staged.Add(new CampaignChange(reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2),
                     reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetDecimal(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5), status, Sequence: reader.GetInt64(0)));
+                    reader.IsDBNull(5) ? null : reader.GetString(5), status, Sequence: reader.GetInt64(0), LandingDomains: domains));
             }
         }
 
@@ -140,6 +153,7 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         await WriteAsync(conn, tx, result.Writes, ct);
         await RecordRejectionsAsync(conn, tx, result.Rejections, ct);
         await tx.CommitAsync(ct);
+        landingDomains.Apply(result.Writes.Select(w => w.Row));
         return new Scd2MergeCounts(staged.Count,
             result.Writes.Count(w => w.Kind == Scd2WriteKind.Open),
             result.Writes.Count(w => w.Kind == Scd2WriteKind.Close) + result.Writes.Count(w => w.Kind == Scd2WriteKind.Open && !w.Row.IsCurrent),
@@ -175,10 +189,11 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         {
             await using var update = new NpgsqlCommand("""
                 UPDATE dim_campaigns d SET name = u.name, budget_amount = u.budget_amount, budget_type = u.budget_type,
-                       status = u.status, start_ts = u.start_ts, end_ts = u.end_ts, is_current = u.is_current
+                       status = u.status, start_ts = u.start_ts, end_ts = u.end_ts, is_current = u.is_current,
+                       landing_domains = string_to_array(u.landing_domains, ',')
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::timestamptz[],
-                            $8::timestamptz[], $9::boolean[])
-                     AS u(campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current)
+                            $8::timestamptz[], $9::boolean[], $10::text[])
+                     AS u(campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains)
                 WHERE d.campaign_key = u.campaign_key AND d.campaign_id = u.campaign_id
                 """, conn, tx);
             Bind(update, updates);
@@ -190,8 +205,11 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         {
             await using var insert = new NpgsqlCommand($"""
                 INSERT INTO dim_campaigns ({Columns})
-                SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[],
-                                     $7::timestamptz[], $8::timestamptz[], $9::boolean[])
+                SELECT campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current,
+                       string_to_array(landing_domains, ',')
+                FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[],
+                            $7::timestamptz[], $8::timestamptz[], $9::boolean[], $10::text[])
+                     AS u(campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains)
                 """, conn, tx);
             Bind(insert, opens);
             await insert.ExecuteNonQueryAsync(ct);
@@ -209,14 +227,27 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.StartTs).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.EndTs).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.IsCurrent).ToArray() });
+        cmd.Parameters.Add(new() { Value = rows.Select(r => Joined(r.LandingDomains)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
     }
+
+    // A list per row cannot ride in unnest (PostgreSQL arrays of arrays are rectangular and unnest flattens them), so
+    // each list travels as one comma-joined text, split again by string_to_array ('' is the empty list). Entries are
+    // host names or "*." wildcards, which hold no comma.
+    private static string? Joined(LandingDomains? domains) => domains is null ? null : string.Join(',', domains.Entries);
+
+    private static LandingDomains ReadLandingDomains(DbDataReader r, int ordinal, string row) =>
+        LandingDomains.TryParse(r.GetFieldValue<string[]>(ordinal), out var domains, out var error)
+            ? domains
+            : throw new InvalidDataException($"{row} has landing_domains that do not parse: {error}");
 
     private static async Task RecordRejectionsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Scd2Decision.Rejected> rejections, CancellationToken ct)
     {
         if (rejections.Count == 0) return;
         await using var cmd = new NpgsqlCommand("""
-            INSERT INTO dim_campaigns_rejections (staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason)
-            SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::numeric[], $6::text[], $7::text[], $8::text[])
+            INSERT INTO dim_campaigns_rejections (staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason, landing_domains)
+            SELECT staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason, string_to_array(landing_domains, ',')
+            FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::numeric[], $6::text[], $7::text[], $8::text[], $9::text[])
+                 AS r(staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason, landing_domains)
             """, conn, tx);
         var changes = rejections.Select(r => r.Change).ToList();
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.Sequence).ToArray() });
@@ -227,6 +258,7 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.BudgetType).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.Status?.ToCode()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = rejections.Select(r => r.Reason).ToArray() });
+        cmd.Parameters.Add(new() { Value = changes.Select(c => Joined(c.LandingDomains)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -251,6 +283,9 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource)
         if (!CampaignStatusCodes.TryParse(r.GetString(5), out var status))
             throw new InvalidDataException($"dim_campaigns row {r.GetInt64(0)} has status {r.GetString(5)}");
         return new CampaignVersion(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetDecimal(3), r.GetString(4), status,
-            r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7), r.GetBoolean(8));
+            r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7), r.GetBoolean(8))
+        {
+            LandingDomains = ReadLandingDomains(r, 9, $"dim_campaigns row {r.GetInt64(0)}"),
+        };
     }
 }

@@ -42,6 +42,7 @@ public static class MaintenanceJobsServiceCollectionExtensions
         services.AddMaintenanceJob<CompactJob>();
         services.AddMaintenanceJob<ExpireSnapshotsJob>();
         services.AddMaintenanceJob<RetentionJob>();
+        services.TryAddSingleton<LandingDomainCache>();
         services.TryAddSingleton<CampaignDimension>();
         services.AddMaintenanceJob<Scd2MergeJob>();
 

@@ -31,6 +31,7 @@ public static class SchemaMigrator
         new(8, "rollup tables keep half of each page free, so that adding a delta to a cell is a heap-only update",
             ["Rollups.RollupFillFactor.sql"]),
         new(9, "jobs run on Hangfire: the Quartz job store and the job_runs history are dropped", ["Jobs.RemoveQuartz.sql"]),
+        new(10, "campaign landing domains (SCD2 attribute) for the click redirect's allow-list", ["Campaigns.CampaignLandingDomains.sql"]),
         new(11, "ingest keys made through the admin API (signed postbacks and batches)", ["Ingest.IngestKeys.sql"]),
     ];
 

@@ -146,6 +146,84 @@ public sealed class CampaignDimensionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Landing_domains_are_an_scd2_attribute_kept_lowercase_in_punycode_and_shown_in_the_views_and_history()
+    {
+        var created = await Put("camp-ld", new { name = "L", budget_amount = 10, budget_type = "DAILY", status = "ACTIVE", effective_at = T0 });
+        var set = await Put("camp-ld", new { landing_domains = new[] { "Shop.Example", "*.bücher.example" }, effective_at = T0.AddHours(1) });
+        var respelled = await Put("camp-ld", new { landing_domains = new[] { "*.xn--bcher-kva.example", "shop.example", "SHOP.example" }, effective_at = T0.AddHours(2) });
+        var renamed = await Put("camp-ld", new { name = "L2", effective_at = T0.AddHours(3) });
+        var cleared = await Put("camp-ld", new { landing_domains = Array.Empty<string>(), effective_at = T0.AddHours(4) });
+
+        static string[] Domains(JsonElement version) => version.GetProperty("landing_domains").EnumerateArray().Select(d => d.GetString()!).ToArray();
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        Assert.Empty(Domains(created.Body.GetProperty("current")));
+        Assert.Equal("superseded", set.Body.GetProperty("outcome").GetString());
+        Assert.Equal(["*.xn--bcher-kva.example", "shop.example"], Domains(set.Body.GetProperty("current")));
+        Assert.Equal("unchanged", respelled.Body.GetProperty("outcome").GetString());
+        Assert.Equal(["*.xn--bcher-kva.example", "shop.example"], Domains(renamed.Body.GetProperty("current")));
+        Assert.Empty(Domains(cleared.Body.GetProperty("current")));
+
+        var history = (await _client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/campaigns/camp-ld/history", UriKind.Relative))).EnumerateArray().ToList();
+        Assert.Equal([0, 2, 2, 0], history.Select(v => Domains(v).Length));
+        var listed = (await _client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/campaigns", UriKind.Relative))).EnumerateArray().Single(c => c.GetProperty("campaign_id").GetString() == "camp-ld");
+        Assert.Empty(Domains(listed));
+        AssertContiguous(await Campaigns.HistoryAsync("camp-ld", CancellationToken.None));
+        Assert.Equal(["*.xn--bcher-kva.example", "shop.example"], (await Campaigns.HistoryAsync("camp-ld", CancellationToken.None))[1].LandingDomains.Entries);
+    }
+
+    [Theory]
+    [InlineData("[\"https://shop.example\"]", "landing_domains[0] 'https://shop.example' is not a host name")]
+    [InlineData("[\"ok.example\", \"*.com\"]", "landing_domains[1] '*.com': a wildcard needs at least two labels")]
+    [InlineData("[\"shop.example.\"]", "the host ends with a dot")]
+    [InlineData("[null]", "landing_domains[0] is empty")]
+    public async Task A_change_with_landing_domains_that_are_not_hosts_is_refused_with_the_entry_and_nothing_is_written(string list, string detail)
+    {
+        await Put("camp-bad", new { name = "B", budget_amount = 1, budget_type = "DAILY", status = "ACTIVE", effective_at = T0 });
+
+        var response = await _client.PutAsync(new Uri("/api/v1/campaigns/camp-bad", UriKind.Relative),
+            new StringContent($"{{\"landing_domains\": {list}}}", System.Text.Encoding.UTF8, "application/json"));
+        var staged = await _client.PostAsync(new Uri("/api/v1/campaigns:batch", UriKind.Relative),
+            new StringContent($"{{\"changes\": [{{\"campaign_id\": \"camp-bad\", \"landing_domains\": {list}}}]}}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(detail, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, staged.StatusCode);
+        var stagedDetail = JsonDocument.Parse(await staged.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString();
+        Assert.StartsWith("changes[0]: landing_domains[", stagedDetail, StringComparison.Ordinal);
+        Assert.Contains(detail, stagedDetail, StringComparison.Ordinal);
+        Assert.Single(await Campaigns.HistoryAsync("camp-bad", CancellationToken.None));
+        Assert.Equal(0, await Db.CountAsync(_api.DataSource, "SELECT count(*) FROM dim_campaigns_staging WHERE campaign_id = 'camp-bad'"));
+    }
+
+    [Fact]
+    public async Task Staged_landing_domains_are_merged_like_the_other_attributes_and_kept_with_a_rejected_change()
+    {
+        await Put("camp-sl", new { name = "S", budget_amount = 5, budget_type = "DAILY", status = "ACTIVE", effective_at = T0 });
+        var staged = await _client.PostAsJsonAsync(new Uri("/api/v1/campaigns:batch", UriKind.Relative), new
+        {
+            changes = new object[]
+            {
+                new { campaign_id = "camp-sl", landing_domains = new[] { "a.example" }, effective_at = T0.AddHours(1) },
+                new { campaign_id = "camp-sl", budget_amount = 6, effective_at = T0.AddHours(2) },                       // keeps a.example
+                new { campaign_id = "camp-sl", landing_domains = new[] { "*.B.example" }, effective_at = T0.AddHours(3) },
+                new { campaign_id = "camp-sl", landing_domains = Array.Empty<string>(), effective_at = T0.AddHours(3) },   // same instant, later: clears
+                new { campaign_id = "camp-sn", landing_domains = new[] { "new.example" }, effective_at = T0 },            // new and incomplete: rejected
+            },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, staged.StatusCode);
+
+        var counts = JsonDocument.Parse(await (await _client.PostAsync(new Uri("/api/v1/campaigns:merge", UriKind.Relative), null)).Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(1, counts.GetProperty("rejected").GetInt32());
+        var history = await Campaigns.HistoryAsync("camp-sl", CancellationToken.None);
+        Assert.Equal(["", "a.example", "a.example", ""], history.Select(v => string.Join(",", v.LandingDomains.Entries)));
+        Assert.Equal([5m, 5m, 6m, 6m], history.Select(v => v.BudgetAmount));
+        AssertContiguous(history);
+        Assert.Equal(1, await Db.CountAsync(_api.DataSource,
+            "SELECT count(*) FROM dim_campaigns_rejections WHERE campaign_id = 'camp-sn' AND landing_domains = ARRAY['new.example']"));
+    }
+
+    [Fact]
     public async Task The_table_refuses_overlapping_versions_and_a_second_current_one_from_any_writer()
     {
         await Put("camp-6", new { name = "E", budget_amount = 1, budget_type = "DAILY", status = "ACTIVE", effective_at = T0 });

@@ -80,7 +80,10 @@ public sealed class EndToEndTests
     {
         using var api = new ApiFactory();
         var model = new TrafficModel(new TrafficOptions { Seed = 8, ClickRate = 0.5, ConversionRate = 0.5, MeanConversionDelay = TimeSpan.FromSeconds(1) });
-        var simulator = new TrafficSimulator(api.Client(), model, SendMode.Pixel, concurrency: 4) { KeepSentEvents = true };
+        var simulator = new TrafficSimulator(api.Client(), model, SendMode.Pixel, concurrency: 4)
+        {
+            KeepSentEvents = true, ClickSigningKeys = new Attribution.Domain.Tracking.ClickSigningKeys([ApiFactory.ClickSigningKey]),
+        };
 
         var run = await simulator.RunAsync(maxEvents: 300, eventsPerSecond: null, duration: null, CancellationToken.None);
 

@@ -408,7 +408,7 @@ public sealed class OpenApiFuzzTests(OpenApiFuzzTests.FuzzApi api) : IClassFixtu
             if (name is "limit" or "max_steps" or "runs") return int.TryParse(v.Text, invariant, out var count) && count is >= 1 and <= 1000;
             if (name is "half_life_hours") return double.TryParse(v.Text, invariant, out var hours) && hours is > 0 and <= 8760;
             if (name is "bid_price") return number && n is >= 0 and < 1_000_000_000_000m;
-            // /click's redirect must be an absolute http(s) URL, and the rest are closed lists.
+            // /click's redirect must be a clean absolute http(s) URL (and its sig the one for it), the rest are closed lists.
             return false;
         }
 
@@ -456,7 +456,7 @@ public sealed class OpenApiFuzzTests(OpenApiFuzzTests.FuzzApi api) : IClassFixtu
             if (declared.Count > 0 || op.Method != HttpMethod.Get || op.Path is not ("/pixel" or "/click")) return declared;
             var fields = EventFields.Keys.Where(k => k is not ("event_type" or "click_id" or "conversion_value")).ToList();
             // A click carries no cost: its bid_price would be just another field of the raw payload.
-            if (op.Path == "/click") fields = [.. fields.Where(f => f != "bid_price"), "redirect"];
+            if (op.Path == "/click") fields = [.. fields.Where(f => f != "bid_price"), "redirect", "sig"];
             return fields.Select(f => new Parameter(f, "query", EventFields.GetValueOrDefault(f, "string"), null));
         }
 
@@ -488,8 +488,13 @@ public sealed class OpenApiFuzzTests(OpenApiFuzzTests.FuzzApi api) : IClassFixtu
             Set("from", "2026-11-01");
             Set("to", "2026-11-08");
             Set("model", "linear");
-            Set("impression_id", $"fz-imp-{_ids++}");
-            Set("redirect", "https://shop.example/p");
+            var impression = $"fz-imp-{_ids++}";
+            const string redirect = "https://shop.example/p";
+            Set("impression_id", impression);
+            Set("redirect", redirect);
+            // /click follows only a signed redirect: signed here unless the impression or the redirect is what is fuzzed.
+            if (except is not ("impression_id" or "redirect"))
+                Set("sig", Attribution.Domain.Tracking.ClickSigningKeys.Compute(ApiFactory.ClickSigningKey, impression, redirect));
             return values.Count == 0 ? "" : "?" + string.Join("&", values);
         }
 
@@ -578,12 +583,21 @@ public sealed class OpenApiFuzzTests(OpenApiFuzzTests.FuzzApi api) : IClassFixtu
                     {
                         "\"fz\"" => type is "string" or "date-time",
                         "123" => type is "number" or "integer",
+                        "[]" or "[\"a\"]" => type is "string-array",
                         _ => false,
                     };
                     if (isType) continue;
                     // Event ids may be numbers; a number in a string field of a typed record is a type error.
                     var mayPass = perEvent || (ReadsRawEvents(op) && wrong == "123");
                     Add(op, Categories.WrongType, Target(op), With(op, ndjson, name, wrong), mayPass, contentType);
+                }
+
+                // A list of hosts (landing_domains) refuses anything that is not one: wrong, it could open a redirect.
+                if (type is "string-array")
+                {
+                    foreach (var bad in new[] { "[\"*\"]", "[\"*.com\"]", "[\"good.com/x\"]", "[\"https://good.com\"]", "[\"user@good.com\"]", "[\"good.com.\"]",
+                                 "[\"\\u0000\"]", "[null]", "[\"\"]", "[\"a b\"]", "[\"good.com:443\"]", "[1]" })
+                        Add(op, Categories.Injection, Target(op), With(op, ndjson, name, bad), mayPass: false, contentType);
                 }
 
                 if (type is "number" or "integer")
@@ -664,6 +678,9 @@ public sealed class OpenApiFuzzTests(OpenApiFuzzTests.FuzzApi api) : IClassFixtu
                     var ps = Resolve(p.Value);
                     var type = ps.TryGetProperty("format", out var f) && f.GetString() == "date-time" ? "date-time"
                         : ps.TryGetProperty("type", out var t) ? t.GetString()! : "object";
+                    // A list of strings (a campaign's landing domains) takes [] and ["a"] as they are.
+                    if (type == "array" && ps.TryGetProperty("items", out var of) && of.TryGetProperty("type", out var ot) && ot.GetString() == "string")
+                        type = "string-array";
                     list.Add((p.Name, type));
                     // An array of records (the staged changes): their fields are fuzzed in the first item.
                     if (type == "array" && ps.TryGetProperty("items", out var items))

@@ -194,7 +194,7 @@ public sealed class QueryEndpointsTests(ApiFactory api) : IClassFixture<ApiFacto
     {
         var doc = await _http.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
         var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
-        foreach (var path in new[] { "/pixel", "/click", "/api/v1/conversions", "/api/v1/events", "/api/v1/impressions/{impressionId}",
+        foreach (var path in new[] { "/pixel", "/click", "/api/v1/click-urls", "/api/v1/conversions", "/api/v1/events", "/api/v1/impressions/{impressionId}",
                      "/api/v1/impressions/{impressionId}/explain", "/api/v1/metrics/campaigns", "/api/v1/audit", "/api/v1/pipeline/status", "/api/v1/config/attribution" })
         {
             Assert.Contains(path, paths);

@@ -51,7 +51,7 @@ public sealed class TrackingEndpointsTests(ApiFactory api) : IClassFixture<ApiFa
     public async Task A_click_redirects_to_the_target_with_its_click_id_and_a_postback_by_click_id_converts_the_impression()
     {
         await _http.GetAsync("/pixel?impression_id=ck-1&campaign_id=c2&bid_price=2");
-        var click = await _http.GetAsync("/click?impression_id=ck-1&campaign_id=c2&redirect=" + Uri.EscapeDataString("https://shop.example/p?id=7"));
+        var click = await _http.GetAsync(ApiFactory.SignedClick("ck-1", "https://shop.example/p?id=7", "campaign_id=c2"));
 
         Assert.Equal(HttpStatusCode.Redirect, click.StatusCode);
         var location = click.Headers.Location!;

@@ -15,6 +15,9 @@ namespace Attribution.Tests.Fixtures;
 public class ApiFactory : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key";
+
+    /// <summary>The click signing key of every test service (Tracking:ClickSigningKeys:0): /click follows only signed redirects.</summary>
+    public const string ClickSigningKey = "test-click-signing-key-0001";
     private long _offset;
 
     public ApiFactory()
@@ -41,6 +44,7 @@ public class ApiFactory : WebApplicationFactory<Program>
         ["Kafka:SessionTimeoutMs"] = "6000",
         ["Admin:ApiKey"] = AdminKey,
         [TestIngestKey.Setting] = TestIngestKey.Secret,
+        ["Tracking:ClickSigningKeys:0"] = ClickSigningKey,
         ["Jobs:Enabled"] = "false",
         ["Lakehouse:WarehousePath"] = Path.Combine(Folder, "warehouse"),
         ["Ingest:SpoolPath"] = Path.Combine(Folder, "spool"),
@@ -67,6 +71,12 @@ public class ApiFactory : WebApplicationFactory<Program>
         Services.GetRequiredService<BatchApplier>().ApplyAsync("g", "t", "cluster-1", events.Select(e =>
             new KafkaRecord(0, Interlocked.Increment(ref _offset), null, Encoding.UTF8.GetBytes(e.ToJsonString()), Scenario.T0)).ToList(),
             CancellationToken.None);
+
+    /// <summary>A /click URL signed with <see cref="ClickSigningKey"/>, as GET /api/v1/click-urls gives it, plus the
+    /// pixel's other fields (already a query string, e.g. "campaign_id=c1").</summary>
+    public static string SignedClick(string impressionId, string redirect, string? fields = null) =>
+        $"/click?impression_id={Uri.EscapeDataString(impressionId)}&redirect={Uri.EscapeDataString(redirect)}" +
+        $"&sig={Attribution.Domain.Tracking.ClickSigningKeys.Compute(ClickSigningKey, impressionId, redirect)}" + (fields is null ? "" : "&" + fields);
 
     public static async Task<T> Read<T>(HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<T>(Json))!;

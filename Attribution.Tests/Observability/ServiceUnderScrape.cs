@@ -30,6 +30,7 @@ public sealed class ServiceUnderScrape : WebApplicationFactory<Program>
         builder.UseSetting("Kafka:Topic", Topic);
         builder.UseSetting("Kafka:ConsumerGroup", $"g-{Guid.NewGuid():N}");
         builder.UseSetting("Kafka:SessionTimeoutMs", "6000");
+        builder.UseSetting("Tracking:ClickSigningKeys:0", ApiFactory.ClickSigningKey);
         builder.UseSetting("Lakehouse:WarehousePath", Path.Combine(Path.GetTempPath(), "attribution-tests", Guid.NewGuid().ToString("N")));
         builder.UseSetting("Ingest:SpoolPath", Path.Combine(Path.GetTempPath(), "attribution-tests", Guid.NewGuid().ToString("N"), "spool"));
         // Jobs run only when a test runs one (through the runner): a scheduled export would move their series.

@@ -421,7 +421,7 @@ public sealed partial class ComposeTests
                    [Line("d1", "IMPRESSION", "d-1"), Line("d1", "IMPRESSION", "d-1"), Line("d2", "CLICK", "d-1", 2), "{\"event_type\":\"CLICK\"}"])))
             Assert.Equal(202, (int)r.StatusCode);
         (await client.GetAsync(new Uri("/pixel?impression_id=d-2&campaign_id=camp-d", UriKind.Relative))).Dispose();
-        (await client.GetAsync(new Uri("/click?impression_id=d-2&redirect=https://example.com/", UriKind.Relative))).Dispose();
+        (await client.GetAsync(new Uri(ApiFactory.SignedClick("d-2", "https://example.com/"), UriKind.Relative))).Dispose();
         (await client.PostAsync(new Uri("/api/v1/conversions", UriKind.Relative),
             new StringContent("{\"impression_id\":\"d-2\",\"conversion_value\":3}", System.Text.Encoding.UTF8, "application/json"))).Dispose();
         await service.WaitForDrainAsync(5);

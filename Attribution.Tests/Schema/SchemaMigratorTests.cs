@@ -67,4 +67,44 @@ public sealed class SchemaMigratorTests
             TestPostgres.Drop(connectionString);
         }
     }
+
+    [Fact]
+    public async Task A_database_migrated_before_landing_domains_gets_an_empty_list_on_every_campaign_version_and_its_campaigns_still_read()
+    {
+        var connectionString = TestPostgres.NewDatabase("landing");
+        try
+        {
+            await SchemaMigrator.EnsureDatabaseAsync(connectionString);
+            await using var db = NpgsqlDataSource.Create(connectionString);
+            await SchemaMigrator.MigrateAsync(db, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            // As such a database stood before migration 10: dim_campaigns and its staging without the column, a version and a staged change.
+            await using (var cmd = db.CreateCommand("""
+                DELETE FROM schema_migrations WHERE version = 10;
+                ALTER TABLE dim_campaigns DROP COLUMN landing_domains;
+                ALTER TABLE dim_campaigns_staging DROP COLUMN landing_domains;
+                ALTER TABLE dim_campaigns_rejections DROP COLUMN landing_domains;
+                INSERT INTO dim_campaigns VALUES (nextval('dim_campaigns_key_seq'), 'camp-old', 'Old', 10, 'DAILY', 'ACTIVE', '2026-01-01T00:00Z', '9999-12-31T00:00Z', true);
+                INSERT INTO dim_campaigns_staging (campaign_id, effective_at, budget_amount) VALUES ('camp-old', '2026-02-01T00:00Z', 20);
+                """))
+            {
+                await cmd.ExecuteNonQueryAsync();
+            }
+
+            await SchemaMigrator.MigrateAsync(db, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+            var campaigns = new Attribution.Projections.Campaigns.CampaignDimension(db, new Attribution.Projections.Campaigns.LandingDomainCache(db, TimeProvider.System));
+            var old = await campaigns.CurrentAsync("camp-old", CancellationToken.None);
+            Assert.NotNull(old);
+            Assert.True(old.LandingDomains.IsEmpty);
+            var counts = await campaigns.MergeStagedAsync(CancellationToken.None);
+            Assert.Equal((1, 1), (counts.Opened, counts.Closed));
+            var merged = await campaigns.CurrentAsync("camp-old", CancellationToken.None);
+            Assert.Equal((20m, true), (merged!.BudgetAmount, merged.LandingDomains.IsEmpty));
+            Assert.Equal(SchemaMigrator.Migrations.Count, await Db.CountAsync(db, "SELECT count(*) FROM schema_migrations"));
+        }
+        finally
+        {
+            TestPostgres.Drop(connectionString);
+        }
+    }
 }

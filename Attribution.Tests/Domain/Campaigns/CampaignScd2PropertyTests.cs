@@ -1,5 +1,6 @@
 using Attribution.Tests.Fixtures;
 using Attribution.Domain.Campaigns;
+using Attribution.Domain.Tracking;
 using FsCheck;
 using FsCheck.Fluent;
 
@@ -16,6 +17,16 @@ public class CampaignScd2PropertyTests
 
     private static Gen<T?> Maybe<T>(Gen<T> gen) where T : class => Gen.Frequency((1, Gen.Constant<T?>(null)), (1, gen.Select(v => (T?)v)));
 
+    // Lists spelled differently but equal once read (case, order), so "unchanged" is common for landing domains too.
+    private static readonly LandingDomains[] DomainLists =
+    [
+        LandingDomains.Empty, Domains("shop.example"), Domains("SHOP.example"), Domains("*.brand.example", "shop.example"),
+        Domains("shop.example", "*.brand.example"),
+    ];
+
+    private static LandingDomains Domains(params string[] entries) =>
+        LandingDomains.TryParse(entries, out var domains, out var error) ? domains : throw new ArgumentException(error);
+
     private static Gen<T?> MaybeValue<T>(Gen<T> gen) where T : struct => Gen.Frequency((1, Gen.Constant<T?>(null)), (1, gen.Select(v => (T?)v)));
 
     // Few hours, names and budgets, so same-instant changes, no-op changes and backdated ones are all common.
@@ -27,7 +38,8 @@ public class CampaignScd2PropertyTests
         from budgetType in Maybe(Gen.Elements("DAILY", "LIFETIME"))
         from status in MaybeValue(Gen.Elements(CampaignStatus.Active, CampaignStatus.Paused))
         from sequence in Gen.Choose(0, 3)
-        select new CampaignChange(campaign, Base.AddHours(hour), name, budget, budgetType, status, sequence);
+        from domains in Maybe(Gen.Elements(DomainLists))
+        select new CampaignChange(campaign, Base.AddHours(hour), name, budget, budgetType, status, sequence, domains);
 
     private static readonly Gen<CampaignChange[]> ChangesGen = Gen.Choose(0, 25).SelectMany(n => Gen.ArrayOf(ChangeGen, n));
 
@@ -69,7 +81,7 @@ public class CampaignScd2PropertyTests
                     var t = Base.AddHours(hour);
                     var expected = Replay(campaign, changes, t);
                     var actual = CampaignScd2.VersionAt(history, campaign, t);
-                    Assert.Equal(expected, actual is null ? null : (actual.Name, actual.BudgetAmount, actual.BudgetType, actual.Status));
+                    Assert.Equal(expected, actual is null ? null : (actual.Name, actual.BudgetAmount, actual.BudgetType, actual.Status, actual.LandingDomains));
                 }
             }
         }));
@@ -121,10 +133,10 @@ public class CampaignScd2PropertyTests
 
     // The reference semantics, written independently: changes of a campaign in (time, sequence, input) order,
     // combined per instant; a change is dropped when backdated, incomplete for a new campaign, or invalid.
-    private static (string, decimal, string, CampaignStatus)? Replay(string campaign, IEnumerable<CampaignChange> changes, DateTimeOffset t)
+    private static (string, decimal, string, CampaignStatus, LandingDomains)? Replay(string campaign, IEnumerable<CampaignChange> changes, DateTimeOffset t)
     {
-        (string Name, decimal Budget, string Type, CampaignStatus Status)? state = campaign == Existing.CampaignId
-            ? (Existing.Name, Existing.BudgetAmount, Existing.BudgetType, Existing.Status)
+        (string Name, decimal Budget, string Type, CampaignStatus Status, LandingDomains Domains)? state = campaign == Existing.CampaignId
+            ? (Existing.Name, Existing.BudgetAmount, Existing.BudgetType, Existing.Status, Existing.LandingDomains)
             : null;
         var start = campaign == Existing.CampaignId ? Existing.StartTs : (DateTimeOffset?)null;
         var (validFrom, stateAtT) = (start, start <= t ? state : null);
@@ -145,12 +157,14 @@ public class CampaignScd2PropertyTests
             var budget = state?.Budget;
             var type = state?.Type;
             var status = state?.Status;
+            var domains = state?.Domains;
             foreach (var (c, _) in instant)
             {
                 name = c.Name ?? name;
                 budget = c.BudgetAmount ?? budget;
                 type = c.BudgetType ?? type;
                 status = c.Status ?? status;
+                domains = c.LandingDomains ?? domains;
             }
 
             if (name is null || budget is null || type is null || status is null || budget < 0)
@@ -158,7 +172,8 @@ public class CampaignScd2PropertyTests
                 continue;
             }
 
-            state = (name, budget.Value, type, status.Value);
+            // Landing domains are optional: a new campaign without any has an empty list.
+            state = (name, budget.Value, type, status.Value, domains ?? LandingDomains.Empty);
             validFrom = instant.Key;
             if (instant.Key <= t)
             {
@@ -171,5 +186,5 @@ public class CampaignScd2PropertyTests
 
     private static IEnumerable<string> Shape(IEnumerable<CampaignVersion> history) => history
         .OrderBy(v => v.CampaignId, StringComparer.Ordinal).ThenBy(v => v.StartTs)
-        .Select(v => $"{v.CampaignId} {v.Name} {v.BudgetAmount:0.##} {v.BudgetType} {v.Status} {v.StartTs:O} {v.EndTs:O} {v.IsCurrent}");
+        .Select(v => $"{v.CampaignId} {v.Name} {v.BudgetAmount:0.##} {v.BudgetType} {v.Status} {v.LandingDomains} {v.StartTs:O} {v.EndTs:O} {v.IsCurrent}");
 }

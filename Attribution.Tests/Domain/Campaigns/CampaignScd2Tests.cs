@@ -1,4 +1,5 @@
 using Attribution.Domain.Campaigns;
+using Attribution.Domain.Tracking;
 
 namespace Attribution.Tests.Domain.Campaigns;
 
@@ -35,6 +36,41 @@ public class CampaignScd2Tests
         var superseded = Assert.IsType<Scd2Decision.Superseded>(decision);
         Assert.Equal(Spring with { EndTs = Feb1, IsCurrent = false }, superseded.Closed);
         Assert.Equal(Spring with { CampaignKey = 11, BudgetAmount = 250m, StartTs = Feb1 }, superseded.Opened);
+    }
+
+    private static LandingDomains Domains(params string[] entries) =>
+        LandingDomains.TryParse(entries, out var domains, out var error) ? domains : throw new ArgumentException(error);
+
+    [Fact]
+    public void Given_a_new_campaign_without_landing_domains_when_it_is_created_then_its_first_version_has_none()
+    {
+        var created = Assert.IsType<Scd2Decision.Created>(CampaignScd2.Decide(null, new CampaignChange("cmp-1", Jan1, "Spring", 100m, "DAILY", CampaignStatus.Active), newKey: 10));
+
+        Assert.Same(LandingDomains.Empty, created.Version.LandingDomains);
+    }
+
+    [Fact]
+    public void Given_a_current_version_when_only_its_landing_domains_change_then_a_new_version_opens_with_them_and_the_rest_kept()
+    {
+        var decision = CampaignScd2.Decide(Spring, new CampaignChange("cmp-1", Feb1, LandingDomains: Domains("shop.example")), newKey: 11);
+
+        var superseded = Assert.IsType<Scd2Decision.Superseded>(decision);
+        Assert.Equal(Spring with { EndTs = Feb1, IsCurrent = false }, superseded.Closed);
+        Assert.Equal(Spring with { CampaignKey = 11, StartTs = Feb1, LandingDomains = Domains("shop.example") }, superseded.Opened);
+    }
+
+    [Fact]
+    public void Given_landing_domains_when_a_change_leaves_them_out_or_repeats_them_in_another_spelling_then_they_are_kept_and_nothing_else_opens()
+    {
+        var withDomains = Spring with { LandingDomains = Domains("*.brand.example", "shop.example") };
+
+        var budget = Assert.IsType<Scd2Decision.Superseded>(CampaignScd2.Decide(withDomains, new CampaignChange("cmp-1", Feb1, BudgetAmount: 5m), newKey: 11));
+        var same = CampaignScd2.Decide(withDomains, new CampaignChange("cmp-1", Feb1, LandingDomains: Domains("SHOP.example", "*.Brand.example")), () => throw new InvalidOperationException("no key needed"));
+        var cleared = Assert.IsType<Scd2Decision.Superseded>(CampaignScd2.Decide(withDomains, new CampaignChange("cmp-1", Feb1, LandingDomains: LandingDomains.Empty), newKey: 12));
+
+        Assert.Equal(withDomains.LandingDomains, budget.Opened.LandingDomains);
+        Assert.Equal(new Scd2Decision.Unchanged(withDomains), same);
+        Assert.True(cleared.Opened.LandingDomains.IsEmpty);
     }
 
     [Fact]
