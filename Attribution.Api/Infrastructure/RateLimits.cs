@@ -12,8 +12,8 @@ public sealed class RateLimitOptions
     /// <summary>Requests per minute one client address may make to the query and admin endpoints.</summary>
     public int QueryPerMinute { get; set; } = 600;
 
-    /// <summary>Refused credentials (401/403 answers) per minute one client address may collect; past them, endpoints
-    /// that need credentials answer 429 until the minute is over.</summary>
+    /// <summary>Refused credentials (401/403 answers of endpoints that check them) per minute one client address may
+    /// collect; past them, those endpoints answer 429 until the minute is over.</summary>
     public int AuthFailuresPerMinute { get; set; } = 20;
 }
 
@@ -50,9 +50,16 @@ public static class RateLimits
         app.UseRateLimiter();
         app.Use(async (http, next) =>
         {
+            // Only endpoints that check credentials answer 401/403: the tracking path pays nothing here.
+            if (http.GetEndpoint()?.Metadata.GetMetadata<RequiresCredentials>() is null)
+            {
+                await next(http);
+                return;
+            }
+
             var limiter = http.RequestServices.GetRequiredService<AuthFailureLimiter>();
             var client = ClientAddress.Of(http);
-            if (http.GetEndpoint()?.Metadata.GetMetadata<RequiresCredentials>() is not null && limiter.IsExhausted(client, out var retryAfter))
+            if (limiter.IsExhausted(client, out var retryAfter))
             {
                 await TooManyAsync(http, retryAfter, "Too many refused credentials",
                     "This address sent too many requests with missing or wrong credentials in the last minute (RateLimits:AuthFailuresPerMinute).");

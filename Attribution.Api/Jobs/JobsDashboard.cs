@@ -21,7 +21,7 @@ public static class JobsDashboard
             AppPath = "/",
             DisplayStorageConnectionString = false,
             Authorization = [new AdminKeyDashboardFilter(configuration)],
-        }, storage);
+        }, storage).WithMetadata(RequiresCredentials.Instance);
         // The jobs page of earlier versions: bookmarks land on the recurring jobs.
         app.MapGet("/jobs", () => TypedResults.Redirect($"{MaintenanceJobs.DashboardPath}/recurring")).ExcludeFromDescription();
         return app;

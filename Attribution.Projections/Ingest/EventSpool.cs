@@ -113,46 +113,42 @@ public sealed class EventSpool : IAsyncDisposable
 
         try
         {
-            return await AppendCountedAsync(records, ct);
+            if (FailedBecause is { } failure)
+                throw new SpoolUnavailableException($"The ingest spool could not write to disk ({failure}); it takes events again once the service has restarted.");
+            var now = DateTimeOffset.UtcNow;
+            var entries = Chunk(records).Select(c => SpoolEntryFormat.Encode(now, c)).ToList();
+            var bytes = entries.Sum(e => (long)e.Length);
+            if (SizeBytes + bytes > _maxBytes)
+                throw new SpoolUnavailableException(string.Create(CultureInfo.InvariantCulture,
+                    $"The ingest spool holds {SizeBytes:N0} bytes; {bytes:N0} more would pass Ingest:SpoolMaxBytes ({_maxBytes:N0}) while Kafka is not taking them."));
+            long last = 0;
+            try
+            {
+                foreach (var entry in entries)
+                {
+                    // The usual case takes no async machinery; only a log whose memory is full waits for room.
+                    if (!_log.TryEnqueue(entry, out last)) last = await _log.EnqueueAsync(entry, ct);
+                }
+
+                _commitRequested.Release();
+                // Not cancelled with the request: a commit takes milliseconds, and a cancellable wait costs every request
+                // a registration and a task of its own (FasterLog's WithCancellationAsync) where an uncancellable one
+                // shares the commit's task.
+                await _log.WaitForCommitAsync(last + 1, token: CancellationToken.None);
+            }
+            catch (Exception e) when (e is IOException or CommitFailureException)
+            {
+                Failed(e);
+                throw new SpoolUnavailableException($"The ingest spool could not write to disk: {e.Message}", e);
+            }
+
+            return _log.CommittedUntilAddress;
         }
         finally
         {
+            // One method with the count: a second async method per append would box a state machine of its own.
             Interlocked.Decrement(ref _pendingAppends);
         }
-    }
-
-    private async ValueTask<long> AppendCountedAsync(IReadOnlyList<SpooledRecord> records, CancellationToken ct)
-    {
-        if (FailedBecause is { } failure)
-            throw new SpoolUnavailableException($"The ingest spool could not write to disk ({failure}); it takes events again once the service has restarted.");
-        var now = DateTimeOffset.UtcNow;
-        var entries = Chunk(records).Select(c => SpoolEntryFormat.Encode(now, c)).ToList();
-        var bytes = entries.Sum(e => (long)e.Length);
-        if (SizeBytes + bytes > _maxBytes)
-            throw new SpoolUnavailableException(string.Create(CultureInfo.InvariantCulture,
-                $"The ingest spool holds {SizeBytes:N0} bytes; {bytes:N0} more would pass Ingest:SpoolMaxBytes ({_maxBytes:N0}) while Kafka is not taking them."));
-        long last = 0;
-        try
-        {
-            foreach (var entry in entries)
-            {
-                // The usual case takes no async machinery; only a log whose memory is full waits for room.
-                if (!_log.TryEnqueue(entry, out last)) last = await _log.EnqueueAsync(entry, ct);
-            }
-
-            _commitRequested.Release();
-            // Not cancelled with the request: a commit takes milliseconds, and a cancellable wait costs every request
-            // a registration and a task of its own (FasterLog's WithCancellationAsync) where an uncancellable one
-            // shares the commit's task.
-            await _log.WaitForCommitAsync(last + 1, token: CancellationToken.None);
-        }
-        catch (Exception e) when (e is IOException or CommitFailureException)
-        {
-            Failed(e);
-            throw new SpoolUnavailableException($"The ingest spool could not write to disk: {e.Message}", e);
-        }
-
-        return _log.CommittedUntilAddress;
     }
 
     /// <summary>Why the spool cannot write any more (a commit failed: a full disk, an I/O error), or null. FasterLog
