@@ -17,7 +17,7 @@ public sealed class IngestKeyRefresher(
     {
         // Before the first request: a key made through the API verifies right after a restart.
         await using (var conn = await db.OpenConnectionAsync(cancellationToken))
-            ring.Replace(await store.LoadAsync(conn, cancellationToken));
+            await ReloadAsync(conn, cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 
@@ -46,13 +46,13 @@ public sealed class IngestKeyRefresher(
                 await using var conn = await db.OpenConnectionAsync(stoppingToken);
                 await using (var listen = new NpgsqlCommand($"LISTEN {IngestKeyStore.Channel}", conn))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
-                ring.Replace(await store.LoadAsync(conn, stoppingToken));
+                await ReloadAsync(conn, stoppingToken);
                 pause = TimeSpan.FromSeconds(1);
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     // True when a notification came; either way the keys are read again.
                     await conn.WaitAsync(every, stoppingToken);
-                    ring.Replace(await store.LoadAsync(conn, stoppingToken));
+                    await ReloadAsync(conn, stoppingToken);
                     await WriteUsesAsync(conn, stoppingToken);
                 }
             }
@@ -70,6 +70,17 @@ public sealed class IngestKeyRefresher(
                 await Task.Delay(pause, stoppingToken);
                 pause = TimeSpan.FromSeconds(Math.Min(30, pause.TotalSeconds * 2));
             }
+        }
+    }
+
+    /// <summary>A read overtaken by this instance's own change is read again (three times at most; the next
+    /// notification or interval then reads once more).</summary>
+    private async Task ReloadAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var before = ring.LocalChanges;
+            if (ring.Replace(await store.LoadAsync(conn, ct), before)) return;
         }
     }
 

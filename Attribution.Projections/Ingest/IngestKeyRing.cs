@@ -28,6 +28,7 @@ public sealed class IngestKeyRing(IOptions<IngestOptions> options)
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastUsed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _unwritten = new(StringComparer.Ordinal);
     private readonly Lock _changing = new();
+    private long _localChanges;
 
     /// <summary>The secret of an active key, or null.</summary>
     public string? SecretOf(string keyId) =>
@@ -69,22 +70,39 @@ public sealed class IngestKeyRing(IOptions<IngestOptions> options)
             .ToList();
     }
 
-    /// <summary>What PostgreSQL holds now: keys deleted by another instance stop verifying here.</summary>
-    public void Replace(IEnumerable<StoredIngestKey> stored)
+    /// <summary>Taken before reading the stored keys, and handed to <see cref="Replace"/> with what was read.</summary>
+    public long LocalChanges { get { lock (_changing) return _localChanges; } }
+
+    /// <summary>What PostgreSQL held when the read began: keys deleted by another instance stop verifying here. A read
+    /// that began before this instance's own change is not taken (it would undo a revocation until the next read);
+    /// the change's notification brings a fresh one. Returns whether it was taken.</summary>
+    public bool Replace(IEnumerable<StoredIngestKey> stored, long localChangesBeforeRead)
     {
-        lock (_changing) _stored = stored.ToFrozenDictionary(k => k.KeyId, StringComparer.Ordinal);
+        lock (_changing)
+        {
+            if (_localChanges != localChangesBeforeRead) return false;
+            _stored = stored.ToFrozenDictionary(k => k.KeyId, StringComparer.Ordinal);
+            return true;
+        }
     }
 
-    public void Add(StoredIngestKey key)
-    {
-        lock (_changing) _stored = _stored.Values.Where(k => k.KeyId != key.KeyId).Append(key).ToFrozenDictionary(k => k.KeyId, StringComparer.Ordinal);
-    }
+    public void Add(StoredIngestKey key) => Change(key.KeyId, key);
 
     public void Remove(string keyId)
     {
-        lock (_changing) _stored = _stored.Values.Where(k => k.KeyId != keyId).ToFrozenDictionary(k => k.KeyId, StringComparer.Ordinal);
+        Change(keyId, null);
         _lastUsed.TryRemove(keyId, out _);
         _unwritten.TryRemove(keyId, out _);
+    }
+
+    private void Change(string keyId, StoredIngestKey? key)
+    {
+        lock (_changing)
+        {
+            var keys = _stored.Values.Where(k => k.KeyId != keyId);
+            _stored = (key is null ? keys : keys.Append(key)).ToFrozenDictionary(k => k.KeyId, StringComparer.Ordinal);
+            _localChanges++;
+        }
     }
 
     private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;

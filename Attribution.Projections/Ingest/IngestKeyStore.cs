@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using Npgsql;
 using NpgsqlTypes;
@@ -15,20 +16,9 @@ public sealed class IngestKeyStore(NpgsqlDataSource db, IngestKeyRing ring, Time
     public async Task<StoredIngestKey> CreateAsync(CancellationToken ct)
     {
         var key = new StoredIngestKey("ik_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
-            Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_'),
+            Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)),
             clock.GetUtcNow(), null);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using (var cmd = new NpgsqlCommand("INSERT INTO ingest_keys (key_id, secret, created_at) VALUES ($1, $2, $3)", conn, tx))
-        {
-            cmd.Parameters.Add(new() { Value = key.KeyId });
-            cmd.Parameters.Add(new() { Value = key.Secret });
-            cmd.Parameters.Add(new() { Value = key.CreatedAt });
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-
-        await NotifyAsync(conn, tx, ct);
-        await tx.CommitAsync(ct);
+        await ChangeAsync("INSERT INTO ingest_keys (key_id, secret, created_at) VALUES ($1, $2, $3)", ct, key.KeyId, key.Secret, key.CreatedAt);
         ring.Add(key);
         return key;
     }
@@ -36,17 +26,7 @@ public sealed class IngestKeyStore(NpgsqlDataSource db, IngestKeyRing ring, Time
     /// <summary>Revokes a key: false when there was none with that id.</summary>
     public async Task<bool> DeleteAsync(string keyId, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        int deleted;
-        await using (var cmd = new NpgsqlCommand("DELETE FROM ingest_keys WHERE key_id = $1", conn, tx))
-        {
-            cmd.Parameters.Add(new() { Value = keyId });
-            deleted = await cmd.ExecuteNonQueryAsync(ct);
-        }
-
-        await NotifyAsync(conn, tx, ct);
-        await tx.CommitAsync(ct);
+        var deleted = await ChangeAsync("DELETE FROM ingest_keys WHERE key_id = $1", ct, keyId);
         ring.Remove(keyId);
         return deleted > 0;
     }
@@ -79,10 +59,22 @@ public sealed class IngestKeyStore(NpgsqlDataSource db, IngestKeyRing ring, Time
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task NotifyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    /// <summary>One change and its notification in one transaction: NOTIFY is delivered at commit, and only then, so a
+    /// listener never reloads before the change is visible. Returns the rows changed.</summary>
+    private async Task<int> ChangeAsync(string sql, CancellationToken ct, params object[] values)
     {
-        // NOTIFY is delivered at commit, and only then: a listener never reloads before the change is visible.
-        await using var cmd = new NpgsqlCommand($"NOTIFY {Channel}", conn, tx);
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        int changed;
+        await using (var cmd = new NpgsqlCommand(sql, conn, tx))
+        {
+            foreach (var v in values) cmd.Parameters.Add(new() { Value = v });
+            changed = await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var notify = new NpgsqlCommand($"NOTIFY {Channel}", conn, tx))
+            await notify.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return changed;
     }
 }

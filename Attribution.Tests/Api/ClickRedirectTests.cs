@@ -21,38 +21,11 @@ public sealed class ClickRedirectTests(ClickRedirectTests.RotatedKeysApi api) : 
     private readonly HttpClient _http = api.Client();
 
     /// <summary>A service mid-rotation: the new key signs, the old one still verifies.</summary>
-    public sealed class RotatedKeysApi : ApiFactory
+    public sealed class RotatedKeysApi() : ApiFactory(new Dictionary<string, string?>
     {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings["Tracking:ClickSigningKeys:0"] = NewKey;
-            settings["Tracking:ClickSigningKeys:1"] = ClickSigningKey;
-            return settings;
-        }
-    }
-
-    /// <summary>No key, as a deployment that passes an unset variable through configures it: an empty entry.</summary>
-    private sealed class NoKeysApi : ApiFactory
-    {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings["Tracking:ClickSigningKeys:0"] = "";
-            return settings;
-        }
-    }
-
-    private sealed class BadKeyApi(string key, string value) : ApiFactory
-    {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings.Remove("Tracking:ClickSigningKeys:0");
-            settings[key] = value;
-            return settings;
-        }
-    }
+        ["Tracking:ClickSigningKeys:0"] = NewKey,
+        ["Tracking:ClickSigningKeys:1"] = ClickSigningKey,
+    });
 
     /// <summary>A service that reaches PostgreSQL through a relay the test can cut: PostgreSQL "down" for it alone.</summary>
     private sealed class PostgresBehindProxyApi(TcpProxy proxy) : ApiFactory
@@ -66,19 +39,6 @@ public sealed class ClickRedirectTests(ClickRedirectTests.RotatedKeysApi api) : 
         }
     }
 
-    /// <summary>Another instance of the service on the same database: it sees campaign changes made elsewhere only
-    /// through its periodic read, here every 0.2 s.</summary>
-    private sealed class SecondInstance(ApiFactory first) : ApiFactory
-    {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings["ConnectionStrings:Postgres"] = first.ConnectionString;
-            settings["Kafka:RunConsumer"] = "false";
-            settings["Tracking:LandingDomainRefreshSeconds"] = "0.2";
-            return settings;
-        }
-    }
 
     private static async Task<JsonElement> Problem(HttpResponseMessage r, HttpStatusCode status)
     {
@@ -274,7 +234,13 @@ public sealed class ClickRedirectTests(ClickRedirectTests.RotatedKeysApi api) : 
     [Fact]
     public async Task Another_instance_follows_a_landing_domain_changed_here_once_it_has_read_the_campaigns_again()
     {
-        using var second = new SecondInstance(api);
+        // Another instance on the same database: it sees campaign changes made elsewhere only through its periodic
+        // read, here every 0.2 s.
+        using var second = ApiFactory.With(new Dictionary<string, string?>
+        {
+            ["Kafka:RunConsumer"] = "false",
+            ["Tracking:LandingDomainRefreshSeconds"] = "0.2",
+        }, sameDatabaseAs: api);
         var other = second.Client();
         var link = Click("cr-second", "https://second.example/", campaign: "camp-second");
         Assert.Equal(HttpStatusCode.BadRequest, (await other.GetAsync(link)).StatusCode);
@@ -334,7 +300,8 @@ public sealed class ClickRedirectTests(ClickRedirectTests.RotatedKeysApi api) : 
     [Fact]
     public async Task Without_a_click_signing_key_click_urls_answers_503_and_only_landing_domains_redirect()
     {
-        using var unkeyed = new NoKeysApi();
+        // No key, as a deployment that passes an unset variable through configures it: an empty entry.
+        using var unkeyed = ApiFactory.With(new Dictionary<string, string?> { ["Tracking:ClickSigningKeys:0"] = "" });
         var http = unkeyed.Client();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/click-urls?impression_id=cr-nk&redirect={Uri.EscapeDataString("https://good.com/")}");
         request.Headers.Add("X-Admin-Key", ApiFactory.AdminKey);
@@ -352,7 +319,7 @@ public sealed class ClickRedirectTests(ClickRedirectTests.RotatedKeysApi api) : 
     [InlineData("Tracking:ClickSigningKeys", "a-single-value-not-a-list", "Tracking:ClickSigningKeys:0")]
     public void A_service_whose_click_signing_key_is_too_short_or_not_a_list_does_not_start(string key, string value, string why)
     {
-        using var bad = new BadKeyApi(key, value);
+        using var bad = ApiFactory.With(new Dictionary<string, string?> { ["Tracking:ClickSigningKeys:0"] = null, [key] = value });
 
         var e = Assert.ThrowsAny<Exception>(() => bad.Client());
 

@@ -63,18 +63,13 @@ public sealed class DurableIngestTests
 public sealed class FullSpoolTests
 {
     /// <summary>The embedded broker with no consumer: the spool keeps everything until it is applied, so it only grows.</summary>
-    private sealed class TinySpoolApi : ApiFactory
+    private sealed class TinySpoolApi() : ApiFactory(new Dictionary<string, string?>
     {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings["Kafka:BootstrapServers"] = "";
-            settings["Kafka:Topic"] = "ad_events";
-            settings["Kafka:RunConsumer"] = "false";
-            settings["Ingest:SpoolMaxBytes"] = "4096";
-            return settings;
-        }
-    }
+        ["Kafka:BootstrapServers"] = "",
+        ["Kafka:Topic"] = "ad_events",
+        ["Kafka:RunConsumer"] = "false",
+        ["Ingest:SpoolMaxBytes"] = "4096",
+    });
 
     [Fact]
     public async Task A_full_spool_answers_503_with_retry_after_and_keeps_what_it_acknowledged()

@@ -8,16 +8,11 @@ namespace Attribution.Tests.Api;
 /// <summary>The service on its embedded default: no Kafka configured, so it starts librdkafka's mock cluster itself.</summary>
 public sealed class EmbeddedDefaultsTests(EmbeddedDefaultsTests.EmbeddedApi api) : IClassFixture<EmbeddedDefaultsTests.EmbeddedApi>
 {
-    public sealed class EmbeddedApi : ApiFactory
+    public sealed class EmbeddedApi() : ApiFactory(new Dictionary<string, string?>
     {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings["Kafka:BootstrapServers"] = "";
-            settings["Kafka:Topic"] = "ad_events";
-            return settings;
-        }
-    }
+        ["Kafka:BootstrapServers"] = "",
+        ["Kafka:Topic"] = "ad_events",
+    });
 
     [Fact]
     public async Task A_pixel_hit_becomes_gold_state_on_the_embedded_broker_with_sixteen_partitions()

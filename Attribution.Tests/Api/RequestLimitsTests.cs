@@ -15,15 +15,8 @@ namespace Attribution.Tests.Api;
 /// trusted proxy; Kestrel's header and body limits.</summary>
 public sealed class RequestLimitsTests
 {
-    private sealed class LimitedApi(Dictionary<string, string?> extra, IPAddress? connectedFrom = null) : ApiFactory
+    private sealed class LimitedApi(Dictionary<string, string?> settings, IPAddress? connectedFrom = null) : ApiFactory(settings)
     {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            foreach (var (k, v) in extra) settings[k] = v;
-            return settings;
-        }
-
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);

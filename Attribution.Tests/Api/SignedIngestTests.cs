@@ -136,22 +136,10 @@ public sealed class SignedIngestTests(ApiFactory api) : IClassFixture<ApiFactory
         Assert.Equal(HttpStatusCode.Conflict, (await admin.DeleteAsync($"/api/v1/ingest-keys/{TestIngestKey.KeyId}")).StatusCode);
     }
 
-    /// <summary>A second instance on the same database.</summary>
-    private sealed class SameDatabase(string connectionString) : ApiFactory
-    {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings["ConnectionStrings:Postgres"] = connectionString;
-            settings["Kafka:RunConsumer"] = "false";
-            return settings;
-        }
-    }
-
     [Fact]
     public async Task A_key_made_on_one_instance_verifies_on_another_and_its_revocation_holds_there_within_seconds()
     {
-        using var other = new SameDatabase(api.ConnectionString);
+        using var other = ApiFactory.With(new Dictionary<string, string?> { ["Kafka:RunConsumer"] = "false" }, sameDatabaseAs: api);
         using var otherClient = other.CreateDefaultClient(new Uri("http://localhost"));
         using var admin = api.CreateDefaultClient(new Uri("http://localhost"));
         admin.DefaultRequestHeaders.Add("X-Admin-Key", ApiFactory.AdminKey);

@@ -179,13 +179,8 @@ public sealed class TrackingEndpointsTests(ApiFactory api) : IClassFixture<ApiFa
         Assert.Equal(3, await Db.CountAsync(small.DataSource, "SELECT count(*) FROM events WHERE stream_id LIKE 'mb-at-%'"));
     }
 
-    private sealed class SmallBatchApi : ApiFactory
+    private sealed class SmallBatchApi() : ApiFactory(new Dictionary<string, string?>
     {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings["Tracking:MaxBatchEvents"] = "3";
-            return settings;
-        }
-    }
+        ["Tracking:MaxBatchEvents"] = "3",
+    });
 }

@@ -18,13 +18,27 @@ public class ApiFactory : WebApplicationFactory<Program>
 
     /// <summary>The click signing key of every test service (Tracking:ClickSigningKeys:0): /click follows only signed redirects.</summary>
     public const string ClickSigningKey = "test-click-signing-key-0001";
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly bool _ownsDatabase;
     private long _offset;
 
-    public ApiFactory()
+    public ApiFactory() : this(new Dictionary<string, string?>())
     {
-        ConnectionString = TestPostgres.NewDatabase("api");
+    }
+
+    /// <summary>A service with these settings over the defaults (a null value removes one), on a database of its own or,
+    /// given <paramref name="sameDatabaseAs"/>, on that one as another instance of the same service (its owner drops it).
+    /// Protected: xunit wants one public constructor on a class fixture; <see cref="With"/> calls this one.</summary>
+    protected ApiFactory(IReadOnlyDictionary<string, string?> settings, ApiFactory? sameDatabaseAs = null)
+    {
+        _settings = settings;
+        _ownsDatabase = sameDatabaseAs is null;
+        ConnectionString = sameDatabaseAs?.ConnectionString ?? TestPostgres.NewDatabase("api");
         Topic = TestKafka.NewTopic(partitions: 4);
     }
+
+    /// <inheritdoc cref="ApiFactory(IReadOnlyDictionary{string, string?}, ApiFactory?)"/>
+    public static ApiFactory With(IReadOnlyDictionary<string, string?> settings, ApiFactory? sameDatabaseAs = null) => new(settings, sameDatabaseAs);
 
     /// <summary>This host's own folder for its warehouse and its ingest spool (one spool per instance).</summary>
     public string Folder { get; } = Path.Combine(Path.GetTempPath(), "attribution-tests", Guid.NewGuid().ToString("N"));
@@ -35,21 +49,31 @@ public class ApiFactory : WebApplicationFactory<Program>
 
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    protected virtual IDictionary<string, string?> Settings() => new Dictionary<string, string?>
+    protected virtual IDictionary<string, string?> Settings()
     {
-        ["ConnectionStrings:Postgres"] = ConnectionString,
-        ["Kafka:BootstrapServers"] = TestKafka.BootstrapServers,
-        ["Kafka:Topic"] = Topic,
-        ["Kafka:ConsumerGroup"] = $"g-{Guid.NewGuid():N}",
-        ["Kafka:SessionTimeoutMs"] = "6000",
-        ["Admin:ApiKey"] = AdminKey,
-        [TestIngestKey.Setting] = TestIngestKey.Secret,
-        ["Tracking:ClickSigningKeys:0"] = ClickSigningKey,
-        ["Jobs:Enabled"] = "false",
-        ["Lakehouse:WarehousePath"] = Path.Combine(Folder, "warehouse"),
-        ["Ingest:SpoolPath"] = Path.Combine(Folder, "spool"),
-        ["Logging:LogLevel:Default"] = "Warning",
-    };
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = ConnectionString,
+            ["Kafka:BootstrapServers"] = TestKafka.BootstrapServers,
+            ["Kafka:Topic"] = Topic,
+            ["Kafka:ConsumerGroup"] = $"g-{Guid.NewGuid():N}",
+            ["Kafka:SessionTimeoutMs"] = "6000",
+            ["Admin:ApiKey"] = AdminKey,
+            [TestIngestKey.Setting] = TestIngestKey.Secret,
+            ["Tracking:ClickSigningKeys:0"] = ClickSigningKey,
+            ["Jobs:Enabled"] = "false",
+            ["Lakehouse:WarehousePath"] = Path.Combine(Folder, "warehouse"),
+            ["Ingest:SpoolPath"] = Path.Combine(Folder, "spool"),
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in _settings)
+        {
+            if (value is null) settings.Remove(key);
+            else settings[key] = value;
+        }
+
+        return settings;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -85,7 +109,7 @@ public class ApiFactory : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         if (!disposing) return;
-        TestPostgres.Drop(ConnectionString);
+        if (_ownsDatabase) TestPostgres.Drop(ConnectionString);
         if (Directory.Exists(Folder)) Directory.Delete(Folder, recursive: true);
     }
 }

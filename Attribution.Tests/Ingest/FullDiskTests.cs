@@ -62,16 +62,11 @@ public sealed class FullDiskTests : IDisposable
 
     /// <summary>The service on that disk: tracking answers 503 ProblemDetails with Retry-After once the disk is full,
     /// never a 2xx for what it could not store, and liveness fails so that an orchestrator restarts it.</summary>
-    private sealed class FullDiskApi(string spoolPath) : ApiFactory
+    private sealed class FullDiskApi(string spoolPath) : ApiFactory(new Dictionary<string, string?>
     {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings["Kafka:RunConsumer"] = "false";
-            settings["Ingest:SpoolPath"] = spoolPath;
-            return settings;
-        }
-    }
+        ["Kafka:RunConsumer"] = "false",
+        ["Ingest:SpoolPath"] = spoolPath,
+    });
 
     [Fact]
     public async Task The_service_on_a_full_disk_answers_503_with_retry_after_and_is_no_longer_live()

@@ -16,17 +16,12 @@ public sealed class BurstTests
     private const int BatchEvents = 10_000;
 
     /// <summary>The default set-up: the embedded broker inside the service.</summary>
-    private sealed class EmbeddedBrokerApi : ApiFactory
+    private sealed class EmbeddedBrokerApi() : ApiFactory(new Dictionary<string, string?>
     {
-        protected override IDictionary<string, string?> Settings()
-        {
-            var settings = base.Settings();
-            settings["Kafka:BootstrapServers"] = "";
-            settings["Kafka:Topic"] = "ad_events";
-            settings["Kafka:MaxBatchSize"] = "5000";
-            return settings;
-        }
-    }
+        ["Kafka:BootstrapServers"] = "",
+        ["Kafka:Topic"] = "ad_events",
+        ["Kafka:MaxBatchSize"] = "5000",
+    });
 
     /// <summary>Runs in the forward pass of scripts/test.sh only: it shares nothing (a service, broker, spool and
     /// database of its own), so a second order cannot change its outcome, and it takes minutes of both cores.</summary>
