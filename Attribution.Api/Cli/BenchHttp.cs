@@ -10,9 +10,18 @@ internal sealed record WrkResult(string Name, double RequestsPerSecond, double E
     public double EventsPerSecond => RequestsPerSecond * EventsPerRequest;
 }
 
-internal sealed record HttpResult(WrkResult Bare, WrkResult Pixel, WrkResult Batch, string Tool)
+/// <summary>Bare and /pixel measured in alternating rounds; Bare and Pixel are the round of the median ratio.</summary>
+internal sealed record HttpResult(IReadOnlyList<(WrkResult Bare, WrkResult Pixel)> Rounds, WrkResult Batch, string Tool)
 {
-    public double PixelToBare => Pixel.RequestsPerSecond / Bare.RequestsPerSecond;
+    private IReadOnlyList<(WrkResult Bare, WrkResult Pixel)> ByRatio => [.. Rounds.OrderBy(r => Ratio(r))];
+
+    public WrkResult Bare => ByRatio[Rounds.Count / 2].Bare;
+    public WrkResult Pixel => ByRatio[Rounds.Count / 2].Pixel;
+    public double PixelToBare => Ratio(ByRatio[Rounds.Count / 2]);
+    public double LowestPixelToBare => Ratio(ByRatio[0]);
+    public double HighestPixelToBare => Ratio(ByRatio[^1]);
+
+    private static double Ratio((WrkResult Bare, WrkResult Pixel) round) => round.Pixel.RequestsPerSecond / round.Bare.RequestsPerSecond;
 }
 
 /// <summary>
@@ -23,7 +32,7 @@ internal static partial class BenchHttp
 {
     public const int BatchEvents = 100;
 
-    public static async Task<HttpResult> RunAsync(string server, int seconds, int threads, int connections, bool keep, Action<string> say, CancellationToken ct)
+    public static async Task<HttpResult> RunAsync(string server, int seconds, int rounds, int threads, int connections, bool keep, Action<string> say, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(Machine.Run("which", "wrk").Trim()))
             throw new InvalidOperationException("wrk is not installed: apt-get install -y wrk (scripts/bench.sh does)");
@@ -70,11 +79,19 @@ internal static partial class BenchHttp
 
             say("http: warming up (JIT, connection pools, Kafka producer)");
             foreach (var s in new[] { bare, pixel, batch }) await WrkAsync(service.Url, s, 3, threads, connections, ct);
-            say($"http: {seconds} s each with wrk -t{threads} -c{connections}");
-            var bareResult = await WrkAsync(service.Url, bare, seconds, threads, connections, ct) with { Name = "bare GIF (no Kafka)" };
-            var pixelResult = await WrkAsync(service.Url, pixel, seconds, threads, connections, ct) with { Name = "/pixel" };
+            // Alternating rounds: on a shared machine the speed drifts by tens of percent within a minute, and one run
+            // of each, one after the other, measured the drift as much as the endpoints (2026-12-04: 41-64 % for one build).
+            say($"http: {rounds} rounds of bare then /pixel, {seconds} s each, with wrk -t{threads} -c{connections}");
+            var pairs = new List<(WrkResult, WrkResult)>();
+            for (var i = 0; i < rounds; i++)
+            {
+                var bareResult = await WrkAsync(service.Url, bare, seconds, threads, connections, ct) with { Name = "bare GIF (no Kafka)" };
+                var pixelResult = await WrkAsync(service.Url, pixel, seconds, threads, connections, ct) with { Name = "/pixel" };
+                pairs.Add((bareResult, pixelResult));
+            }
+
             var batchResult = await WrkAsync(service.Url, batch, seconds, threads, connections, ct) with { Name = $"/api/v1/events ({BatchEvents}/request)", EventsPerRequest = BatchEvents };
-            return new HttpResult(bareResult, pixelResult, batchResult, $"wrk -t{threads} -c{connections} -d{seconds}s");
+            return new HttpResult(pairs, batchResult, $"wrk -t{threads} -c{connections} -d{seconds}s, {rounds} alternating rounds");
         }
         finally
         {

@@ -47,7 +47,7 @@ public static class TrackingEndpoints
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> TrackImpression(HttpContext http, TrackingIngest ingest, CancellationToken ct)
     {
-        var e = ingest.Prepare(EventEnvelope.FromQuery(Query(http), EventTypeNames.Impression));
+        var e = ingest.PrepareFromQuery(Query(http), EventTypeNames.Impression);
         ingest.Count("pixel", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The impression is not valid");
         if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(http, unavailable);
@@ -65,7 +65,7 @@ public static class TrackingEndpoints
         if (decision is ClickRedirectDecision.Refused refused) return Problems.BadRequest(refused.Detail, "The click redirect is not allowed");
         var target = ((ClickRedirectDecision.Allowed)decision).Target;
 
-        var e = ingest.Prepare(EventEnvelope.FromQuery(Query(http), EventTypeNames.Click));
+        var e = ingest.PrepareFromQuery(Query(http), EventTypeNames.Click);
         ingest.Count("click", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The click is not valid");
         if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(http, unavailable);

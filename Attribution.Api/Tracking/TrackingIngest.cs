@@ -22,10 +22,21 @@ public sealed class TrackingIngest(EventSpool spool, PipelineMetrics metrics, Ti
     {
         var now = clock.GetUtcNow().UtcDateTime;
         EventEnvelope.Normalize(payload, now);
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload);
-        var validation = EventParser.Parse(bytes, null, now);
+        return Validated(JsonSerializer.SerializeToUtf8Bytes(payload), now);
+    }
+
+    /// <summary>The event of a tracking URL (pixel, click): its query parameters and the endpoint's event type.</summary>
+    public OutgoingEvent PrepareFromQuery(IEnumerable<KeyValuePair<string, string?>> query, string eventType)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return Validated(EventEnvelope.FromQuery(query, eventType, now), now);
+    }
+
+    private static OutgoingEvent Validated(byte[] json, DateTime now)
+    {
+        var validation = EventParser.Parse(json, null, now);
         var key = validation.Event?.ImpressionId ?? (validation.Event as ConversionReported)?.ClickId;
-        return new OutgoingEvent(key, bytes, validation);
+        return new OutgoingEvent(key, json, validation);
     }
 
     public void Count(string endpoint, EventParseResult validation) =>
@@ -68,7 +79,9 @@ public sealed class TrackingIngest(EventSpool spool, PipelineMetrics metrics, Ti
     {
         try
         {
-            await spool.AppendAsync(events.Select(e => new SpooledRecord(e.Key, e.Value)).ToList(), ct);
+            var records = new SpooledRecord[events.Count];
+            for (var i = 0; i < records.Length; i++) records[i] = new SpooledRecord(events[i].Key, events[i].Value);
+            await spool.AppendAsync(records, ct);
             return null;
         }
         catch (SpoolUnavailableException e)

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Attribution.Domain.Events;
@@ -12,7 +14,7 @@ public static class EventEnvelope
     public static JsonObject Normalize(JsonObject payload, DateTime receivedAtUtc)
     {
         // An event_id of another kind (an array, an object) is kept, for the parser to refuse: a new id would hide it.
-        if (payload[EventFields.EventId] is not { } id || (id is JsonValue && string.IsNullOrWhiteSpace(id.ToString())))
+        if (payload[EventFields.EventId] is not { } id || (id is JsonValue && IsBlank(id.ToString())))
         {
             payload[EventFields.EventId] = NewEventId();
         }
@@ -24,31 +26,57 @@ public static class EventEnvelope
 
         if (payload[EventFields.EventTimestamp] is null)
         {
-            payload[EventFields.EventTimestamp] = JsonValue.Create(EventParser.ToUnixSeconds(EventParser.ToMicroseconds(receivedAtUtc)));
+            payload[EventFields.EventTimestamp] = JsonValue.Create(DefaultEventTimestamp(receivedAtUtc));
         }
 
         payload[EventFields.IngestTimestamp] = EventParser.ToUnixMilliseconds(receivedAtUtc);
         return payload;
     }
 
-    /// <summary>Builds an event from tracking query parameters; numeric fields become JSON numbers when they
-    /// parse, and stay text (to fail validation with a clear reason) when they do not.</summary>
-    public static JsonObject FromQuery(IEnumerable<KeyValuePair<string, string?>> query, string eventType)
+    /// <summary>The event of a tracking URL (pixel, click) as UTF-8 JSON, with <see cref="Normalize"/>'s defaults:
+    /// the first value of each parameter; numeric fields become JSON numbers when they parse, and stay text (to fail
+    /// validation with a clear reason) when they do not; event_type is the endpoint's. Written in one pass: every
+    /// impression takes this path, and a JsonObject built and then serialized cost it a tenth of its CPU.</summary>
+    public static byte[] FromQuery(IEnumerable<KeyValuePair<string, string?>> query, string eventType, DateTime receivedAtUtc)
     {
-        var payload = new JsonObject();
-        foreach (var (key, value) in query)
+        ArgumentNullException.ThrowIfNull(query);
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            if (value is null || payload.ContainsKey(key)) continue;
-            payload[key] = EventFields.Numeric.Contains(key) &&
-                           decimal.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
-                ? JsonValue.Create(number)
-                : JsonValue.Create(value);
+            json.WriteStartObject();
+            var written = new List<string>(12);
+            var hasEventId = false;
+            var hasEventTimestamp = false;
+            foreach (var (key, value) in query)
+            {
+                // Ours whatever the URL says; and the first value of a parameter wins, as Normalize's object keeps one.
+                if (value is null || key is EventFields.EventType or EventFields.IngestTimestamp || written.Contains(key)) continue;
+                if (key == EventFields.EventId && IsBlank(value)) continue;
+                written.Add(key);
+                hasEventId |= key == EventFields.EventId;
+                hasEventTimestamp |= key == EventFields.EventTimestamp;
+                if (EventFields.Numeric.Contains(key) && decimal.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+                    json.WriteNumber(key, number);
+                else
+                    json.WriteString(key, value);
+            }
+
+            json.WriteString(EventFields.EventType, eventType.ToUpperInvariant());
+            if (!hasEventId) json.WriteString(EventFields.EventId, NewEventId());
+            if (!hasEventTimestamp) json.WriteNumber(EventFields.EventTimestamp, DefaultEventTimestamp(receivedAtUtc));
+            json.WriteNumber(EventFields.IngestTimestamp, EventParser.ToUnixMilliseconds(receivedAtUtc));
+            json.WriteEndObject();
         }
 
-        payload[EventFields.EventType] = eventType;
-        return payload;
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Time-ordered ids keep the event store's unique index append-friendly.</summary>
     public static string NewEventId() => Guid.CreateVersion7().ToString();
+
+    // Tracking contract: an event without event_timestamp happened when we received it (to the microsecond).
+    private static decimal DefaultEventTimestamp(DateTime receivedAtUtc) => EventParser.ToUnixSeconds(EventParser.ToMicroseconds(receivedAtUtc));
+
+    // Tracking contract: a blank event_id is no event_id, and gets a new one.
+    private static bool IsBlank(string? eventId) => string.IsNullOrWhiteSpace(eventId);
 }

@@ -116,8 +116,7 @@ public sealed class EventSpool : IAsyncDisposable
             if (FailedBecause is { } failure)
                 throw new SpoolUnavailableException($"The ingest spool could not write to disk ({failure}); it takes events again once the service has restarted.");
             var now = DateTimeOffset.UtcNow;
-            var entries = Chunk(records).Select(c => SpoolEntryFormat.Encode(now, c)).ToList();
-            var bytes = entries.Sum(e => (long)e.Length);
+            var (entries, bytes) = Entries(records, now);
             if (SizeBytes + bytes > _maxBytes)
                 throw new SpoolUnavailableException(string.Create(CultureInfo.InvariantCulture,
                     $"The ingest spool holds {SizeBytes:N0} bytes; {bytes:N0} more would pass Ingest:SpoolMaxBytes ({_maxBytes:N0}) while Kafka is not taking them."));
@@ -199,27 +198,38 @@ public sealed class EventSpool : IAsyncDisposable
         _commitRequested.Dispose();
     }
 
-    private static IEnumerable<List<SpooledRecord>> Chunk(IReadOnlyList<SpooledRecord> records)
+    /// <summary>The records as spool entries of at most <see cref="MaxEntryBytes"/> each, and their total size.</summary>
+    private static (List<byte[]> Entries, long Bytes) Entries(IReadOnlyList<SpooledRecord> records, DateTimeOffset now)
     {
-        var chunk = new List<SpooledRecord>();
+        var entries = new List<byte[]>(1);
+        var bytes = 0L;
+        var start = 0;
         var size = 16;
-        foreach (var r in records)
+        for (var i = 0; i < records.Count; i++)
         {
-            var bytes = SpoolEntryFormat.RecordBytes(r);
-            if (bytes + 16 > MaxEntryBytes)
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"An event of {bytes:N0} bytes is larger than the spool takes ({MaxEntryBytes:N0})."), nameof(records));
-            if (size + bytes > MaxEntryBytes && chunk.Count > 0)
+            var recordBytes = SpoolEntryFormat.RecordBytes(records[i]);
+            if (recordBytes + 16 > MaxEntryBytes)
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"An event of {recordBytes:N0} bytes is larger than the spool takes ({MaxEntryBytes:N0})."), nameof(records));
+            if (size + recordBytes > MaxEntryBytes && i > start)
             {
-                yield return chunk;
-                chunk = [];
+                Add(start, i);
+                start = i;
                 size = 16;
             }
 
-            chunk.Add(r);
-            size += bytes;
+            size += recordBytes;
         }
 
-        if (chunk.Count > 0) yield return chunk;
+        Add(start, records.Count);
+        return (entries, bytes);
+
+        void Add(int from, int to)
+        {
+            // A whole request in one entry is the usual case, and takes no copy of the list.
+            var entry = SpoolEntryFormat.Encode(now, from == 0 && to == records.Count ? records : records.Skip(from).Take(to - from).ToList());
+            entries.Add(entry);
+            bytes += entry.Length;
+        }
     }
 
     /// <summary>One commit at a time, as soon as someone waits: every append that arrived meanwhile rides along. (Two

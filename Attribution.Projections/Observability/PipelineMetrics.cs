@@ -17,7 +17,9 @@ public sealed class PipelineMetrics
     {
         Registry = registry ?? Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
-        EventsReceived = factory.CreateCounter("attribution_events_received_total", "Events received by the tracking API, by type and endpoint", "type", "endpoint");
+        // No exemplars: every pixel counts here, and reading the trace context for one cost more than the count.
+        EventsReceived = factory.CreateCounter("attribution_events_received_total", "Events received by the tracking API, by type and endpoint",
+            new CounterConfiguration { LabelNames = ["type", "endpoint"], ExemplarBehavior = ExemplarBehavior.NoExemplars() });
         ProduceFailures = factory.CreateCounter("attribution_kafka_produce_failures_total", "Events Kafka did not acknowledge");
         ProduceLatency = factory.CreateHistogram("attribution_kafka_produce_duration_seconds", "Time until Kafka acknowledged a write",
             new HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });

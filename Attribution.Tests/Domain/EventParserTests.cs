@@ -104,4 +104,38 @@ public class EventParserTests
         Assert.Equal(1, payload["meta_pixels"]!["x"]!.GetValue<int>());
         Assert.Equal(now, EventParser.Parse(Encoding.UTF8.GetBytes(payload.ToJsonString()), null, DateTime.UnixEpoch).Event!.EventTime);
     }
+
+    [Fact]
+    public void A_tracking_url_becomes_the_event_Normalize_would_make_of_its_parameters()
+    {
+        var now = new DateTime(2026, 1, 1, 0, 0, 0, 123, DateTimeKind.Utc);
+        KeyValuePair<string, string?>[] query =
+        [
+            new("impression_id", "i-1"), new("bid_price", "1.25"), new("event_type", "CLICK"), new("ingest_timestamp", "5"),
+            new("event_id", " "), new("platform", "IOS"), new("platform", "WEB"), new("campaign_id", null), new("conversion_value", "abc"),
+        ];
+
+        var json = System.Text.Json.Nodes.JsonNode.Parse(EventEnvelope.FromQuery(query, EventTypeNames.Impression, now))!.AsObject();
+
+        Assert.Equal("IMPRESSION", json["event_type"]!.GetValue<string>());
+        Assert.Equal(7, Guid.Parse(json["event_id"]!.GetValue<string>()).Version);
+        Assert.Equal(1.25m, json["bid_price"]!.GetValue<decimal>());
+        Assert.Equal("abc", json["conversion_value"]!.GetValue<string>());
+        Assert.Equal("IOS", json["platform"]!.GetValue<string>());
+        Assert.False(json.ContainsKey("campaign_id"));
+        Assert.Equal(EventParser.ToUnixMilliseconds(now), json["ingest_timestamp"]!.GetValue<long>());
+        Assert.Equal(now, EventParser.Parse(EventEnvelope.FromQuery(query[..2], EventTypeNames.Impression, now), null, DateTime.UnixEpoch).Event!.EventTime);
+    }
+
+    [Fact]
+    public void A_tracking_url_keeps_its_own_event_id_and_event_timestamp()
+    {
+        KeyValuePair<string, string?>[] query = [new("impression_id", "i-1"), new("event_id", "e-1"), new("event_timestamp", "1767225600")];
+
+        var result = EventParser.Parse(EventEnvelope.FromQuery(query, EventTypeNames.Click, DateTime.UtcNow), null, DateTime.UtcNow);
+
+        Assert.Equal("e-1", result.Event!.EventId);
+        Assert.Equal(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc), result.Event.EventTime);
+        Assert.IsType<AdClicked>(result.Event);
+    }
 }
