@@ -1,5 +1,7 @@
 using Attribution.Projections.Audit;
 using Attribution.Projections.Config;
+using Attribution.Projections.EventStore;
+using Marten;
 using Attribution.Projections.Gold;
 using Attribution.Projections.Observability;
 using Attribution.Projections.Pipeline;
@@ -39,6 +41,14 @@ public static class EngineServiceCollectionExtensions
                 builder.ConnectionStringBuilder.Options = "-c jit=off -c plan_cache_mode=force_custom_plan";
             return builder.Build();
         });
+        // The event store: Marten's, on the same data source.
+        services.AddMarten(sp =>
+        {
+            var options = new StoreOptions();
+            MartenSetup.Configure(options, sp.GetRequiredService<NpgsqlDataSource>());
+            return options;
+        });
+        services.AddSingleton<EventStoreWriter>();
         services.Configure<AttributionOptions>(configuration.GetSection("Attribution"));
         services.AddSingleton<AttributionConfigStore>();
         services.AddSingleton<GoldQueries>();

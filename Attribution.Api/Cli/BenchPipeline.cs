@@ -232,15 +232,13 @@ internal static class BenchPipeline
         return tables.Length == 0 ? "none yet" : tables;
     }
 
-    private const string EventColumns = "stream_id, stream_version, event_id, event_type, event_time, ingest_time, kafka_partition, " +
-        "kafka_offset, campaign_id, creative_id, user_id, geo_country, platform, bid_price, conversion_value, conversion_type, click_id, " +
-        "raw_payload, appended_at";
+    private const string EventColumns = "seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived, headers";
 
-    /// <summary>COPY of the same event rows into an empty copy of the events table (indexes and constraints included),
+    /// <summary>COPY of the same event rows into an empty copy of Marten's events table (indexes and constraints included),
     /// then one INSERT of the same Gold rows into an empty copy of Gold: the fastest PostgreSQL can take this data.</summary>
     private static async Task<(double CopySeconds, double GoldSeconds)> CeilingAsync(BenchDatabase db, CancellationToken ct)
     {
-        await db.ExecAsync("CREATE TABLE bench_ceiling_events (LIKE events INCLUDING ALL)", ct);
+        await db.ExecAsync("CREATE TABLE bench_ceiling_events (LIKE mt_events INCLUDING ALL)", ct);
         await db.ExecAsync("CREATE TABLE bench_ceiling_gold (LIKE ad_performance_state INCLUDING ALL)", ct);
         await db.ExecAsync("CHECKPOINT", ct);
         var file = Path.Combine(Path.GetTempPath(), $"attribution-bench-{Guid.NewGuid():N}.copy");
@@ -248,7 +246,7 @@ internal static class BenchPipeline
         {
             await using (var conn = await db.DataSource.OpenConnectionAsync(ct))
             await using (var output = File.Create(file))
-            await using (var export = await conn.BeginRawBinaryCopyAsync($"COPY events ({EventColumns}) TO STDOUT (FORMAT BINARY)", ct))
+            await using (var export = await conn.BeginRawBinaryCopyAsync($"COPY mt_events ({EventColumns}) TO STDOUT (FORMAT BINARY)", ct))
             {
                 await export.CopyToAsync(output, ct);
             }

@@ -157,8 +157,17 @@ public sealed class EventRetention(
             SELECT event_id, stream_id, event_type FROM events WHERE stream_id = ANY($1)
             ON CONFLICT (event_id) DO NOTHING
             """, (object)ids);
-        var deleted = await Exec("DELETE FROM events WHERE stream_id = ANY($1)", (object)ids);
+        long retired;
+        await using (var count = new NpgsqlCommand("SELECT count(*) FROM mt_events WHERE stream_id = ANY($1) AND NOT is_archived", conn, tx))
+        {
+            count.Parameters.Add(new() { Value = ids });
+            retired = (long)(await count.ExecuteScalarAsync(ct))!;
+        }
+
+        // Marten's stream archiving: the events leave the live store (and the events view) and stay in mt_events,
+        // marked archived, where Marten's archived-event queries still read them.
+        await Exec("SELECT mt_archive_stream(id) FROM unnest($1::varchar[]) id", (object)ids);
         await tx.CommitAsync(ct);
-        return (retire.Count, deleted);
+        return (retire.Count, (int)retired);
     }
 }

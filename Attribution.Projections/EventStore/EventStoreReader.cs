@@ -33,14 +33,16 @@ public static class EventStoreReader
     {
         var known = new HashSet<string>(StringComparer.Ordinal);
         if (eventIds.Count == 0) return known;
+        // Marten's unique index on its event id is the dedup index: archived (retired) events keep their row there.
         await using var cmd = new NpgsqlCommand("""
-            SELECT event_id FROM events WHERE event_id = ANY($1)
+            SELECT data->>'event_id' FROM mt_events WHERE id = ANY($2)
             UNION ALL
             SELECT event_id FROM pending_conversions WHERE event_id = ANY($1)
             UNION ALL
             SELECT event_id FROM retired_event_ids WHERE event_id = ANY($1)
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = ProbeKeys.Sorted(eventIds) });
+        cmd.Parameters.Add(new() { Value = MartenIds(eventIds) });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) known.Add(reader.GetString(0));
         return known;
@@ -53,14 +55,24 @@ public static class EventStoreReader
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         if (clickIds.Count == 0) return map;
         await using var cmd = new NpgsqlCommand("""
-            SELECT event_id, stream_id FROM events WHERE event_id = ANY($1) AND event_type = 'CLICK'
+            SELECT data->>'event_id', stream_id FROM mt_events WHERE id = ANY($2) AND type = $3
             UNION ALL
             SELECT event_id, impression_id FROM retired_event_ids WHERE event_id = ANY($1) AND event_type = 'CLICK'
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = clickIds.ToArray() });
+        cmd.Parameters.Add(new() { Value = MartenIds(clickIds) });
+        cmd.Parameters.Add(new() { Value = MartenSetup.EventTypes[Domain.Events.AdEventType.Click].Alias });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) map[reader.GetString(0)] = reader.GetString(1);
         return map;
+    }
+
+    // Sorted, as ProbeKeys sorts text keys: an index probe in key order touches each page once.
+    private static Guid[] MartenIds(IEnumerable<string> eventIds)
+    {
+        var ids = eventIds.Select(EventIds.MartenId).ToArray();
+        Array.Sort(ids);
+        return ids;
     }
 
     /// <summary>One impression's history, for the query side.</summary>

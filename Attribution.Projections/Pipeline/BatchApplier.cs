@@ -21,7 +21,8 @@ public sealed record BatchResult(int Messages, int Applied, int Duplicates, int 
 /// invalid ones, fold every touched impression into Gold, replace its derived audit outcomes, and store the
 /// consumed offsets. A crash anywhere leaves either all of it or none of it.
 /// </summary>
-public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigStore config, PipelineMetrics metrics, ILogger<BatchApplier> logger)
+public sealed class BatchApplier(
+    NpgsqlDataSource dataSource, EventStoreWriter eventStore, AttributionConfigStore config, PipelineMetrics metrics, ILogger<BatchApplier> logger)
 {
     /// <summary>Replay takes this lock exclusively; every batch takes it shared, so the two never interleave.</summary>
     public const long RebuildLock = 0x4174_7472_0001;
@@ -240,7 +241,7 @@ public sealed class BatchApplier(NpgsqlDataSource dataSource, AttributionConfigS
             var (rows, derived) = GoldProjection.Fold(streams, policy);
             return (rows, derived, Rollup: HourlyRollup.Delta(goldBefore, rows.Select(r => r.State)));
         }, ct);
-        await EventStoreWriter.AppendAsync(conn, newEvents, ct);
+        await eventStore.AppendAsync(conn, tx, newEvents, ct);
         var (rows, derived, rollup) = await folding;
         await GoldWriter.WriteAsync(conn, tx, rows, existing, ct);
 

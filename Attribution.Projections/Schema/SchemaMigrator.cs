@@ -1,11 +1,16 @@
 using System.Reflection;
+using Attribution.Projections.EventStore;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Attribution.Projections.Schema;
 
-/// <summary>A versioned schema change; its SQL lives next to the projection that owns the tables.</summary>
-public sealed record Migration(int Version, string Name, IReadOnlyList<string> Scripts);
+/// <summary>A versioned schema change; its SQL lives next to the projection that owns the tables. A change that moves
+/// data through our own code (not SQL alone) runs <see cref="Code"/> in the same transaction, after the scripts.</summary>
+public sealed record Migration(int Version, string Name, IReadOnlyList<string> Scripts, Func<MigrationContext, Task>? Code = null);
+
+/// <summary>What a migration's code gets: its transaction, and Marten's store for this database.</summary>
+public sealed record MigrationContext(NpgsqlConnection Connection, NpgsqlTransaction Transaction, Marten.IDocumentStore Store, ILogger Logger, CancellationToken Cancellation);
 
 /// <summary>Creates the database if needed and applies the migrations that are not applied yet, under a lock so
 /// that several instances starting together do not race.</summary>
@@ -33,6 +38,8 @@ public static class SchemaMigrator
         new(9, "jobs run on Hangfire: the Quartz job store and the job_runs history are dropped", ["Jobs.RemoveQuartz.sql"]),
         new(10, "campaign landing domains (SCD2 attribute) for the click redirect's allow-list", ["Campaigns.CampaignLandingDomains.sql"]),
         new(11, "ingest keys made through the admin API (signed postbacks and batches)", ["Ingest.IngestKeys.sql"]),
+        new(13, "the event store moves into Marten's tables (mt_streams, mt_events); events becomes a view over them",
+            [], EventStoreMigration.MoveIntoMartenAsync),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)
@@ -54,10 +61,13 @@ public static class SchemaMigrator
                 while (await reader.ReadAsync(ct)) applied.Add(reader.GetInt32(0));
             }
 
+            await using var store = MartenSetup.CreateStore(dataSource);
+            var martenApplied = await MartenSchema.EnsureAsync(conn, store, logger, ct);
             foreach (var m in Migrations.Where(m => !applied.Contains(m.Version)))
             {
                 await using var tx = await conn.BeginTransactionAsync(ct);
                 foreach (var script in m.Scripts) await Exec(conn, tx, ReadScript(script), ct);
+                if (m.Code is { } code) await code(new MigrationContext(conn, tx, store, logger, ct));
                 await using (var cmd = new NpgsqlCommand("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", conn, tx))
                 {
                     cmd.Parameters.Add(new() { Value = m.Version });
@@ -68,6 +78,9 @@ public static class SchemaMigrator
                 await tx.CommitAsync(ct);
                 logger.LogInformation("Schema migration {Version} applied: {Name}", m.Version, m.Name);
             }
+
+            // Marten's own schema update drops indexes it does not know of on its tables: ours come back after it.
+            if (martenApplied && applied.Contains(13)) await Exec(conn, null, ReadScript(EventStoreMigration.ViewScript), ct);
         }
         finally
         {
@@ -105,7 +118,7 @@ public static class SchemaMigrator
         }
     }
 
-    private static string ReadScript(string name)
+    internal static string ReadScript(string name)
     {
         var assembly = Assembly.GetExecutingAssembly();
         using var stream = assembly.GetManifestResourceStream($"Attribution.Projections.{name}")
@@ -114,7 +127,7 @@ public static class SchemaMigrator
         return reader.ReadToEnd();
     }
 
-    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, CancellationToken ct)
+    internal static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, conn, tx);
         await cmd.ExecuteNonQueryAsync(ct);

@@ -1,5 +1,6 @@
 using System.Text;
 using Attribution.Projections.Config;
+using Attribution.Projections.EventStore;
 using Attribution.Projections.Observability;
 using Attribution.Projections.Pipeline;
 using Attribution.Projections.Schema;
@@ -24,7 +25,8 @@ public sealed class PipelineLogTests
             await using var db = NpgsqlDataSource.Create(connectionString);
             var logger = new CapturingLogger();
             var metrics = new PipelineMetrics();
-            var applier = new BatchApplier(db, new AttributionConfigStore(db), metrics, logger);
+            await using var store = MartenSetup.CreateStore(db);
+            var applier = new BatchApplier(db, new EventStoreWriter(store), new AttributionConfigStore(db), metrics, logger);
             var records = new[] { Impression("i-a", "e-a", TimeSpan.Zero), Impression("i-b", "e-b", TimeSpan.Zero) }
                 .Select((e, i) => new KafkaRecord(3, 7 + i, null, Encoding.UTF8.GetBytes(e.ToJsonString()), T0)).ToList();
             using var cts = new CancellationTokenSource();

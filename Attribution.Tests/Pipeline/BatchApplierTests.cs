@@ -68,7 +68,7 @@ public sealed class BatchApplierTests : IAsyncLifetime
     public async Task A_backlog_batch_probes_the_events_and_Gold_by_key_where_the_planner_would_scan_them_whole()
     {
         await Apply([.. Enumerable.Range(0, 3000).Select(i => Impression($"s-{i}", $"s-e{i}", 0 * S))]);
-        await using (var analyze = _engine.DataSource.CreateCommand("ANALYZE events; ANALYZE ad_performance_state"))
+        await using (var analyze = _engine.DataSource.CreateCommand("ANALYZE mt_events; ANALYZE ad_performance_state"))
             await analyze.ExecuteNonQueryAsync();
         // The premise: a plain session would read these 2 000 keys by scanning both tables.
         var keys = Enumerable.Range(0, 2000).Select(i => $"s-{i}").ToArray();
@@ -140,7 +140,7 @@ public sealed class BatchApplierTests : IAsyncLifetime
     {
         await FlushStatisticsAsync();
         await using var cmd = _engine.DataSource.CreateCommand("""
-            SELECT sum(seq_scan) FILTER (WHERE relname = 'events'), sum(idx_scan) FILTER (WHERE relname = 'events'),
+            SELECT sum(seq_scan) FILTER (WHERE relname = 'mt_events'), sum(idx_scan) FILTER (WHERE relname = 'mt_events'),
                    sum(seq_scan) FILTER (WHERE relname = 'ad_performance_state'), sum(idx_scan) FILTER (WHERE relname = 'ad_performance_state')
             FROM pg_stat_user_tables WHERE schemaname = current_schema()
             """);

@@ -49,8 +49,7 @@ public sealed class SchemaMigratorTests
                     FOREIGN KEY (sched_name, job_name, job_group) REFERENCES qrtz_job_details);
                 CREATE TABLE job_runs (id bigint PRIMARY KEY, job_name text);
                 INSERT INTO job_runs VALUES (1, 'export-bronze');
-                INSERT INTO events (event_id, event_type, event_time, stream_id, stream_version, ingest_time, raw_payload)
-                VALUES ('kept-1', 'IMPRESSION', now(), 'kept', 1, now(), '{}'::json);
+                INSERT INTO pending_conversions (event_id, click_id, raw_payload, ingest_time) VALUES ('kept-1', 'kept', '{}'::json, now());
                 """))
             {
                 await cmd.ExecuteNonQueryAsync();
@@ -59,7 +58,7 @@ public sealed class SchemaMigratorTests
             await SchemaMigrator.MigrateAsync(db, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
             Assert.Equal(0, await Db.CountAsync(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND (tablename LIKE 'qrtz%' OR tablename = 'job_runs')"));
-            Assert.Equal(1, await Db.CountAsync(db, "SELECT count(*) FROM events WHERE stream_id = 'kept'"));
+            Assert.Equal(1, await Db.CountAsync(db, "SELECT count(*) FROM pending_conversions WHERE click_id = 'kept'"));
             Assert.Equal(SchemaMigrator.Migrations.Count, await Db.CountAsync(db, "SELECT count(*) FROM schema_migrations"));
         }
         finally

@@ -174,7 +174,7 @@ public sealed class BronzeExporter(
     protected override string MaxMarkSql => "SELECT coalesce(max(seq), 0) FROM events";
 
     protected override string SequenceSql =>
-        "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), 0)";
+        "SELECT coalesce(pg_sequence_last_value('mt_events_sequence'::regclass), 0)";
 
     // Column order is the Bronze schema's (LakehouseTables.Bronze), after the marker.
     protected override string PageSql => """
