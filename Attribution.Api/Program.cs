@@ -14,6 +14,7 @@ using Attribution.Api.Metrics;
 using Attribution.Api.MultiTouch;
 using Attribution.Api.Observability;
 using Attribution.Api.Pipeline;
+using Attribution.Api.Replays;
 using Attribution.Api.Tracking;
 
 if (CommandLine.IsVerb(args))
@@ -35,6 +36,7 @@ queriesAndAdmin.MapMetrics();
 queriesAndAdmin.MapAudit();
 queriesAndAdmin.MapPipeline();
 queriesAndAdmin.MapAttributionConfig();
+queriesAndAdmin.MapReplays();
 queriesAndAdmin.MapJobs();
 queriesAndAdmin.MapLakehouse();
 queriesAndAdmin.MapAnalytics();

@@ -1,16 +1,19 @@
 using System.Globalization;
+using Attribution.Api.Infrastructure;
 using Attribution.Api.Simulation;
 using Attribution.Api.Tracking;
+using Attribution.Domain.Attribution;
 using Attribution.Domain.Tracking;
 using Attribution.Projections;
 using Attribution.Projections.Gold;
+using Attribution.Projections.Replays;
 
 namespace Attribution.Api.Cli;
 
-/// <summary>The CLI verbs of Attribution.Api: `replay` and `simulate` (the default, no verb, is the service).</summary>
+/// <summary>The CLI verbs of Attribution.Api: `replay`, `whatif` and `simulate` (the default, no verb, is the service).</summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["replay", "simulate", "bench", "help", "--help", "-h"];
+    private static readonly string[] Verbs = ["replay", "whatif", "simulate", "bench", "help", "--help", "-h"];
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -27,6 +30,7 @@ public static class CommandLine
             return args[0] switch
             {
                 "replay" => await ReplayAsync(args[1..], cts.Token),
+                "whatif" => await WhatIfAsync(Options.Parse(args[1..]), cts.Token),
                 "simulate" => await SimulateAsync(Options.Parse(args[1..]), cts.Token),
                 "bench" => await BenchCommand.RunAsync(args[1..], cts.Token),
                 _ => Help(),
@@ -50,6 +54,11 @@ public static class CommandLine
             Attribution.Api [verb] [options]
               (no verb)     run the service (ASP.NET Core configuration: ConnectionStrings:Postgres, Kafka:BootstrapServers, ...)
               replay        rebuild Gold and the derived audit outcomes from the events table under the current attribution config
+              whatif        fold the stored events under other rules into a shadow Gold of its own (live Gold untouched) and print
+                            the diff against live Gold; the replay is kept (GET/DELETE /api/v1/replays/{id})
+                --lookback-days D             lookback in days, (0, 366] (default: the attribution config in force)
+                --late-threshold-minutes M    late threshold in minutes, [0, 525600] (default: the config in force)
+                --from T  --to T              only impressions whose impression time is in [from, to) (ISO-8601 or Unix seconds)
               simulate      send the traffic generator's funnel to a running service
                 --url URL             service address (default http://127.0.0.1:5080)
                 --count N             stop after N events (default 10000 when neither --count nor --duration is given)
@@ -79,6 +88,41 @@ public static class CommandLine
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"replay: rebuilt {impressions:N0} impressions from {events:N0} events in {(DateTime.UtcNow - started).TotalSeconds:N1} s"));
+        return 0;
+    }
+
+    private static async Task<int> WhatIfAsync(Options o, CancellationToken ct)
+    {
+        double? lookback = o.Has("lookback-days") ? o.Double("lookback-days", 0) : null;
+        double? late = o.Has("late-threshold-minutes") ? o.Double("late-threshold-minutes", 0) : null;
+        if (AttributionPolicy.Check(lookback, late) is { } rulesError) throw new ArgumentException(rulesError);
+        if (QueryTime.TryParseRange(o.Has("from") ? o.String("from", "") : null, o.Has("to") ? o.String("to", "") : null, out var from, out var to) is { } rangeError)
+            throw new ArgumentException(rangeError);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddAttributionStore(builder.Configuration);
+        builder.Services.AddWhatIfReplays();
+        using var host = builder.Build();
+        await host.Services.GetRequiredService<SchemaInitializer>().StartAsync(ct);
+        var started = DateTime.UtcNow;
+        var progress = new SyncProgress<(long Done, long Total)>(p => DrawBar(p.Done, p.Total, started));
+        var run = await host.Services.GetRequiredService<WhatIfReplays>().RunHereAsync(new WhatIfRequest(lookback, late, new ImpressionRange(from, to)), progress, ct);
+        Console.WriteLine();
+        if (run.Started is not { } replay)
+        {
+            await Console.Error.WriteLineAsync($"whatif: replay {run.RunningId} is running; one runs at a time");
+            return 1;
+        }
+
+        if (replay.State != ReplayStates.Completed)
+        {
+            await Console.Error.WriteLineAsync($"whatif: replay {replay.Id} {replay.State}: {replay.Error}");
+            return 1;
+        }
+
+        var diff = await host.Services.GetRequiredService<ReplayDiffQuery>().ReadAsync(replay, ct)
+                   ?? throw new InvalidOperationException($"the schema of replay {replay.Id} is gone");
+        Console.Write(WhatIfSummary.Write(replay, diff, DateTime.UtcNow - started));
         return 0;
     }
 

@@ -1,4 +1,5 @@
 using Attribution.Api.Infrastructure;
+using Attribution.Domain.Attribution;
 using Attribution.Projections.Config;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -23,10 +24,7 @@ public static class ConfigEndpoints
     private static async Task<Results<Ok<AttributionConfigView>, ProblemHttpResult>> Put(
         AttributionConfigChange change, AttributionConfigStore config, CancellationToken ct)
     {
-        if (change.LookbackDays is <= 0 or > 366)
-            return Problems.BadRequest($"lookback_days must be in (0, 366], got {change.LookbackDays}");
-        if (change.LateThresholdMinutes is < 0 or > 525_600)
-            return Problems.BadRequest($"late_threshold_minutes must be in [0, 525600], got {change.LateThresholdMinutes}");
+        if (AttributionPolicy.Check(change.LookbackDays, change.LateThresholdMinutes) is { } error) return Problems.BadRequest(error);
         await config.UpdateAsync(change.LookbackDays, change.LateThresholdMinutes, ct);
         return TypedResults.Ok(await ViewAsync(config, ct));
     }

@@ -7,6 +7,7 @@ using Attribution.Projections;
 using Attribution.Projections.Ingest;
 using Attribution.Projections.Jobs;
 using Attribution.Projections.Analytics;
+using Attribution.Projections.Replays;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 
@@ -39,6 +40,7 @@ public static class ApiSetup
         services.AddAttributionIngest(builder.Configuration);
         services.AddMaintenanceJobs(builder.Configuration);
         services.AddAttributionAnalytics();
+        services.AddWhatIfReplays();
         services.AddAttributionHealthChecks(builder.Configuration);
         services.AddPrometheusMetrics(builder.Configuration.GetSection("Observability"));
         services.AddSingleton(TimeProvider.System);

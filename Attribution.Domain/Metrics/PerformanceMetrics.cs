@@ -36,12 +36,15 @@ public sealed record PerformanceMetrics(
         t.Revenue,
         Ratio(t.Clicks, t.Impressions),
         Ratio(t.Conversions, t.Clicks),
-        t.Cost == 0m ? null : (double)(t.Revenue / t.Cost),
+        RoasOf(t.Revenue, t.Cost),
         t.Clicks == 0 ? null : Money(t.Cost / t.Clicks),
         t.Impressions == 0 ? null : Money(1000m * t.Cost / t.Impressions),
         t.Conversions == 0 ? null : Money(t.Cost / t.Conversions),
         t.AttributionLagCount == 0 ? null : t.AttributionLagSecondsSum / t.AttributionLagCount,
         t.RevenueOutOfWindow);
+
+    /// <summary>ROAS = revenue / cost, null on a zero cost: the one definition the metrics and the what-if diff share.</summary>
+    public static double? RoasOf(decimal revenue, decimal cost) => cost == 0m ? null : (double)(revenue / cost);
 
     private static double? Ratio(long numerator, long denominator) =>
         denominator == 0 ? null : (double)numerator / denominator;

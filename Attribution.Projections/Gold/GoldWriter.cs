@@ -30,16 +30,35 @@ public static class GoldWriter
         }
 
         if (updates.Count == rows.Count) return;
+        await CopyAsync(conn, Table, rows, existing, ct);
+    }
+
+    /// <summary>Writes rows into a fresh table of Gold's columns that holds none of them (a what-if's shadow Gold):
+    /// the pipeline's COPY, into <paramref name="table"/>, a schema-qualified name our own code made, never a user's.</summary>
+    public static Task CopyIntoAsync(NpgsqlConnection conn, string table, IReadOnlyList<GoldRow> rows, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        // A table name cannot be a parameter: only lowercase identifiers, so nothing in it needs quoting.
+        if (!table.Split('.').All(part => part.Length is > 0 and <= 63 && part.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_')
+                                          && part[0] is not (>= '0' and <= '9')))
+            throw new ArgumentException($"'{table}' is not a table name this writer takes", nameof(table));
+        return rows.Count == 0 ? Task.CompletedTask : CopyAsync(conn, table, rows, null, ct);
+    }
+
+    private const string Table = "ad_performance_state";
+
+    private static async Task CopyAsync(NpgsqlConnection conn, string table, IReadOnlyList<GoldRow> rows, IReadOnlySet<string>? skip, CancellationToken ct)
+    {
         // last_updated_ts and change_seq take their defaults: now(), the transaction's time as the upsert writes it,
         // and the next change marker.
         await using var importer = await conn.BeginBinaryImportAsync(
-            "COPY ad_performance_state (impression_id, campaign_id, creative_id, user_id, geo_country, platform, " +
+            $"COPY {table} (impression_id, campaign_id, creative_id, user_id, geo_country, platform, " +
             "is_clicked, is_converted, impression_time, click_time, conversion_time, cost, revenue, eligible, is_late, " +
             "late_by_ms, revenue_out_of_window, stream_version) FROM STDIN (FORMAT BINARY)", ct);
         foreach (var row in rows)
         {
             var s = row.State;
-            if (existing.Contains(s.ImpressionId)) continue;
+            if (skip is not null && skip.Contains(s.ImpressionId)) continue;
             ct.ThrowIfCancellationRequested();
             importer.StartRow();
             importer.Write(s.ImpressionId, NpgsqlDbType.Text);

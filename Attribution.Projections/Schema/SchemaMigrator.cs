@@ -38,6 +38,7 @@ public static class SchemaMigrator
         new(9, "jobs run on Hangfire: the Quartz job store and the job_runs history are dropped", ["Jobs.RemoveQuartz.sql"]),
         new(10, "campaign landing domains (SCD2 attribute) for the click redirect's allow-list", ["Campaigns.CampaignLandingDomains.sql"]),
         new(11, "ingest keys made through the admin API (signed postbacks and batches)", ["Ingest.IngestKeys.sql"]),
+        new(12, "what-if replays: their parameters, state and progress (each one's shadow Gold is a schema of its own)", ["Replays.Replays.sql"]),
         new(13, "the event store moves into Marten's tables (mt_streams, mt_events); events becomes a view over them",
             [], EventStoreMigration.MoveIntoMartenAsync),
     ];
