@@ -49,6 +49,7 @@ public static class EngineServiceCollectionExtensions
             return options;
         });
         services.AddSingleton<EventStoreWriter>();
+        services.AddSingleton<ImpressionHistory>();
         services.Configure<AttributionOptions>(configuration.GetSection("Attribution"));
         services.AddSingleton<AttributionConfigStore>();
         services.AddSingleton<GoldQueries>();

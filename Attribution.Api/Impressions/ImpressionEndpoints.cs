@@ -33,11 +33,11 @@ public static class ImpressionEndpoints
         DateTime LastUpdatedTs, int StreamVersion, DateTime? HistoryRetiredAt, IReadOnlyList<StoredEventView> Events);
 
     private static async Task<Results<Ok<ImpressionView>, ProblemHttpResult>> GetImpression(
-        string impressionId, GoldQueries gold, NpgsqlDataSource db, CancellationToken ct)
+        string impressionId, GoldQueries gold, ImpressionHistory history, NpgsqlDataSource db, CancellationToken ct)
     {
         var row = await gold.GetAsync(impressionId, ct);
         if (row is null) return Problems.NotFound($"No impression '{impressionId}' has been applied (yet).");
-        var events = await EventStoreReader.LoadStreamAsync(db, impressionId, ct);
+        var events = await history.EventsAsync(impressionId, ct);
         var retiredAt = events.Count == 0 ? await RetiredImpressions.RetiredAtAsync(db, impressionId, ct) : null;
         var s = row.State;
         return TypedResults.Ok(new ImpressionView(s.ImpressionId, s.CampaignId, s.CreativeId, s.UserId, s.GeoCountry, s.Platform,
@@ -48,10 +48,10 @@ public static class ImpressionEndpoints
     }
 
     private static async Task<Results<Ok<Explanation>, ProblemHttpResult>> Explain(
-        string impressionId, NpgsqlDataSource db, AttributionConfigStore config, CancellationToken ct)
+        string impressionId, ImpressionHistory history, NpgsqlDataSource db, AttributionConfigStore config, CancellationToken ct)
     {
-        var events = await EventStoreReader.LoadStreamAsync(db, impressionId, ct);
-        if (events.Count == 0)
+        var aggregate = await history.AggregateAsync(impressionId, ct);
+        if (aggregate is null)
         {
             return await RetiredImpressions.RetiredAtAsync(db, impressionId, ct) is { } retiredAt
                 ? Problems.Gone($"Impression '{impressionId}' was retired from the event store on {retiredAt:yyyy-MM-dd}; its events are in the bronze.ad_events Iceberg table and its Gold row is kept.")
@@ -59,7 +59,6 @@ public static class ImpressionEndpoints
         }
 
         var policy = await config.ReadAsync(ct);
-        var fold = ImpressionAggregate.Fold(impressionId, events.Select(e => e.Event), policy);
-        return TypedResults.Ok(Explainer.Explain(fold, policy));
+        return TypedResults.Ok(Explainer.Explain(aggregate.Fold(policy), policy));
     }
 }

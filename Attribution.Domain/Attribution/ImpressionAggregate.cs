@@ -29,16 +29,16 @@ public sealed class ImpressionAggregate
         ImpressionId = impressionId;
         foreach (var e in history ?? [])
         {
-            Apply(e);
+            Record(e);
         }
     }
 
-    public string ImpressionId { get; }
+    public string ImpressionId { get; init; }
 
     public IReadOnlyCollection<AdEvent> Events => _events.Values;
 
     // Rule 1 (dedup): event_id is the idempotency key; a known event_id changes nothing.
-    public bool Apply(AdEvent e) => _events.TryAdd(e.EventId, e);
+    public bool Record(AdEvent e) => _events.TryAdd(e.EventId, e);
 
     public ImpressionFold Fold(AttributionPolicy policy) => Fold(ImpressionId, _events.Values, policy);
 

@@ -74,12 +74,4 @@ public static class EventStoreReader
         Array.Sort(ids);
         return ids;
     }
-
-    /// <summary>One impression's history, for the query side.</summary>
-    public static async Task<List<StoredEvent>> LoadStreamAsync(NpgsqlDataSource dataSource, string streamId, CancellationToken ct)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var streams = await LoadStreamsAsync(conn, null, [streamId], ct);
-        return streams.TryGetValue(streamId, out var list) ? list : [];
-    }
 }

@@ -1,4 +1,6 @@
+using Attribution.Domain.Attribution;
 using Attribution.Domain.Events;
+using JasperFx.Events.Projections;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
@@ -25,6 +27,9 @@ public static class MartenSetup
         options.Events.EnableUniqueIndexOnEventId = true;
         options.Events.MetadataConfig.HeadersEnabled = true;
         foreach (var type in EventTypes.Values) options.Events.AddEventType(type.ClrType);
+        // The domain's aggregate, folded live from a stream (AggregateStreamAsync); it is never stored as a document.
+        options.Schema.For<ImpressionAggregate>().Identity(a => a.ImpressionId);
+        options.Projections.Add<ImpressionProjection>(ProjectionLifecycle.Live);
         // The schema migrator applies Marten's tables once, under its lock, before anything reads or writes.
         options.AutoCreateSchemaObjects = AutoCreate.None;
     }

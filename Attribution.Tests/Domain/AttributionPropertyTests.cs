@@ -57,7 +57,7 @@ public class AttributionPropertyTests
         var (fresh, dups) = EventDeduplication.Partition(valid, e => e.EventId, _ => false);
         audit.AddRange(dups.Select(d => (d.EventId, "DUPLICATE_EVENT")));
         var aggregate = new ImpressionAggregate("imp-1");
-        foreach (var e in fresh) aggregate.Apply(e);
+        foreach (var e in fresh) aggregate.Record(e);
         var fold = aggregate.Fold(AttributionPolicy.Default);
         audit.AddRange(fold.Audited.Select(o => (o.Event.EventId, o.Reason!.Value.ToWire())));
         audit.Sort();

@@ -22,11 +22,11 @@ public class AttributionRulesTests
     public void Rule1_a_repeated_event_id_changes_nothing()
     {
         var aggregate = new ImpressionAggregate("imp-1");
-        Assert.True(aggregate.Apply(Parse(Impression("imp-1", "i1", 0 * S))));
-        Assert.True(aggregate.Apply(Parse(Click("imp-1", "c1", 10 * S))));
+        Assert.True(aggregate.Record(Parse(Impression("imp-1", "i1", 0 * S))));
+        Assert.True(aggregate.Record(Parse(Click("imp-1", "c1", 10 * S))));
         var once = aggregate.Fold(AttributionPolicy.Default);
 
-        Assert.False(aggregate.Apply(Parse(Click("imp-1", "c1", 10 * S))));
+        Assert.False(aggregate.Record(Parse(Click("imp-1", "c1", 10 * S))));
         Assert.Equal(once.Gold, aggregate.Fold(AttributionPolicy.Default).Gold);
     }
 
@@ -75,12 +75,12 @@ public class AttributionRulesTests
     public void Rule4_a_click_that_arrives_before_its_impression_counts_once_the_impression_is_known()
     {
         var aggregate = new ImpressionAggregate("imp-1");
-        aggregate.Apply(Parse(Click("imp-1", "c1", 30 * S)));
+        aggregate.Record(Parse(Click("imp-1", "c1", 30 * S)));
         var before = aggregate.Fold(AttributionPolicy.Default).Gold;
         Assert.True(before.IsClicked);
         Assert.Null(before.ImpressionTime);
 
-        aggregate.Apply(Parse(Impression("imp-1", "i1", 0 * S, bid: 1.25m)));
+        aggregate.Record(Parse(Impression("imp-1", "i1", 0 * S, bid: 1.25m)));
         var after = aggregate.Fold(AttributionPolicy.Default).Gold;
         Assert.True(after.IsClicked);
         Assert.Equal(T0, after.ImpressionTime);
@@ -212,11 +212,11 @@ public class AttributionRulesTests
     public void Rule9_the_derived_outcomes_are_recomputed_when_a_missing_click_arrives()
     {
         var aggregate = new ImpressionAggregate("imp-1");
-        aggregate.Apply(Parse(Impression("imp-1", "i1", 0 * S)));
-        aggregate.Apply(Parse(Conversion("imp-1", "v1", 60 * S, 10m)));
+        aggregate.Record(Parse(Impression("imp-1", "i1", 0 * S)));
+        aggregate.Record(Parse(Conversion("imp-1", "v1", 60 * S, 10m)));
         Assert.Equal(AuditReason.NoPriorClick, aggregate.Fold(AttributionPolicy.Default).Outcomes.Single(o => o.Event.EventId == "v1").Reason);
 
-        aggregate.Apply(Parse(Click("imp-1", "c1", 30 * S)));
+        aggregate.Record(Parse(Click("imp-1", "c1", 30 * S)));
         var fold = aggregate.Fold(AttributionPolicy.Default);
         Assert.True(fold.Outcomes.Single(o => o.Event.EventId == "v1").Applied);
         Assert.Equal(10m, fold.Gold.Revenue);
