@@ -4,16 +4,19 @@ using Attribution.Projections.Config;
 using Attribution.Projections.EventStore;
 using Attribution.Projections.Pipeline;
 using Attribution.Projections.Rollups;
+using Marten;
+using Marten.Services;
 using Npgsql;
 
 namespace Attribution.Projections.Gold;
 
 /// <summary>
-/// Re-derives Gold and the derived audit outcomes from the events table under the attribution settings in force
-/// now: the "time machine". One transaction, so readers see the old Gold until the new one is complete, and the
-/// consumer waits (rebuild lock) instead of interleaving.
+/// Re-derives Gold and the derived audit outcomes from Marten's event store under the attribution settings in force
+/// now: the "time machine". A replay over Marten's event stream, page by page of streams, each folded by the
+/// domain's aggregate. One transaction (Marten's session enlisted in it), so readers see the old Gold until the new
+/// one is complete, and the consumer waits (rebuild lock) instead of interleaving, then goes on.
 /// </summary>
-public sealed class GoldRebuilder(NpgsqlDataSource dataSource, AttributionConfigStore config)
+public sealed class GoldRebuilder(NpgsqlDataSource dataSource, IDocumentStore store, AttributionConfigStore config)
 {
     public async Task<(long Impressions, long Events)> RebuildAsync(IProgress<(long Done, long Total)>? progress, CancellationToken ct, int chunk = 5000)
     {
@@ -27,7 +30,8 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, AttributionConfig
 
         var policy = await config.ReadAsync(conn, tx, ct);
         long total;
-        await using (var count = new NpgsqlCommand("SELECT count(DISTINCT stream_id) FROM events", conn, tx))
+        await using var session = store.QuerySession(SessionOptions.ForTransaction(tx));
+        await using (var count = new NpgsqlCommand("SELECT count(*) FROM mt_streams WHERE NOT is_archived", conn, tx))
             total = (long)(await count.ExecuteScalarAsync(ct))!;
         // Impressions retired from the event store keep their Gold row: there is no history left here to re-derive it.
         await using (var truncate = new NpgsqlCommand("""
@@ -55,7 +59,7 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, AttributionConfig
         {
             var ids = new List<string>(chunk);
             await using (var page = new NpgsqlCommand(
-                "SELECT DISTINCT stream_id FROM events WHERE stream_id > $1 ORDER BY stream_id LIMIT $2", conn, tx))
+                "SELECT id FROM mt_streams WHERE NOT is_archived AND id > $1 ORDER BY id LIMIT $2", conn, tx))
             {
                 page.Parameters.Add(new() { Value = after });
                 page.Parameters.Add(new() { Value = chunk });
@@ -64,14 +68,18 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, AttributionConfig
             }
 
             if (ids.Count == 0) break;
-            var streams = await EventStoreReader.LoadStreamsAsync(conn, tx, ids, ct);
-            var (rows, derived) = GoldProjection.Fold(
-                streams.Select(s => (s.Key, (IReadOnlyCollection<AdEvent>)s.Value.Select(e => e.Event).ToList(), s.Value[^1].StreamVersion)),
-                policy);
+            var streamEvents = await session.Events.QueryAllRawEvents()
+                .Where(e => e.StreamKey!.IsOneOf(ids.ToArray()))
+                .OrderBy(e => e.Sequence)
+                .ToListAsync(ct);
+            var streams = streamEvents.GroupBy(e => e.StreamKey!, StringComparer.Ordinal)
+                .Select(s => (s.Key, (IReadOnlyCollection<AdEvent>)s.Select(e => (AdEvent)e.Data).ToList(), (int)s.Max(e => e.Version)))
+                .ToList();
+            var (rows, derived) = GoldProjection.Fold(streams, policy);
             await GoldWriter.UpsertAsync(conn, tx, rows, ct);
             await AuditWriter.AppendAsync(conn, derived, ct);
             done += ids.Count;
-            events += streams.Sum(s => s.Value.Count);
+            events += streamEvents.Count;
             after = ids[^1];
             progress?.Report((done, total));
         }
