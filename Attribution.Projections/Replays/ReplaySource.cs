@@ -9,9 +9,10 @@ public sealed record ImpressionRange(DateTime? From, DateTime? To)
 }
 
 /// <summary>
-/// READS THE EVENT STORE (the <c>events</c> table: stream_id, event_type, event_time): which streams a what-if replays,
-/// page by page in stream_id order. Only this class knows how; the events themselves are loaded through
-/// <see cref="EventStore.EventStoreReader.LoadStreamsAsync"/>. When the event store moves, this moves with it.
+/// Which streams of Marten's event store a what-if replays, page by page in stream id order: every live stream
+/// (<c>mt_streams</c>), or those whose impression time is in a range (the <c>events</c> view over <c>mt_events</c>,
+/// through its event-time index). The events themselves are loaded through
+/// <see cref="EventStore.EventStoreReader.LoadStreamsAsync"/>.
 /// </summary>
 public static class ReplaySource
 {
@@ -27,8 +28,8 @@ public static class ReplaySource
         GROUP BY e.stream_id
         """;
 
-    // Without a range every stream is replayed, as the live replay does, impressions never seen included.
-    private const string All = "SELECT DISTINCT stream_id FROM events WHERE stream_id > $1";
+    // Without a range every live stream is replayed, as the live replay does.
+    private const string All = "SELECT id FROM mt_streams WHERE NOT is_archived AND id > $1";
 
     public static async Task<long> CountAsync(NpgsqlConnection conn, ImpressionRange range, CancellationToken ct)
     {
