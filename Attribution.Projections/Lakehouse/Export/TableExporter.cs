@@ -1,5 +1,8 @@
 using System.Globalization;
+using Attribution.Domain.Events;
+using Attribution.Projections.EventStore;
 using Attribution.Projections.Lakehouse.Iceberg;
+using Marten;
 using Attribution.Projections.Observability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -31,12 +34,6 @@ public abstract class TableExporter(
     /// <summary>The last value the marker's sequence handed out (0 before the first): no export of this database
     /// can have gone past it.</summary>
     protected abstract string SequenceSql { get; }
-
-    /// <summary>
-    /// The page query: the marker, then the table's columns in schema order, for rows with <c>$1 &lt; mark &lt;= $2</c>
-    /// in mark order, at most <c>$3</c>.
-    /// </summary>
-    protected abstract string PageSql { get; }
 
     /// <summary>How a page lands in the table: an append, or an overwrite by key.</summary>
     protected abstract TableWrite BeginWrite(IcebergTable table);
@@ -105,6 +102,28 @@ public abstract class TableExporter(
         return new ExportResult(name, rows, snapshots, added, removed, from, mark);
     }
 
+    /// <summary>Hands each row with <c>after &lt; mark &lt;= upTo</c> to <paramref name="add"/> with its mark, in mark
+    /// order, at most <paramref name="limit"/>, the table's columns in schema order, one row array reused.</summary>
+    protected abstract Task ReadPageAsync(long after, long upTo, int limit, Action<long, object?[]> add, CancellationToken ct);
+
+    /// <summary><see cref="ReadPageAsync"/> from a page query: the marker, then the table's columns in schema order, for
+    /// rows with <c>$1 &lt; mark &lt;= $2</c> in mark order, at most <c>$3</c>.</summary>
+    protected async Task ReadSqlPageAsync(string pageSql, long after, long upTo, int limit, Action<long, object?[]> add, CancellationToken ct)
+    {
+        var row = new object?[Definition.Schema.Fields.Count];
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand(pageSql, conn);
+        cmd.Parameters.Add(new() { Value = after });
+        cmd.Parameters.Add(new() { Value = upTo });
+        cmd.Parameters.Add(new() { Value = limit });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            for (var c = 0; c < row.Length; c++) row[c] = reader.IsDBNull(c + 1) ? null : reader.GetValue(c + 1);
+            add(reader.GetInt64(0), row);
+        }
+    }
+
     /// <summary>The newest export range in the current snapshot's lineage (compactions carry none and are stepped over).</summary>
     public static long? LastCommittedMark(IcebergTable table, string key)
     {
@@ -133,21 +152,11 @@ public abstract class TableExporter(
     {
         using var write = BeginWrite(table);
         var last = after;
-        var row = new object?[Definition.Schema.Fields.Count];
-        await using (var conn = await dataSource.OpenConnectionAsync(ct))
-        await using (var cmd = new NpgsqlCommand(PageSql, conn))
+        await ReadPageAsync(after, upTo, limit, (mark, row) =>
         {
-            cmd.Parameters.Add(new() { Value = after });
-            cmd.Parameters.Add(new() { Value = upTo });
-            cmd.Parameters.Add(new() { Value = limit });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                last = reader.GetInt64(0);
-                for (var c = 0; c < row.Length; c++) row[c] = reader.IsDBNull(c + 1) ? null : reader.GetValue(c + 1);
-                write.Add(row);
-            }
-        }
+            last = mark;
+            write.Add(row);
+        }, ct);
 
         // A short page means nothing else lies at or below the barrier; gaps left by rolled-back writers are skipped.
         var pageEnd = write.Rows < limit ? upTo : last;
@@ -161,10 +170,10 @@ public abstract class TableExporter(
     }
 }
 
-/// <summary>events → <c>bronze.ad_events</c>: appends, high-water mark on events.seq.</summary>
+/// <summary>Marten's event store → <c>bronze.ad_events</c>: appends, high-water mark on Marten's event sequence.</summary>
 public sealed class BronzeExporter(
-    NpgsqlDataSource dataSource, LakehouseCatalog catalog, ExportStateStore state, JobMetrics metrics, IOptions<LakehouseOptions> options,
-    ILogger<BronzeExporter> logger)
+    NpgsqlDataSource dataSource, IDocumentStore store, LakehouseCatalog catalog, ExportStateStore state, JobMetrics metrics,
+    IOptions<LakehouseOptions> options, ILogger<BronzeExporter> logger)
     : TableExporter(dataSource, catalog, state, metrics, options, logger)
 {
     public override LakehouseTableDefinition Definition => LakehouseTables.Bronze;
@@ -176,13 +185,46 @@ public sealed class BronzeExporter(
     protected override string SequenceSql =>
         "SELECT coalesce(pg_sequence_last_value('mt_events_sequence'::regclass), 0)";
 
-    // Column order is the Bronze schema's (LakehouseTables.Bronze), after the marker.
-    protected override string PageSql => """
-        SELECT seq, event_id, event_type, event_time, stream_id, campaign_id, creative_id, user_id, geo_country, platform,
-               bid_price, conversion_value, conversion_type, click_id, ingest_time, kafka_partition, kafka_offset,
-               seq, stream_version, raw_payload::text
-        FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3
-        """;
+    /// <summary>The page's events as Marten reads them (its raw event query, streamed), in sequence order, as Bronze
+    /// rows in the schema's column order (LakehouseTables.Bronze).</summary>
+    protected override async Task ReadPageAsync(long after, long upTo, int limit, Action<long, object?[]> add, CancellationToken ct)
+    {
+        var row = new object?[Definition.Schema.Fields.Count];
+        await using var session = store.QuerySession();
+        var page = session.Events.QueryAllRawEvents()
+            .Where(e => e.Sequence > after && e.Sequence <= upTo)
+            .OrderBy(e => e.Sequence)
+            .Take(limit);
+        await foreach (var e in page.ToAsyncEnumerable(ct))
+        {
+            BronzeRow(ImpressionHistory.Stored(e), row);
+            add(e.Sequence, row);
+        }
+    }
+
+    private static void BronzeRow(StoredEvent stored, object?[] row)
+    {
+        var e = stored.Event;
+        row[0] = e.EventId;
+        row[1] = e.Type.ToWire();
+        row[2] = e.EventTime;
+        row[3] = e.ImpressionId;
+        row[4] = e.CampaignId;
+        row[5] = e.CreativeId;
+        row[6] = e.UserId;
+        row[7] = e.GeoCountry;
+        row[8] = e.Platform;
+        row[9] = (e as ImpressionServed)?.BidPrice;
+        row[10] = (e as ConversionReported)?.ConversionValue;
+        row[11] = (e as ConversionReported)?.ConversionType;
+        row[12] = (e as ConversionReported)?.ClickId;
+        row[13] = e.IngestTime;
+        row[14] = stored.KafkaPartition;
+        row[15] = stored.KafkaOffset;
+        row[16] = stored.Sequence;
+        row[17] = stored.StreamVersion;
+        row[18] = stored.RawPayload;
+    }
 
     protected override TableWrite BeginWrite(IcebergTable table) => table.BeginAppend();
 }
@@ -207,7 +249,10 @@ public sealed class GoldExporter(
         "SELECT coalesce(pg_sequence_last_value('ad_performance_state_change_seq'::regclass), 0)";
 
     // impression_id is the table's primary key, so a page holds each key once, as an overwrite needs.
-    protected override string PageSql => """
+    protected override Task ReadPageAsync(long after, long upTo, int limit, Action<long, object?[]> add, CancellationToken ct) =>
+        ReadSqlPageAsync(PageSql, after, upTo, limit, add, ct);
+
+    private const string PageSql = """
         SELECT change_seq, impression_id, campaign_id, creative_id, user_id, geo_country, platform, is_clicked, is_converted,
                impression_time, click_time, conversion_time, cost, revenue, eligible, is_late, late_by_ms,
                revenue_out_of_window, last_updated_ts
