@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -124,7 +123,7 @@ public sealed class ReplayAndConfigTests
         await using (var corrupt = api.DataSource.CreateCommand("UPDATE ad_performance_state SET cost = 99, is_clicked = false WHERE impression_id = 'cli-2'"))
             await corrupt.ExecuteNonQueryAsync();
 
-        var (exitCode, output) = await RunServiceAsync(api.ConnectionString, "replay");
+        var (exitCode, output) = await ServiceVerb.RunAsync(api.ConnectionString, "replay");
 
         Assert.True(exitCode == 0, $"replay exited with {exitCode}:\n{output}");
         Assert.Contains("replay: rebuilt 2 impressions from 6 events", output, StringComparison.Ordinal);
@@ -135,36 +134,6 @@ public sealed class ReplayAndConfigTests
             Assert.True(impression.GetProperty("is_clicked").GetBoolean());
             Assert.Equal(1.5m, impression.GetProperty("cost").GetDecimal());
         }
-    }
-
-    /// <summary>Runs the built Attribution.Api.dll with a verb against a database, and returns its exit code and output.</summary>
-    private static async Task<(int ExitCode, string Output)> RunServiceAsync(string connectionString, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetTempPath(),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            Environment = { ["ConnectionStrings__Postgres"] = connectionString, ["DOTNET_ENVIRONMENT"] = "Production" },
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Attribution.Api.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{string.Join(' ', args)}' did not exit within 3 minutes:\n{await stdout}\n{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 
     /// <summary>Reports on the rebuilder's own thread, between its chunks.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -251,7 +250,7 @@ public sealed class WhatIfReplayTests
         await AssertProblemAsync(await http.SendAsync(Admin(HttpMethod.Get, "/api/v1/replays/0123456789ab/diff")), HttpStatusCode.Conflict);
         Assert.Equal(HttpStatusCode.NoContent, (await http.SendAsync(Admin(HttpMethod.Delete, "/api/v1/replays/0123456789ab"))).StatusCode);
 
-        var (exitCode, output) = await RunServiceAsync(first.ConnectionString, "whatif", "--lookback-days", "3", "--from", (T0 + 2 * H).ToString("O"));
+        var (exitCode, output) = await ServiceVerb.RunAsync(first.ConnectionString, "whatif", "--lookback-days", "3", "--from", (T0 + 2 * H).ToString("O"));
 
         Assert.True(exitCode == 0, $"whatif exited with {exitCode}:\n{output}");
         Assert.Contains("replayed 6 impressions", output, StringComparison.Ordinal);
@@ -261,35 +260,5 @@ public sealed class WhatIfReplayTests
         Assert.Contains("a-3 CONVERSION a-3-v1: credited to click a-3-c 4 d 0 h earlier → 4 d 0 h after the last click, beyond the 3 d 0 h window", output, StringComparison.Ordinal);
         var listed = Assert.Single((await GetJsonAsync(http, "/api/v1/replays")).GetProperty("replays").EnumerateArray());
         Assert.Equal("completed", listed.GetProperty("state").GetString());
-    }
-
-    /// <summary>Runs the built Attribution.Api.dll with a verb against a database, and returns its exit code and output.</summary>
-    private static async Task<(int ExitCode, string Output)> RunServiceAsync(string connectionString, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetTempPath(),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            Environment = { ["ConnectionStrings__Postgres"] = connectionString, ["DOTNET_ENVIRONMENT"] = "Production" },
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Attribution.Api.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{string.Join(' ', args)}' did not exit within 3 minutes:\n{await stdout}\n{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
