@@ -20,8 +20,12 @@ public static class MartenSetup
     {
         options.Connection(dataSource);
         // snake_case: the stored data reads like the wire events (event_id, impression_id, bid_price); computed
-        // properties (Type, Lateness) are not stored.
-        options.UseSystemTextJsonForSerialization(casing: Casing.SnakeCase, configure: json => json.IgnoreReadOnlyProperties = true);
+        // properties (Type, Lateness) and absent fields are not stored (PostgreSQL parses every byte of it as jsonb).
+        options.UseSystemTextJsonForSerialization(casing: Casing.SnakeCase, configure: json =>
+        {
+            json.IgnoreReadOnlyProperties = true;
+            json.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        });
         options.Events.StreamIdentity = StreamIdentity.AsString;
         options.Events.AppendMode = EventAppendMode.Quick;
         options.Events.EnableUniqueIndexOnEventId = true;
