@@ -48,7 +48,13 @@ public static class EventStoreMigration
 
             await CheckCountsAsync(conn, tx, moved, ct);
             // The sequence goes on after the moved events, as events.seq did.
-            if (lastSeq > 0) await Scalar(conn, tx, $"SELECT setval('mt_events_sequence', GREATEST({lastSeq}, (SELECT last_value FROM mt_events_sequence)))", ct);
+            if (lastSeq > 0)
+            {
+                await using var setval = new NpgsqlCommand(
+                    "SELECT setval('mt_events_sequence', GREATEST($1, (SELECT last_value FROM mt_events_sequence)))", conn, tx);
+                setval.Parameters.Add(new() { Value = lastSeq });
+                await setval.ExecuteScalarAsync(ct);
+            }
             await SchemaMigrator.Exec(conn, tx, "DROP TABLE events_before_marten", ct);
             m.Logger.LogInformation("Event store: {Events} events moved into Marten's mt_events", moved);
         }

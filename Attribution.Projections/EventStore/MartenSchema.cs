@@ -12,7 +12,7 @@ namespace Attribution.Projections.EventStore;
 public static class MartenSchema
 {
     /// <summary>Applies Marten's schema when this database has not seen this Marten version; true when it did.</summary>
-    public static async Task<bool> EnsureAsync(NpgsqlConnection conn, IDocumentStore store, ILogger logger, CancellationToken ct)
+    public static async Task<bool> EnsureAsync(NpgsqlConnection conn, Lazy<DocumentStore> store, ILogger logger, CancellationToken ct)
     {
         var version = typeof(IDocumentStore).Assembly.GetName().Version!.ToString();
         await using (var create = new NpgsqlCommand(
@@ -24,7 +24,7 @@ public static class MartenSchema
             if (await seen.ExecuteScalarAsync(ct) is not null) return false;
         }
 
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync(JasperFx.AutoCreate.CreateOrUpdate);
+        await store.Value.Storage.ApplyAllConfiguredChangesToDatabaseAsync(JasperFx.AutoCreate.CreateOrUpdate);
         await using (var mark = new NpgsqlCommand("INSERT INTO marten_schema (marten_version) VALUES ($1) ON CONFLICT DO NOTHING", conn))
         {
             mark.Parameters.Add(new() { Value = version });

@@ -42,12 +42,7 @@ public static class MartenSetup
     public const string DefaultTenant = "*DEFAULT*";
 
     /// <summary>A store of its own, for the schema migrator and the command-line verbs.</summary>
-    public static DocumentStore CreateStore(NpgsqlDataSource dataSource, AutoCreate autoCreate = AutoCreate.None) =>
-        DocumentStore.For(o =>
-        {
-            Configure(o, dataSource);
-            o.AutoCreateSchemaObjects = autoCreate;
-        });
+    public static DocumentStore CreateStore(NpgsqlDataSource dataSource) => DocumentStore.For(o => Configure(o, dataSource));
 
     /// <summary>Marten's name and .NET type name for each of our event types, as Marten writes them.</summary>
     public static IReadOnlyDictionary<AdEventType, MartenEventType> EventTypes { get; } = new Dictionary<AdEventType, MartenEventType>

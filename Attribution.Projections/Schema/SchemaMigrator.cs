@@ -1,5 +1,6 @@
 using System.Reflection;
 using Attribution.Projections.EventStore;
+using Marten;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -62,31 +63,46 @@ public static class SchemaMigrator
                 while (await reader.ReadAsync(ct)) applied.Add(reader.GetInt32(0));
             }
 
-            await using var store = MartenSetup.CreateStore(dataSource);
-            var martenApplied = await MartenSchema.EnsureAsync(conn, store, logger, ct);
-            foreach (var m in Migrations.Where(m => !applied.Contains(m.Version)))
+            // Marten's store is built only when something needs it: a Marten schema to apply or a migration with code.
+            var store = new Lazy<DocumentStore>(() => MartenSetup.CreateStore(dataSource));
+            try
             {
-                await using var tx = await conn.BeginTransactionAsync(ct);
-                foreach (var script in m.Scripts) await Exec(conn, tx, ReadScript(script), ct);
-                if (m.Code is { } code) await code(new MigrationContext(conn, tx, store, logger, ct));
-                await using (var cmd = new NpgsqlCommand("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", conn, tx))
-                {
-                    cmd.Parameters.Add(new() { Value = m.Version });
-                    cmd.Parameters.Add(new() { Value = m.Name });
-                    await cmd.ExecuteNonQueryAsync(ct);
-                }
-
-                await tx.CommitAsync(ct);
-                logger.LogInformation("Schema migration {Version} applied: {Name}", m.Version, m.Name);
+                await ApplyPendingAsync(conn, applied, store, logger, ct);
             }
-
-            // Marten's own schema update drops indexes it does not know of on its tables: ours come back after it.
-            if (martenApplied && applied.Contains(13)) await Exec(conn, null, ReadScript(EventStoreMigration.ViewScript), ct);
+            finally
+            {
+                if (store.IsValueCreated) await store.Value.DisposeAsync();
+            }
         }
         finally
         {
             await Exec(conn, null, "SELECT pg_advisory_unlock(hashtext('attribution.schema'))", CancellationToken.None);
         }
+    }
+
+    /// <summary>Marten's schema when its version changed, then every migration not applied yet, each in a transaction.</summary>
+    private static async Task ApplyPendingAsync(
+        NpgsqlConnection conn, HashSet<int> applied, Lazy<DocumentStore> store, ILogger logger, CancellationToken ct)
+    {
+        var martenApplied = await MartenSchema.EnsureAsync(conn, store, logger, ct);
+        foreach (var m in Migrations.Where(m => !applied.Contains(m.Version)))
+        {
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            foreach (var script in m.Scripts) await Exec(conn, tx, ReadScript(script), ct);
+            if (m.Code is { } code) await code(new MigrationContext(conn, tx, store.Value, logger, ct));
+            await using (var cmd = new NpgsqlCommand("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", conn, tx))
+            {
+                cmd.Parameters.Add(new() { Value = m.Version });
+                cmd.Parameters.Add(new() { Value = m.Name });
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+
+            await tx.CommitAsync(ct);
+            logger.LogInformation("Schema migration {Version} applied: {Name}", m.Version, m.Name);
+        }
+
+        // Marten's own schema update drops indexes it does not know of on its tables: ours come back after it.
+        if (martenApplied && applied.Contains(13)) await Exec(conn, null, ReadScript(EventStoreMigration.ViewScript), ct);
     }
 
     /// <summary>A newcomer's connection string names a database that does not exist yet: create it.</summary>

@@ -2,10 +2,8 @@ using System.Text;
 using Attribution.Domain.Attribution;
 using Attribution.Domain.Events;
 using Attribution.Projections.EventStore;
-using Attribution.Projections.Schema;
 using Attribution.Tests.Fixtures;
 using Marten;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Attribution.Tests.EventStore;
@@ -20,9 +18,7 @@ public sealed class MartenEventStoreTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await SchemaMigrator.EnsureDatabaseAsync(_connectionString);
-        _db = NpgsqlDataSource.Create(_connectionString);
-        await SchemaMigrator.MigrateAsync(_db, NullLogger.Instance);
+        _db = await EngineHost.MigrateAsync(_connectionString);
         _store = MartenSetup.CreateStore(_db);
     }
 
