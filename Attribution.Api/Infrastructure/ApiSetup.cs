@@ -7,6 +7,7 @@ using Attribution.Projections;
 using Attribution.Projections.Ingest;
 using Attribution.Projections.Jobs;
 using Attribution.Projections.Analytics;
+using Attribution.Projections.Experiments;
 using Attribution.Projections.Replays;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
@@ -41,6 +42,7 @@ public static class ApiSetup
         services.AddMaintenanceJobs(builder.Configuration);
         services.AddAttributionAnalytics();
         services.AddWhatIfReplays();
+        services.AddExperiments();
         services.AddAttributionHealthChecks(builder.Configuration);
         services.AddPrometheusMetrics(builder.Configuration.GetSection("Observability"));
         services.AddSingleton(TimeProvider.System);

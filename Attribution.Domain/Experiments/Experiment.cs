@@ -17,6 +17,9 @@ public sealed record Experiment(
 
     public ExperimentArm Control => Arms[0];
 
+    /// <summary>scheduled before start, running in [start, end), ended from end on.</summary>
+    public string StateAt(DateTime now) => now < Start ? "scheduled" : End is { } end && now >= end ? "ended" : "running";
+
     /// <summary>Why the definition cannot be an experiment, or null when it can.</summary>
     public static string? Check(string? experimentId, string? campaignId, IReadOnlyList<(string? CreativeId, double? Weight)>? arms,
         DateTime? start, DateTime? end, double? alpha, double? mde)
@@ -41,6 +44,9 @@ public sealed record Experiment(
         if (mde is { } m && (!double.IsFinite(m) || m <= 0 || m > 10)) return "mde (relative, 0.10 = +10 %) must be in (0, 10]";
         return null;
     }
+
+    /// <summary>Whether an experiment could have this id: any other text names none.</summary>
+    public static bool CouldBeId(string id) => IdError("experiment_id", id) is null;
 
     private static string? IdError(string field, string? id) => id switch
     {

@@ -42,6 +42,7 @@ public static class SchemaMigrator
         new(12, "what-if replays: their parameters, state and progress (each one's shadow Gold is a schema of its own)", ["Replays.Replays.sql"]),
         new(13, "the event store moves into Marten's tables (mt_streams, mt_events); events becomes a view over them",
             [], EventStoreMigration.MoveIntoMartenAsync),
+        new(15, "A/B tests of creatives: experiments with their arms, window, alpha and minimum detectable effect", ["Experiments.Experiments.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)
