@@ -47,7 +47,7 @@ public static class TrackingEndpoints
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> TrackImpression(HttpContext http, TrackingIngest ingest, CancellationToken ct)
     {
-        var e = ingest.PrepareFromQuery(Query(http), EventTypeNames.Impression);
+        var e = ingest.PrepareFromQuery(Query(http), EventTypeNames.Impression, Client(http));
         ingest.Count("pixel", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The impression is not valid");
         if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(http, unavailable);
@@ -65,7 +65,7 @@ public static class TrackingEndpoints
         if (decision is ClickRedirectDecision.Refused refused) return Problems.BadRequest(refused.Detail, "The click redirect is not allowed");
         var target = ((ClickRedirectDecision.Allowed)decision).Target;
 
-        var e = ingest.PrepareFromQuery(Query(http), EventTypeNames.Click);
+        var e = ingest.PrepareFromQuery(Query(http), EventTypeNames.Click, Client(http));
         ingest.Count("click", e.Validation);
         if (e.Validation.Rejection is { } r) return Problems.BadRequest(r.Detail, "The click is not valid");
         if (await ingest.TrySendAsync([e], ct) is { } unavailable) return Problems.Unavailable(http, unavailable);
@@ -132,6 +132,10 @@ public static class TrackingEndpoints
 
         return TypedResults.Accepted((string?)null, new BatchAccepted(events.Count - rejected.Count, rejected));
     }
+
+    /// <summary>The connection's address (a trusted proxy's X-Forwarded-For has replaced it by now) and the User-Agent header.</summary>
+    private static ObservedClient Client(HttpContext http) =>
+        ObservedClient.Of(http.Connection.RemoteIpAddress?.ToString(), http.Request.Headers.UserAgent.ToString());
 
     private static IEnumerable<KeyValuePair<string, string?>> Query(HttpContext http) =>
         http.Request.Query.Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.FirstOrDefault()));

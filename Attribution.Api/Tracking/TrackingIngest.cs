@@ -26,10 +26,10 @@ public sealed class TrackingIngest(EventSpool spool, PipelineMetrics metrics, Ti
     }
 
     /// <summary>The event of a tracking URL (pixel, click): its query parameters and the endpoint's event type.</summary>
-    public OutgoingEvent PrepareFromQuery(IEnumerable<KeyValuePair<string, string?>> query, string eventType)
+    public OutgoingEvent PrepareFromQuery(IEnumerable<KeyValuePair<string, string?>> query, string eventType, ObservedClient client)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        return Validated(EventEnvelope.FromQuery(query, eventType, now), now);
+        return Validated(EventEnvelope.FromQuery(query, eventType, now, client), now);
     }
 
     private static OutgoingEvent Validated(byte[] json, DateTime now)

@@ -27,6 +27,12 @@ public abstract record AdEvent
     public string? GeoCountry { get; init; }
     public string? Platform { get; init; }
 
+    /// <summary>The client's address in canonical text; null for an event that carried none (a server-side one).</summary>
+    public string? IpAddress { get; init; }
+
+    /// <summary>The client's User-Agent: "" when the request had none, null for an event that carried no such field.</summary>
+    public string? UserAgent { get; init; }
+
     public abstract AdEventType Type { get; }
 
     public TimeSpan Lateness => IngestTime - EventTime;

@@ -5,6 +5,19 @@ using System.Text.Json.Nodes;
 
 namespace Attribution.Domain.Events;
 
+/// <summary>What the pixel and click endpoints observe of the client: its address (null when the transport has none)
+/// and its User-Agent ("" when it sent none), cut to what an event keeps.</summary>
+public sealed record ObservedClient(string? IpAddress, string UserAgent)
+{
+    public static ObservedClient Of(string? ipAddress, string? userAgent) =>
+        new(ipAddress is null ? null : IpAddresses.Canonical(ipAddress), Cut(userAgent ?? "").Replace('\0', ' '));
+
+    // Cut before a surrogate pair rather than through it: half a pair is no text and would not serialize.
+    private static string Cut(string text) => text.Length <= EventParser.MaxUserAgentLength
+        ? text
+        : text[..(char.IsHighSurrogate(text[EventParser.MaxUserAgentLength - 1]) ? EventParser.MaxUserAgentLength - 1 : EventParser.MaxUserAgentLength)];
+}
+
 /// <summary>What the tracking API adds to an event before it goes to Kafka.</summary>
 public static class EventEnvelope
 {
@@ -37,8 +50,9 @@ public static class EventEnvelope
     /// the first value of each parameter; numeric fields become JSON numbers when they parse, and stay text (to fail
     /// validation with a clear reason) when they do not; event_type is the endpoint's. Written in one pass: every
     /// impression takes this path, and a JsonObject built and then serialized cost it a tenth of its CPU.</summary>
-    public static byte[] FromQuery(IEnumerable<KeyValuePair<string, string?>> query, string eventType, DateTime receivedAtUtc)
+    public static byte[] FromQuery(IEnumerable<KeyValuePair<string, string?>> query, string eventType, DateTime receivedAtUtc, ObservedClient client)
     {
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(query);
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var json = new Utf8JsonWriter(buffer))
@@ -50,7 +64,8 @@ public static class EventEnvelope
             foreach (var (key, value) in query)
             {
                 // Ours whatever the URL says; and the first value of a parameter wins, as Normalize's object keeps one.
-                if (value is null || key is EventFields.EventType or EventFields.IngestTimestamp || written.Contains(key)) continue;
+                if (value is null || key is EventFields.EventType or EventFields.IngestTimestamp || EventFields.ObservedByTracking.Contains(key)
+                    || written.Contains(key)) continue;
                 if (key == EventFields.EventId && IsBlank(value)) continue;
                 written.Add(key);
                 hasEventId |= key == EventFields.EventId;
@@ -62,6 +77,8 @@ public static class EventEnvelope
             }
 
             json.WriteString(EventFields.EventType, eventType.ToUpperInvariant());
+            if (client.IpAddress is { } ip) json.WriteString(EventFields.IpAddress, ip);
+            json.WriteString(EventFields.UserAgent, client.UserAgent);
             if (!hasEventId) json.WriteString(EventFields.EventId, NewEventId());
             if (!hasEventTimestamp) json.WriteNumber(EventFields.EventTimestamp, DefaultEventTimestamp(receivedAtUtc));
             json.WriteNumber(EventFields.IngestTimestamp, EventParser.ToUnixMilliseconds(receivedAtUtc));

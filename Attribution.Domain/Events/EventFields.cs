@@ -17,6 +17,12 @@ public static class EventFields
     public const string ConversionValue = "conversion_value";
     public const string ConversionType = "conversion_type";
     public const string ClickId = "click_id";
+    public const string IpAddress = "ip_address";
+    public const string UserAgent = "user_agent";
+
+    /// <summary>Fields the pixel and click endpoints take from the request itself (the connection's address, the
+    /// User-Agent header), never from their URL: a client must not choose what the fraud rules judge it by.</summary>
+    public static readonly IReadOnlySet<string> ObservedByTracking = new HashSet<string>(StringComparer.Ordinal) { IpAddress, UserAgent };
 
     /// <summary>Fields whose query-string text is a number on the wire.</summary>
     public static readonly IReadOnlySet<string> Numeric = new HashSet<string>(StringComparer.Ordinal)

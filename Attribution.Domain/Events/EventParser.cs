@@ -98,6 +98,12 @@ public static class EventParser
             user = Field(EventFields.UserId), geo = Field(EventFields.GeoCountry),
             platform = Field(EventFields.Platform), conversionType = Field(EventFields.ConversionType);
         if (fieldError is not null) return Reject(eventId, impressionId, wireType, fieldError);
+        var ipText = Field(EventFields.IpAddress);
+        var ip = ipText is null ? null : IpAddresses.Canonical(ipText);
+        if (ipText is not null && ip is null)
+            return Reject(eventId, impressionId, wireType, $"ip_address '{ipText}' is not an IPv4 (a.b.c.d) or IPv6 address");
+        var userAgent = UserAgentText(e, out var userAgentError);
+        if (userAgentError is not null) return Reject(eventId, impressionId, wireType, userAgentError);
         if (impressionId is null && !(type == AdEventType.Conversion && clickId is not null))
         {
             return Reject(eventId, null, wireType, type == AdEventType.Conversion
@@ -130,14 +136,14 @@ public static class EventParser
                 {
                     EventId = header.EventId, ImpressionId = header.ImpressionId, EventTime = header.EventTime,
                     IngestTime = header.IngestTime, CampaignId = campaign, CreativeId = creative, UserId = user,
-                    GeoCountry = geo, Platform = platform, BidPrice = bid,
+                    GeoCountry = geo, Platform = platform, IpAddress = ip, UserAgent = userAgent, BidPrice = bid,
                 }, null);
             case AdEventType.Click:
                 return new EventParseResult(new AdClicked
                 {
                     EventId = header.EventId, ImpressionId = header.ImpressionId, EventTime = header.EventTime,
                     IngestTime = header.IngestTime, CampaignId = campaign, CreativeId = creative, UserId = user,
-                    GeoCountry = geo, Platform = platform,
+                    GeoCountry = geo, Platform = platform, IpAddress = ip, UserAgent = userAgent,
                 }, null);
             default:
                 if (!TryMoney(e, EventFields.ConversionValue, out var value, out var valueError))
@@ -146,7 +152,7 @@ public static class EventParser
                 {
                     EventId = header.EventId, ImpressionId = header.ImpressionId, EventTime = header.EventTime,
                     IngestTime = header.IngestTime, CampaignId = campaign, CreativeId = creative, UserId = user,
-                    GeoCountry = geo, Platform = platform, ConversionValue = value,
+                    GeoCountry = geo, Platform = platform, IpAddress = ip, UserAgent = userAgent, ConversionValue = value,
                     ConversionType = conversionType, ClickId = clickId,
                 }, null);
         }
@@ -173,6 +179,26 @@ public static class EventParser
     /// <summary>Identifiers are indexed and stored as text: a bounded length and no NUL keep one event from
     /// wedging the pipeline on a database error.</summary>
     public const int MaxTextLength = 256;
+
+    /// <summary>A User-Agent is longer than an identifier; past this it is cut (tracking) or refused (batches).</summary>
+    public const int MaxUserAgentLength = 1024;
+
+    // Unlike other text fields, an empty user_agent is kept: "sent without one" is what a bot rule looks for.
+    private static string? UserAgentText(JsonElement e, out string? error)
+    {
+        error = null;
+        if (!e.TryGetProperty(EventFields.UserAgent, out var p) || p.ValueKind == JsonValueKind.Null) return null;
+        if (p.ValueKind != JsonValueKind.String)
+        {
+            error = $"user_agent must be a string, not {p.ValueKind}";
+            return null;
+        }
+
+        var s = p.GetString()!;
+        if (s.Length > MaxUserAgentLength) error = $"user_agent is longer than {MaxUserAgentLength} characters";
+        else if (s.Contains('\0', StringComparison.Ordinal)) error = "user_agent contains a NUL character";
+        return error is null ? s : null;
+    }
 
     private static string? Text(JsonElement e, string name, out string? error)
     {

@@ -13,6 +13,13 @@ namespace Attribution.Projections.EventStore;
 public static class EventStoreMigration
 {
     public const string ViewScript = "EventStore.EventsView.sql";
+
+    /// <summary>The events table as this migration finds it, in <see cref="StoredEvents.Read"/>'s order: it was
+    /// frozen before events carried the client's address and User-Agent.</summary>
+    private const string ColumnsBeforeMarten =
+        "stream_id, stream_version, event_id, event_type, event_time, ingest_time, campaign_id, creative_id, user_id, " +
+        "geo_country, platform, bid_price, conversion_value, conversion_type, click_id, seq, kafka_partition, kafka_offset, raw_payload, " +
+        "NULL::text AS ip_address, NULL::text AS user_agent";
     private const int Chunk = 20_000;
 
     public static async Task MoveIntoMartenAsync(MigrationContext m)
@@ -27,7 +34,7 @@ public static class EventStoreMigration
             {
                 var rows = new List<(NewEvent Event, long Seq)>(Chunk);
                 await using (var read = new NpgsqlCommand(
-                    $"SELECT {StoredEvents.Columns} FROM events_before_marten WHERE seq > $1 ORDER BY seq LIMIT $2", conn, tx))
+                    $"SELECT {ColumnsBeforeMarten} FROM events_before_marten WHERE seq > $1 ORDER BY seq LIMIT $2", conn, tx))
                 {
                     read.Parameters.Add(new() { Value = after });
                     read.Parameters.Add(new() { Value = Chunk });

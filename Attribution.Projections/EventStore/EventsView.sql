@@ -1,7 +1,8 @@
 -- Bronze as the SQL reads (analytics, multi-touch, retention's scan, the Iceberg export) see it: Marten's mt_events
 -- with each event's fields as columns, under the names the events table had before Marten held the store. Archived
 -- streams (retired by retention: Marten's stream archiving) are not in it. mt_immutable_timestamptz is Marten's own
--- immutable text → timestamptz, so the event-time index below serves the view's event_time.
+-- immutable text → timestamptz, so the event-time index below serves the view's event_time. Columns added later go
+-- at the end: CREATE OR REPLACE VIEW can only append.
 CREATE OR REPLACE VIEW events AS
 SELECT e.seq_id                                                AS seq,
        e.stream_id::text                                       AS stream_id,
@@ -24,7 +25,9 @@ SELECT e.seq_id                                                AS seq,
        e.data ->> 'conversion_type'                            AS conversion_type,
        e.data ->> 'click_id'                                   AS click_id,
        (e.headers ->> 'raw_payload')::json                     AS raw_payload,
-       e.timestamp                                             AS appended_at
+       e.timestamp                                             AS appended_at,
+       e.data ->> 'ip_address'                                 AS ip_address,
+       e.data ->> 'user_agent'                                 AS user_agent
 FROM mt_events e
 WHERE NOT e.is_archived;
 

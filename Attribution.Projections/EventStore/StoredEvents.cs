@@ -11,7 +11,8 @@ public static class StoredEvents
 {
     public const string Columns =
         "stream_id, stream_version, event_id, event_type, event_time, ingest_time, campaign_id, creative_id, user_id, " +
-        "geo_country, platform, bid_price, conversion_value, conversion_type, click_id, seq, kafka_partition, kafka_offset, raw_payload";
+        "geo_country, platform, bid_price, conversion_value, conversion_type, click_id, seq, kafka_partition, kafka_offset, raw_payload, " +
+        "ip_address, user_agent";
 
     public static StoredEvent Read(DbDataReader r)
     {
@@ -27,18 +28,18 @@ public static class StoredEvents
             AdEventType.Impression => new ImpressionServed
             {
                 EventId = eventId, ImpressionId = streamId, EventTime = eventTime, IngestTime = ingestTime,
-                CampaignId = S(6), CreativeId = S(7), UserId = S(8), GeoCountry = S(9), Platform = S(10),
+                CampaignId = S(6), CreativeId = S(7), UserId = S(8), GeoCountry = S(9), Platform = S(10), IpAddress = S(19), UserAgent = S(20),
                 BidPrice = r.IsDBNull(11) ? 0m : r.GetDecimal(11),
             },
             AdEventType.Click => new AdClicked
             {
                 EventId = eventId, ImpressionId = streamId, EventTime = eventTime, IngestTime = ingestTime,
-                CampaignId = S(6), CreativeId = S(7), UserId = S(8), GeoCountry = S(9), Platform = S(10),
+                CampaignId = S(6), CreativeId = S(7), UserId = S(8), GeoCountry = S(9), Platform = S(10), IpAddress = S(19), UserAgent = S(20),
             },
             _ => new ConversionReported
             {
                 EventId = eventId, ImpressionId = streamId, EventTime = eventTime, IngestTime = ingestTime,
-                CampaignId = S(6), CreativeId = S(7), UserId = S(8), GeoCountry = S(9), Platform = S(10),
+                CampaignId = S(6), CreativeId = S(7), UserId = S(8), GeoCountry = S(9), Platform = S(10), IpAddress = S(19), UserAgent = S(20),
                 ConversionValue = r.IsDBNull(12) ? 0m : r.GetDecimal(12), ConversionType = S(13), ClickId = S(14),
             },
         };

@@ -43,6 +43,7 @@ public static class SchemaMigrator
         new(13, "the event store moves into Marten's tables (mt_streams, mt_events); events becomes a view over them",
             [], EventStoreMigration.MoveIntoMartenAsync),
         new(15, "A/B tests of creatives: experiments with their arms, window, alpha and minimum detectable effect", ["Experiments.Experiments.sql"]),
+        new(16, "the events view shows each event's ip_address and user_agent (fraud rules, Bronze)", ["EventStore.EventsView.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

@@ -15,31 +15,6 @@ namespace Attribution.Tests.Api;
 /// trusted proxy; Kestrel's header and body limits.</summary>
 public sealed class RequestLimitsTests
 {
-    private sealed class LimitedApi(Dictionary<string, string?> settings, IPAddress? connectedFrom = null) : ApiFactory(settings)
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            // The test server's requests come from no address (as over a Unix socket, where the proxy is the only
-            // client); this gives them the address a direct TCP client has.
-            if (connectedFrom is not null)
-                builder.ConfigureServices(s => s.AddSingleton<IStartupFilter>(new ConnectedFrom(connectedFrom)));
-        }
-    }
-
-    private sealed class ConnectedFrom(IPAddress address) : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((http, inner) =>
-            {
-                http.Connection.RemoteIpAddress = address;
-                return inner(http);
-            });
-            next(app);
-        };
-    }
-
     private static async Task<JsonElement> TooMany(HttpResponseMessage r)
     {
         var body = await r.Content.ReadAsStringAsync();
@@ -53,7 +28,7 @@ public sealed class RequestLimitsTests
     [Fact]
     public async Task The_query_endpoints_answer_429_past_the_limit_per_minute_and_tracking_is_never_limited_per_address()
     {
-        using var api = new LimitedApi(new() { ["RateLimits:QueryPerMinute"] = "5" });
+        using var api = new AddressedApi(new() { ["RateLimits:QueryPerMinute"] = "5" });
         using var http = api.Client();
         for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/v1/pipeline/status")).StatusCode);
 
@@ -66,7 +41,7 @@ public sealed class RequestLimitsTests
     [Fact]
     public async Task Refused_credentials_past_the_limit_answer_429_even_with_the_right_key_while_tracking_goes_on()
     {
-        using var api = new LimitedApi(new() { ["RateLimits:AuthFailuresPerMinute"] = "3" });
+        using var api = new AddressedApi(new() { ["RateLimits:AuthFailuresPerMinute"] = "3" });
         using var http = api.CreateDefaultClient(new Uri("http://localhost"));
         async Task<HttpResponseMessage> Admin(string key)
         {
@@ -90,7 +65,7 @@ public sealed class RequestLimitsTests
     [Fact]
     public async Task A_saturated_spool_sheds_load_with_503_and_retry_after_and_everything_acknowledged_is_stored()
     {
-        using var api = new LimitedApi(new() { ["Ingest:MaxPendingAppends"] = "1" });
+        using var api = new AddressedApi(new() { ["Ingest:MaxPendingAppends"] = "1" });
         using var http = api.Client();
         var answers = await Task.WhenAll(Enumerable.Range(0, 300).Select(async i =>
         {
@@ -140,7 +115,7 @@ public sealed class RequestLimitsTests
     [Fact]
     public async Task Without_trusted_proxies_x_forwarded_for_is_ignored_so_a_client_cannot_pick_a_fresh_address()
     {
-        using var api = new LimitedApi(new() { ["RateLimits:QueryPerMinute"] = "3" }, IPAddress.Parse("203.0.113.7"));
+        using var api = new AddressedApi(new() { ["RateLimits:QueryPerMinute"] = "3" }, IPAddress.Parse("203.0.113.7"));
         using var http = api.Client();
         async Task<HttpStatusCode> From(string address)
         {

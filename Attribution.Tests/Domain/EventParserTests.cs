@@ -115,7 +115,7 @@ public class EventParserTests
             new("event_id", " "), new("platform", "IOS"), new("platform", "WEB"), new("campaign_id", null), new("conversion_value", "abc"),
         ];
 
-        var json = System.Text.Json.Nodes.JsonNode.Parse(EventEnvelope.FromQuery(query, EventTypeNames.Impression, now))!.AsObject();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(EventEnvelope.FromQuery(query, EventTypeNames.Impression, now, NoClient))!.AsObject();
 
         Assert.Equal("IMPRESSION", json["event_type"]!.GetValue<string>());
         Assert.Equal(7, Guid.Parse(json["event_id"]!.GetValue<string>()).Version);
@@ -124,7 +124,7 @@ public class EventParserTests
         Assert.Equal("IOS", json["platform"]!.GetValue<string>());
         Assert.False(json.ContainsKey("campaign_id"));
         Assert.Equal(EventParser.ToUnixMilliseconds(now), json["ingest_timestamp"]!.GetValue<long>());
-        Assert.Equal(now, EventParser.Parse(EventEnvelope.FromQuery(query[..2], EventTypeNames.Impression, now), null, DateTime.UnixEpoch).Event!.EventTime);
+        Assert.Equal(now, EventParser.Parse(EventEnvelope.FromQuery(query[..2], EventTypeNames.Impression, now, NoClient), null, DateTime.UnixEpoch).Event!.EventTime);
     }
 
     [Fact]
@@ -132,10 +132,61 @@ public class EventParserTests
     {
         KeyValuePair<string, string?>[] query = [new("impression_id", "i-1"), new("event_id", "e-1"), new("event_timestamp", "1767225600")];
 
-        var result = EventParser.Parse(EventEnvelope.FromQuery(query, EventTypeNames.Click, DateTime.UtcNow), null, DateTime.UtcNow);
+        var result = EventParser.Parse(EventEnvelope.FromQuery(query, EventTypeNames.Click, DateTime.UtcNow, NoClient), null, DateTime.UtcNow);
 
         Assert.Equal("e-1", result.Event!.EventId);
         Assert.Equal(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc), result.Event.EventTime);
         Assert.IsType<AdClicked>(result.Event);
+    }
+
+    private static readonly ObservedClient NoClient = ObservedClient.Of(null, null);
+
+    [Fact]
+    public void A_tracking_url_takes_the_clients_address_and_user_agent_from_the_request_never_from_its_parameters()
+    {
+        KeyValuePair<string, string?>[] query = [new("impression_id", "i-1"), new("ip_address", "6.6.6.6"), new("user_agent", "Spoofed/1.0")];
+
+        var e = EventParser.Parse(EventEnvelope.FromQuery(query, EventTypeNames.Click, DateTime.UtcNow, ObservedClient.Of("::ffff:203.0.113.9", "Mozilla/5.0")), null, DateTime.UtcNow).Event!;
+        var bare = EventParser.Parse(EventEnvelope.FromQuery(query, EventTypeNames.Click, DateTime.UtcNow, NoClient), null, DateTime.UtcNow).Event!;
+
+        Assert.Equal(("203.0.113.9", "Mozilla/5.0"), (e.IpAddress, e.UserAgent));
+        Assert.Equal((null, ""), (bare.IpAddress, bare.UserAgent));
+    }
+
+    [Fact]
+    public void A_user_agent_past_the_limit_is_cut_at_the_request_and_refused_in_a_batch()
+    {
+        var longAgent = new string('a', EventParser.MaxUserAgentLength - 1) + "\U0001F600" + "tail";
+        var cut = ObservedClient.Of(null, longAgent).UserAgent;
+        Assert.Equal(EventParser.MaxUserAgentLength - 1, cut.Length);
+        Assert.Equal("x y", ObservedClient.Of(null, "x\0y").UserAgent);
+
+        var batch = Parse($$"""{"event_id":"e","event_type":"IMPRESSION","impression_id":"i","user_agent":"{{new string('a', EventParser.MaxUserAgentLength + 1)}}"}""");
+        Assert.Contains("user_agent is longer", batch.Rejection!.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7")]
+    [InlineData("2001:DB8:0:0:0:0:0:1", "2001:db8::1")]
+    [InlineData("::ffff:198.51.100.4", "198.51.100.4")]
+    [InlineData("10.1", null)]
+    [InlineData("1.2.3.256", null)]
+    [InlineData("fe80::1%eth0", null)]
+    [InlineData("localhost", null)]
+    [InlineData("", null)]
+    public void An_ip_address_is_kept_in_canonical_text_or_refused(string text, string? canonical) =>
+        Assert.Equal(canonical, IpAddresses.Canonical(text));
+
+    [Fact]
+    public void A_batch_event_may_carry_an_address_and_an_empty_user_agent_and_a_bad_address_makes_it_invalid()
+    {
+        var e = Parse("""{"event_id":"e","event_type":"CLICK","impression_id":"i","ip_address":"2001:db8::0:1","user_agent":""}""").Event!;
+        Assert.Equal(("2001:db8::1", ""), (e.IpAddress, e.UserAgent));
+        var none = Parse("""{"event_id":"e","event_type":"CLICK","impression_id":"i"}""").Event!;
+        Assert.Equal((null, null), (none.IpAddress, none.UserAgent));
+
+        var bad = Parse("""{"event_id":"e","event_type":"CLICK","impression_id":"i","ip_address":"999.1.1.1"}""");
+        Assert.Equal("ip_address '999.1.1.1' is not an IPv4 (a.b.c.d) or IPv6 address", bad.Rejection!.Detail);
+        Assert.Contains("user_agent must be a string", Parse("""{"event_id":"e","event_type":"CLICK","impression_id":"i","user_agent":5}""").Rejection!.Detail, StringComparison.Ordinal);
     }
 }
