@@ -1,6 +1,7 @@
 using Attribution.Projections.Audit;
 using Attribution.Projections.Config;
 using Attribution.Projections.EventStore;
+using Attribution.Projections.Fraud;
 using Marten;
 using Attribution.Projections.Gold;
 using Attribution.Projections.Observability;
@@ -52,11 +53,14 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<ImpressionHistory>();
         services.Configure<AttributionOptions>(configuration.GetSection("Attribution"));
         services.AddSingleton<AttributionConfigStore>();
+        services.Configure<FraudOptions>(configuration.GetSection("Fraud"));
+        services.AddSingleton<FraudSettingsStore>();
         services.AddSingleton<GoldQueries>();
         services.AddSingleton<AuditQueries>();
         services.AddSingleton<GoldRebuilder>();
         services.AddSingleton(sp => new SchemaInitializer(connectionString, sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<AttributionConfigStore>(), sp.GetRequiredService<IOptions<AttributionOptions>>().Value,
+            sp.GetRequiredService<FraudSettingsStore>(), sp.GetRequiredService<IOptions<FraudOptions>>().Value,
             sp.GetRequiredService<ILogger<SchemaInitializer>>()));
         services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
         return services;
@@ -83,12 +87,14 @@ public static class EngineServiceCollectionExtensions
     }
 }
 
-/// <summary>Creates the database, applies migrations and seeds the attribution config before anything else starts.</summary>
+/// <summary>Creates the database, applies migrations and seeds the attribution config and the fraud rules before anything else starts.</summary>
 public sealed class SchemaInitializer(
     string connectionString,
     NpgsqlDataSource dataSource,
     AttributionConfigStore config,
     AttributionOptions options,
+    FraudSettingsStore fraud,
+    FraudOptions fraudOptions,
     ILogger<SchemaInitializer> logger) : IHostedService
 {
     private readonly SemaphoreSlim _once = new(1, 1);
@@ -103,6 +109,7 @@ public sealed class SchemaInitializer(
             await SchemaMigrator.EnsureDatabaseAsync(connectionString, cancellationToken);
             await SchemaMigrator.MigrateAsync(dataSource, logger, cancellationToken);
             await config.SeedAsync(options, cancellationToken);
+            await fraud.SeedAsync(fraudOptions, cancellationToken);
             _done = true;
         }
         finally

@@ -8,6 +8,7 @@ using Attribution.Projections.Ingest;
 using Attribution.Projections.Jobs;
 using Attribution.Projections.Analytics;
 using Attribution.Projections.Experiments;
+using Attribution.Projections.Fraud;
 using Attribution.Projections.Replays;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
@@ -43,6 +44,7 @@ public static class ApiSetup
         services.AddAttributionAnalytics();
         services.AddWhatIfReplays();
         services.AddExperiments();
+        services.AddFraudReports();
         services.AddAttributionHealthChecks(builder.Configuration);
         services.AddPrometheusMetrics(builder.Configuration.GetSection("Observability"));
         services.AddSingleton(TimeProvider.System);

@@ -9,18 +9,21 @@ public sealed record FraudSettings(
     IReadOnlyList<string> BotUserAgentPatterns,
     IReadOnlyList<IPNetwork> IpBlocklist,
     int MinClickToConversionSeconds,
-    int ClicksPerUserPerMinute)
+    int ClicksPerUserPerMinute,
+    double AnomalyThreshold)
 {
     public static readonly IReadOnlyList<string> DefaultBotPatterns =
         ["bot", "crawler", "spider", "headless", "curl", "wget", "python-requests", "scrapy", "phantomjs"];
 
-    public static FraudSettings Default { get; } = new(100, DefaultBotPatterns, [], 10, 20);
+    public static FraudSettings Default { get; } = new(100, DefaultBotPatterns, [], 10, 20, 4.0);
 
     public TimeSpan MinClickToConversion => TimeSpan.FromSeconds(MinClickToConversionSeconds);
 
     /// <summary>Why these settings cannot be used, or null.</summary>
-    public static string? Check(int? clicksPerIpPerMinute, IReadOnlyList<string?>? patterns, int? minClickToConversionSeconds, int? clicksPerUserPerMinute)
+    public static string? Check(int? clicksPerIpPerMinute, IReadOnlyList<string?>? patterns, int? minClickToConversionSeconds, int? clicksPerUserPerMinute,
+        double? anomalyThreshold = null)
     {
+        if (anomalyThreshold is { } z && (!double.IsFinite(z) || z <= 0 || z > 100)) return "anomaly_threshold must be in (0, 100]";
         if (clicksPerIpPerMinute is < 1 or > 1_000_000) return "clicks_per_ip_per_minute must be in [1, 1000000]";
         if (clicksPerUserPerMinute is < 1 or > 1_000_000) return "clicks_per_user_per_minute must be in [1, 1000000]";
         if (minClickToConversionSeconds is < 0 or > 86_400) return "min_click_to_conversion_seconds must be in [0, 86400]";
@@ -30,6 +33,7 @@ public sealed record FraudSettings(
         {
             if (string.IsNullOrWhiteSpace(patterns[i])) return string.Create(CultureInfo.InvariantCulture, $"bot_user_agent_patterns[{i}] is empty");
             if (patterns[i]!.Length > 200) return string.Create(CultureInfo.InvariantCulture, $"bot_user_agent_patterns[{i}] is longer than 200 characters");
+            if (patterns[i]!.Contains('\0', StringComparison.Ordinal)) return string.Create(CultureInfo.InvariantCulture, $"bot_user_agent_patterns[{i}] contains a NUL character");
         }
 
         return null;

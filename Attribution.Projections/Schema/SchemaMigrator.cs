@@ -44,6 +44,7 @@ public static class SchemaMigrator
             [], EventStoreMigration.MoveIntoMartenAsync),
         new(15, "A/B tests of creatives: experiments with their arms, window, alpha and minimum detectable effect", ["Experiments.Experiments.sql"]),
         new(16, "the events view shows each event's ip_address and user_agent (fraud rules, Bronze)", ["EventStore.EventsView.sql"]),
+        new(17, "the fraud rules in force (thresholds, bot patterns, IP blocklist), seeded from Fraud:*", ["Fraud.Fraud.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

@@ -402,6 +402,7 @@ public sealed class OpenApiFuzzTests(OpenApiFuzzTests.FuzzApi api) : IClassFixtu
                 return number ? n is > 0 and < 253402300800m : DateTime.TryParse(v.Text, invariant, System.Globalization.DateTimeStyles.AdjustToUniversal, out _);
             if (name is "limit" or "max_steps" or "runs") return int.TryParse(v.Text, invariant, out var count) && count is >= 1 and <= 1000;
             if (name is "half_life_hours") return double.TryParse(v.Text, invariant, out var hours) && hours is > 0 and <= 8760;
+            if (name is "threshold") return double.TryParse(v.Text, invariant, out var z) && z is > 0 and <= 100;
             if (name is "bid_price") return number && n is >= 0 and < 1_000_000_000_000m;
             // /click's redirect must be a clean absolute http(s) URL (and its sig the one for it), the rest are closed lists.
             return false;
@@ -565,7 +566,7 @@ public sealed class OpenApiFuzzTests(OpenApiFuzzTests.FuzzApi api) : IClassFixtu
             foreach (var root in new[] { "42", "\"text\"", "true", "null", "[]", "[1,2]", "{}", "[[]]", "[null]" })
             {
                 // A batch takes a single event object or an array of events, each judged on its own.
-                var mayPass = (perEvent && (root.StartsWith('[') || root == "{}" || ndjson)) || (op.Path is "/api/v1/config/attribution" or "/api/v1/replays" && root == "{}");
+                var mayPass = (perEvent && (root.StartsWith('[') || root == "{}" || ndjson)) || (op.Path is "/api/v1/config/attribution" or "/api/v1/replays" or "/api/v1/fraud/rules" && root == "{}");
                 Add(op, Categories.WrongRootType, Target(op), Encoding.UTF8.GetBytes(root), mayPass, contentType);
             }
 
@@ -587,11 +588,16 @@ public sealed class OpenApiFuzzTests(OpenApiFuzzTests.FuzzApi api) : IClassFixtu
                     Add(op, Categories.WrongType, Target(op), With(op, ndjson, name, wrong), mayPass, contentType);
                 }
 
-                // A list of hosts (landing_domains) refuses anything that is not one: wrong, it could open a redirect.
+                // A list of hosts (landing_domains) or of ranges (ip_blocklist, cidrs) refuses anything that is not one:
+                // wrong, it could open a redirect. A list of texts (bot_user_agent_patterns) takes any text but none,
+                // blank or NUL.
                 if (type is "string-array")
                 {
+                    var freeText = name == "bot_user_agent_patterns";
                     foreach (var bad in new[] { "[\"*\"]", "[\"*.com\"]", "[\"good.com/x\"]", "[\"https://good.com\"]", "[\"user@good.com\"]", "[\"good.com.\"]",
-                                 "[\"\\u0000\"]", "[null]", "[\"\"]", "[\"a b\"]", "[\"good.com:443\"]", "[1]" })
+                                 "[\"a b\"]", "[\"good.com:443\"]" })
+                        Add(op, Categories.Injection, Target(op), With(op, ndjson, name, bad), mayPass: freeText, contentType);
+                    foreach (var bad in new[] { "[\"\\u0000\"]", "[null]", "[\"\"]", "[1]" })
                         Add(op, Categories.Injection, Target(op), With(op, ndjson, name, bad), mayPass: false, contentType);
                 }
 

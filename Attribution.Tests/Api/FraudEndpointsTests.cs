@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Attribution.Tests.Fixtures;
+using static Attribution.Tests.Fixtures.Scenario;
+
+namespace Attribution.Tests.Api;
+
+/// <summary>The fraud rules through HTTP, and the anomaly report against figures worked out here.</summary>
+public sealed class FraudEndpointsTests
+{
+    private static HttpRequestMessage Admin(HttpMethod method, string url, object? body = null, string? key = ApiFactory.AdminKey)
+    {
+        var request = new HttpRequestMessage(method, url) { Content = body is null ? null : JsonContent.Create(body) };
+        if (key is not null) request.Headers.Add("X-Admin-Key", key);
+        return request;
+    }
+
+    private static async Task<JsonElement> OkAsync(HttpResponseMessage r)
+    {
+        var text = await r.Content.ReadAsStringAsync();
+        Assert.True(r.StatusCode == HttpStatusCode.OK, $"{(int)r.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private static async Task ProblemAsync(HttpResponseMessage r, HttpStatusCode status, string? detail = null)
+    {
+        Assert.Equal(status, r.StatusCode);
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        if (detail is not null) Assert.Contains(detail, (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_rules_start_from_configuration_change_field_by_field_and_refuse_bad_values()
+    {
+        using var api = ApiFactory.With(new Dictionary<string, string?> { ["Fraud:ClicksPerIpPerMinute"] = "50", ["Fraud:IpBlocklist:0"] = "192.0.2.0/24" });
+        using var http = api.Client();
+
+        var rules = await http.GetFromJsonAsync<JsonElement>("/api/v1/fraud/rules");
+        Assert.Equal(50, rules.GetProperty("clicks_per_ip_per_minute").GetInt32());
+        Assert.Equal(20, rules.GetProperty("clicks_per_user_per_minute").GetInt32());
+        Assert.Equal(10, rules.GetProperty("min_click_to_conversion_seconds").GetInt32());
+        Assert.Equal(4.0, rules.GetProperty("anomaly_threshold").GetDouble());
+        Assert.Contains("headless", rules.GetProperty("bot_user_agent_patterns").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(["192.0.2.0/24"], rules.GetProperty("ip_blocklist").EnumerateArray().Select(p => p.GetString()));
+
+        var changed = await OkAsync(await http.SendAsync(Admin(HttpMethod.Put, "/api/v1/fraud/rules", new { clicks_per_user_per_minute = 5, bot_user_agent_patterns = new[] { "evilbot" } })));
+        Assert.Equal((50, 5), (changed.GetProperty("clicks_per_ip_per_minute").GetInt32(), changed.GetProperty("clicks_per_user_per_minute").GetInt32()));
+        Assert.Equal(["evilbot"], changed.GetProperty("bot_user_agent_patterns").EnumerateArray().Select(p => p.GetString()));
+
+        var listed = await OkAsync(await http.SendAsync(Admin(HttpMethod.Put, "/api/v1/fraud/blocklist", new { cidrs = new[] { "203.0.113.0/24", "2001:db8::/32", "198.51.100.7" } })));
+        Assert.Equal(["203.0.113.0/24", "2001:db8::/32", "198.51.100.7/32"], listed.GetProperty("ip_blocklist").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(5, (await http.GetFromJsonAsync<JsonElement>("/api/v1/fraud/rules")).GetProperty("clicks_per_user_per_minute").GetInt32());
+
+        await ProblemAsync(await http.SendAsync(Admin(HttpMethod.Put, "/api/v1/fraud/blocklist", new { cidrs = new[] { "10.0.0.1/8" } })), HttpStatusCode.BadRequest, "cidrs[0]");
+        await ProblemAsync(await http.SendAsync(Admin(HttpMethod.Put, "/api/v1/fraud/rules", new { clicks_per_ip_per_minute = 0 })), HttpStatusCode.BadRequest, "clicks_per_ip_per_minute");
+        await ProblemAsync(await http.SendAsync(Admin(HttpMethod.Put, "/api/v1/fraud/rules", new { anomaly_threshold = -1 })), HttpStatusCode.BadRequest, "anomaly_threshold");
+        await ProblemAsync(await http.SendAsync(Admin(HttpMethod.Put, "/api/v1/fraud/rules", new { clicks_per_ip_per_minute = 7 }, key: null)), HttpStatusCode.Unauthorized);
+        Assert.Equal(50, (await http.GetFromJsonAsync<JsonElement>("/api/v1/fraud/rules")).GetProperty("clicks_per_ip_per_minute").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_hour_with_far_more_clicks_than_the_campaigns_last_30_is_reported_with_its_baseline()
+    {
+        using var api = new ApiFactory();
+        using var http = api.Client();
+        // 31 hours of 10 impressions; hours 0-29 have 2, 3, 4, 2, 3, 4, … clicked, hour 30 all 10.
+        var events = new List<JsonObject>();
+        for (var h = 0; h < 31; h++)
+        {
+            var clicked = h == 30 ? 10 : 2 + h % 3;
+            for (var i = 0; i < 10; i++)
+            {
+                var id = $"an-{h}-{i}";
+                events.Add(Impression(id, $"{id}-i", TimeSpan.FromHours(h) + TimeSpan.FromMinutes(i), campaign: "camp-anom"));
+                if (i < clicked) events.Add(Click(id, $"{id}-c", TimeSpan.FromHours(h) + TimeSpan.FromMinutes(i + 1)));
+            }
+        }
+
+        var sent = await http.PostAsync("/api/v1/events", new StringContent(new JsonArray([.. events]).ToJsonString(), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
+        await api.WaitForDrainAsync(events.Count);
+
+        var report = await http.GetFromJsonAsync<JsonElement>("/api/v1/fraud/anomalies?from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&campaign_id=camp-anom");
+
+        // Median 3 clicks and CTR 0.3, MAD 1 and 0.1: z = 7 / 1.4826 for both.
+        var found = report.GetProperty("anomalies").EnumerateArray().ToList();
+        Assert.Equal(["clicks", "ctr"], found.Select(a => a.GetProperty("metric").GetString()));
+        Assert.All(found, a => Assert.Equal("2026-11-02T18:00:00Z", a.GetProperty("hour").GetString()));
+        Assert.Equal(10, found[0].GetProperty("value").GetDouble());
+        Assert.Equal((3.0, 1.0, 30), (found[0].GetProperty("baseline").GetProperty("median").GetDouble(),
+            found[0].GetProperty("baseline").GetProperty("mad").GetDouble(), found[0].GetProperty("baseline").GetProperty("hours").GetInt32()));
+        Assert.Equal(7 / 1.4826, found[0].GetProperty("score").GetDouble(), 1e-9);
+        Assert.Equal(7 / 1.4826, found[1].GetProperty("score").GetDouble(), 1e-9);
+
+        Assert.Empty((await http.GetFromJsonAsync<JsonElement>("/api/v1/fraud/anomalies?from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&threshold=5")).GetProperty("anomalies").EnumerateArray());
+        await ProblemAsync(await http.GetAsync("/api/v1/fraud/anomalies?from=2026-11-01T00:00:00Z"), HttpStatusCode.BadRequest);
+        await ProblemAsync(await http.GetAsync("/api/v1/fraud/anomalies?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&threshold=abc"), HttpStatusCode.BadRequest, "threshold");
+    }
+}
