@@ -11,7 +11,8 @@ using Xunit.Abstractions;
 namespace Attribution.Tests.Analytics;
 
 /// <summary>The dashboard in headless Chromium against the real service (Kestrel, Kafka, consumer, PostgreSQL) with data
-/// sent through the tracking API: the totals on the page are the ones the events imply, and every chart has lines.</summary>
+/// sent through the tracking API: the totals on the page are the ones the events imply, every chart has lines, and an
+/// experiment shows its arms with intervals.</summary>
 public sealed class DashboardBrowserTests(ITestOutputHelper output)
 {
     private static readonly string[] Charts = ["impressions", "clicks", "cost", "revenue", "roas", "ctr"];
@@ -20,7 +21,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     public async Task The_dashboard_shows_the_right_totals_and_non_empty_charts_for_a_running_service()
     {
         LiveService.RequireBrowser();
-        await LiveService.RunAsync("dash", null, async service =>
+        await LiveService.RunAsync("dash", new Dictionary<string, string> { ["Admin__ApiKey"] = ApiFactory.AdminKey }, async service =>
         {
             using var http = service.Http();
             await service.WaitAsync(async () => (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode, "the service to be ready");
@@ -37,6 +38,21 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
                 var status = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/pipeline/status", UriKind.Relative))).RootElement;
                 return status.GetProperty("lag").GetInt64() == 0 && status.GetProperty("events_applied").GetInt64() >= events.Count;
             }, $"the pipeline to apply {events.Count} events");
+
+            // An A/B test of camp-01's first two creatives over the traffic's hours.
+            using (var create = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/experiments", UriKind.Relative))
+            {
+                Content = JsonContent.Create(new
+                {
+                    experiment_id = "dash-ab", campaign_id = "camp-01", start = Scenario.Iso(Scenario.T0),
+                    arms = new[] { new { creative_id = "camp-01-cr-1", weight = 1.0 }, new { creative_id = "camp-01-cr-2", weight = 1.0 } },
+                }),
+            })
+            {
+                create.Headers.Add("X-Admin-Key", ApiFactory.AdminKey);
+                var created = await http.SendAsync(create);
+                Assert.True(created.IsSuccessStatusCode, $"POST /api/v1/experiments: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+            }
 
             var expected = Expected(events);
             var (from, to) = (Scenario.T0, Scenario.T0.AddHours(6));
@@ -58,10 +74,20 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             Assert.Equal(expected.Campaigns, driver.FindElements(By.CssSelector("#campaigns tbody tr")).Count);
             foreach (var chart in Charts)
             {
-                var lines = driver.FindElements(By.CssSelector($"svg[data-chart='{chart}'] path.series"));
-                Assert.True(lines.Count == expected.Campaigns, $"chart {chart} has {lines.Count} lines, expected one per campaign ({expected.Campaigns})");
-                Assert.All(lines, l => Assert.Contains("L", l.GetAttribute("d") ?? "", StringComparison.Ordinal));
+                // Drawn by uPlot on a canvas: the container says how many series got points, and how many each.
+                var div = driver.FindElement(By.CssSelector($"div[data-chart='{chart}']"));
+                Assert.Equal(expected.Campaigns.ToString(CultureInfo.InvariantCulture), div.GetAttribute("data-series"));
+                Assert.All((div.GetAttribute("data-points") ?? "").Split(','), p => Assert.True(int.Parse(p, CultureInfo.InvariantCulture) >= 2, $"chart {chart}: a line of {p} points"));
+                Assert.NotEmpty(div.FindElements(By.CssSelector("canvas")));
             }
+
+            var experiment = driver.FindElement(By.CssSelector("figure[data-testid='experiment'][data-experiment='dash-ab']"));
+            Assert.Equal("2", experiment.GetAttribute("data-arms"));
+            Assert.NotEmpty(experiment.FindElements(By.CssSelector("canvas")));
+            var arms = experiment.FindElements(By.CssSelector("tbody tr"));
+            Assert.Equal(2, arms.Count);
+            Assert.StartsWith("camp-01-cr-1 (control)", arms[0].Text, StringComparison.Ordinal);
+            Assert.Matches(@"\d+\.\d\d % \[\d+\.\d\d %, \d+\.\d\d %\]", arms[1].Text);
 
             Assert.Equal("0", driver.FindElement(By.CssSelector("[data-testid='pipeline-lag']")).Text);
             // The spool this instance acknowledged into: on the embedded broker it keeps entries until they are applied.

@@ -1,11 +1,11 @@
-// The dashboard: reads /api/v1/metrics and /api/v1/pipeline/status and draws plain SVG. No build step, no library.
+// The dashboard: reads /api/v1/metrics, /api/v1/experiments and /api/v1/pipeline/status; charts are uPlot's (lib/,
+// fetched from npm by the build).
 (() => {
   "use strict";
   const HOUR = 3600 * 1000;
   const DAY = 24 * HOUR;
   const MAX_SERIES = 8;
   const COLORS = ["#2e90fa", "#f79009", "#12b76a", "#f04438", "#7a5af8", "#0e9384", "#ee46bc", "#667085"];
-  const SVG = "http://www.w3.org/2000/svg";
   const CHARTS = [
     { key: "impressions", ratio: false, format: v => count(v) },
     { key: "clicks", ratio: false, format: v => count(v) },
@@ -81,52 +81,33 @@
     return list;
   }
 
-  function el(name, attrs, text) {
-    const node = document.createElementNS(SVG, name);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-    if (text !== undefined) node.textContent = text;
-    return node;
+  // As wide as its box (the grid sizes the boxes), so a chart is never cut off on a narrow screen.
+  function plot(div, opts, data) {
+    if (div._plot) div._plot.destroy();
+    div.replaceChildren();
+    div._plot = new uPlot({ ...opts, width: Math.max(280, div.clientWidth || opts.width) }, data, div);
   }
 
-  function renderChart(svg, chart, campaigns, times, cells, step) {
-    const W = 480, H = 220, L = 56, R = 10, T = 10, B = 28;
-    svg.replaceChildren();
+  function renderChart(div, chart, campaigns, times, cells, step) {
     const values = campaigns.map(c => times.map(t => {
       const row = cells.get(c + "\u0000" + t);
       if (!row) return chart.ratio ? null : 0;
       return row[chart.key];
     }));
-    const all = values.flat().filter(v => v !== null && v !== undefined);
-    const max = Math.max(...all, 0) || 1;
-    const x = i => L + (times.length <= 1 ? (W - L - R) / 2 : i * (W - L - R) / (times.length - 1));
-    const y = v => T + (H - T - B) * (1 - v / max);
-    svg.appendChild(el("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
-    svg.appendChild(el("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }));
-    svg.appendChild(el("text", { x: L - 4, y: T + 8, "text-anchor": "end" }, chart.format(max)));
-    svg.appendChild(el("text", { x: L - 4, y: H - B, "text-anchor": "end" }, chart.format(0)));
-    const label = t => step === HOUR ? new Date(t).toISOString().slice(5, 13).replace("T", " ") + "h" : new Date(t).toISOString().slice(0, 10);
-    if (times.length > 0) {
-      svg.appendChild(el("text", { x: L, y: H - 8, "text-anchor": "start" }, label(times[0])));
-      svg.appendChild(el("text", { x: W - R, y: H - 8, "text-anchor": "end" }, label(times[times.length - 1])));
-    }
-    campaigns.forEach((c, k) => {
-      let d = "", pen = false, points = 0;
-      values[k].forEach((v, i) => {
-        if (v === null || v === undefined) { pen = false; return; }
-        d += (pen ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1) + " ";
-        pen = true;
-        points++;
-      });
-      if (points === 0) return;
-      const path = el("path", { class: "series", d: d.trim(), stroke: COLORS[k % COLORS.length], "data-campaign": c, "data-points": points });
-      path.appendChild(el("title", {}, c));
-      svg.appendChild(path);
-      if (points === 1) {
-        const i = values[k].findIndex(v => v !== null && v !== undefined);
-        svg.appendChild(el("circle", { cx: x(i), cy: y(values[k][i]), r: 3, fill: COLORS[k % COLORS.length] }));
-      }
-    });
-    svg.dataset.series = String(svg.querySelectorAll("path.series").length);
+    const label = t => step === HOUR ? new Date(t * 1000).toISOString().slice(5, 13).replace("T", " ") + "h" : new Date(t * 1000).toISOString().slice(0, 10);
+    plot(div, {
+      width: 480, height: 220,
+      legend: { show: false },
+      scales: { x: { time: false } },
+      axes: [
+        { values: (u, splits) => splits.map(label), space: 120 },
+        { values: (u, splits) => splits.map(chart.format), size: 72 },
+      ],
+      series: [{}, ...campaigns.map((c, k) => ({ label: c, stroke: COLORS[k % COLORS.length], width: 2, points: { size: 5 } }))],
+    }, [times.map(t => t / 1000), ...values]);
+    const points = values.map(v => v.filter(x => x !== null && x !== undefined).length);
+    div.dataset.series = String(points.filter(n => n > 0).length);
+    div.dataset.points = points.join(",");
   }
 
   function renderCharts(rows, totalsByCampaign, from, to, bucket) {
@@ -135,7 +116,7 @@
     const campaigns = [...totalsByCampaign].sort((a, b) => b.cost - a.cost || b.impressions - a.impressions)
       .slice(0, MAX_SERIES).map(r => r.campaign_id ?? "(none)");
     const cells = new Map(rows.map(r => [(r.campaign_id ?? "(none)") + "\u0000" + Date.parse(r[bucket]), r]));
-    for (const chart of CHARTS) renderChart(document.querySelector(`svg[data-chart="${chart.key}"]`), chart, campaigns, times, cells, step);
+    for (const chart of CHARTS) renderChart(document.querySelector(`div[data-chart="${chart.key}"]`), chart, campaigns, times, cells, step);
     const legend = $("legend");
     legend.replaceChildren();
     campaigns.forEach((c, k) => {
@@ -145,6 +126,56 @@
       legend.appendChild(span);
     });
     $("bucket-label").textContent = `(per ${bucket}, top ${campaigns.length} campaigns by spend)`;
+  }
+
+  // Each experiment that has started: its arms' CTR with the 95 % Wilson interval as a band, and the verdict per arm.
+  async function loadExperiments() {
+    const box = $("experiments");
+    const list = (await getJson("/api/v1/experiments")).experiments.filter(e => e.state !== "scheduled").slice(0, 6);
+    if (list.length === 0) { box.replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "none" })); return; }
+    const results = await Promise.all(list.map(e => getJson(`/api/v1/experiments/${encodeURIComponent(e.experiment_id)}`)));
+    box.replaceChildren(...results.map(renderExperiment));
+  }
+
+  function renderExperiment(r) {
+    const figure = document.createElement("figure");
+    figure.dataset.testid = "experiment";
+    figure.dataset.experiment = r.experiment_id;
+    figure.dataset.arms = String(r.arms.length);
+    const caption = document.createElement("figcaption");
+    const srm = r.srm.srm_detected ? " · sample ratio mismatch: do not trust the split" : "";
+    caption.textContent = `${r.experiment_id} (${r.campaign_id}, ${r.state}) · progress ${orDash(r.progress, percent)}${srm}`;
+    const chart = document.createElement("div");
+    chart.className = "chart";
+    figure.append(caption, chart);
+    const ctr = r.arms.map(a => a.ctr), lower = r.arms.map(a => a.ctr_ci ? a.ctr_ci.lower : null), upper = r.arms.map(a => a.ctr_ci ? a.ctr_ci.upper : null);
+    const names = r.arms.map(a => a.creative_id);
+    // Drawn into the figure once it is in the page: uPlot measures its container.
+    queueMicrotask(() => plot(chart, {
+      width: 480, height: 200,
+      legend: { show: false },
+      scales: { x: { time: false, range: [-0.5, names.length - 0.5] } },
+      axes: [{ values: (u, splits) => splits.map(i => Number.isInteger(i) ? names[i] ?? "" : ""), incrs: [1] }, { values: (u, splits) => splits.map(percent), size: 72 }],
+      series: [{}, { label: "CTR", stroke: COLORS[0], width: 0, points: { size: 9, fill: COLORS[0] } },
+        { label: "95 % low", stroke: COLORS[0], width: 0, points: { size: 4 } }, { label: "95 % high", stroke: COLORS[0], width: 0, points: { size: 4 } }],
+      bands: [{ series: [3, 2], fill: "rgba(46, 144, 250, 0.15)" }],
+    }, [names.map((_, i) => i), ctr, lower, upper]));
+    const table = document.createElement("table");
+    table.innerHTML = "<thead><tr><th>Arm</th><th>Impressions</th><th>Clicks</th><th>CTR (95 %)</th><th>CTR lift</th><th>p</th><th>CVR</th></tr></thead>";
+    const body = document.createElement("tbody");
+    for (const a of r.arms) {
+      const tr = document.createElement("tr");
+      const vs = a.vs_control ? a.vs_control.ctr : null;
+      const cells = [a.creative_id + (a.control ? " (control)" : ""), count(a.impressions), count(a.clicks),
+        a.ctr === null ? "–" : `${percent(a.ctr)} [${percent(a.ctr_ci.lower)}, ${percent(a.ctr_ci.upper)}]`,
+        vs && vs.lift !== null ? (vs.lift >= 0 ? "+" : "") + percent(vs.lift) : "–",
+        vs && vs.p_value !== null ? vs.p_value.toFixed(4) + (vs.significant ? " *" : "") : "–", orDash(a.cvr, percent)];
+      for (const c of cells) tr.appendChild(Object.assign(document.createElement("td"), { textContent: c }));
+      body.appendChild(tr);
+    }
+    table.appendChild(body);
+    figure.appendChild(table);
+    return figure;
   }
 
   async function loadPipeline() {
@@ -208,6 +239,7 @@
       renderTable(byCampaign.rows);
       renderCharts(series.rows, byCampaign.rows, from, to, bucket);
       $("error").textContent = "";
+      await loadExperiments();
       await loadPipeline();
       document.body.dataset.state = "ready";
     } catch (e) {
