@@ -48,12 +48,12 @@ public static class ShadowGold
         NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyCollection<string> impressionIds, CancellationToken ct)
     {
         var rows = new Dictionary<string, GoldRecord>(impressionIds.Count, StringComparer.Ordinal);
-        await using var cmd = new NpgsqlCommand($"SELECT {GoldQueries.Columns} FROM ad_performance_state WHERE impression_id = ANY($1)", conn, tx);
+        await using var cmd = new NpgsqlCommand($"SELECT {GoldColumns.Selected} FROM ad_performance_state WHERE impression_id = ANY($1)", conn, tx);
         cmd.Parameters.Add(new() { Value = impressionIds.ToArray() });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var row = GoldQueries.Read(reader);
+            var row = GoldColumns.Read(reader);
             rows[row.State.ImpressionId] = row;
         }
 

@@ -323,10 +323,10 @@ public sealed class RollupTests : IAsyncLifetime
 
     private async Task<List<GoldState>> GoldRowsAsync()
     {
-        await using var cmd = _engine.DataSource.CreateCommand($"SELECT {GoldQueries.Columns} FROM ad_performance_state");
+        await using var cmd = _engine.DataSource.CreateCommand($"SELECT {GoldColumns.Selected} FROM ad_performance_state");
         var rows = new List<GoldState>();
         await using var reader = await cmd.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) rows.Add(GoldQueries.Read(reader).State);
+        while (await reader.ReadAsync()) rows.Add(GoldColumns.Read(reader).State);
         return rows;
     }
 }
