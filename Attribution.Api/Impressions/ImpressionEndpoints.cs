@@ -30,7 +30,8 @@ public static class ImpressionEndpoints
         string ImpressionId, string? CampaignId, string? CreativeId, string? UserId, string? GeoCountry, string? Platform,
         bool IsClicked, bool IsConverted, DateTime? ImpressionTime, DateTime? ClickTime, DateTime? ConversionTime,
         decimal Cost, decimal Revenue, bool Eligible, bool IsLate, long LateByMs, decimal RevenueOutOfWindow,
-        DateTime LastUpdatedTs, int StreamVersion, DateTime? HistoryRetiredAt, IReadOnlyList<StoredEventView> Events);
+        DateTime LastUpdatedTs, int StreamVersion, DateTime? HistoryRetiredAt, IReadOnlyList<StoredEventView> Events,
+        int ClickCount, int InvalidClickCount, bool FraudSuspected, IReadOnlyList<string> FraudReasons);
 
     private static async Task<Results<Ok<ImpressionView>, ProblemHttpResult>> GetImpression(
         string impressionId, GoldQueries gold, ImpressionHistory history, NpgsqlDataSource db, CancellationToken ct)
@@ -44,7 +45,8 @@ public static class ImpressionEndpoints
             s.IsClicked, s.IsConverted, s.ImpressionTime, s.ClickTime, s.ConversionTime, s.Cost, s.Revenue, s.Eligible,
             s.IsLate, s.LateByMs, s.RevenueOutOfWindow, row.LastUpdated, row.StreamVersion, retiredAt,
             events.Select(e => new StoredEventView(e.Sequence, e.StreamVersion, e.Event.EventId, e.Event.Type.ToString().ToUpperInvariant(),
-                e.Event.EventTime, e.Event.IngestTime, e.KafkaPartition, e.KafkaOffset, JsonDocument.Parse(e.RawPayload).RootElement)).ToList()));
+                e.Event.EventTime, e.Event.IngestTime, e.KafkaPartition, e.KafkaOffset, JsonDocument.Parse(e.RawPayload).RootElement)).ToList(),
+            s.ClickCount, s.InvalidClickCount, s.FraudSuspected, s.FraudReasons.Length == 0 ? [] : s.FraudReasons.Split(',')));
     }
 
     private static async Task<Results<Ok<Explanation>, ProblemHttpResult>> Explain(

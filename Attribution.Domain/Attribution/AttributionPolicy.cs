@@ -1,8 +1,11 @@
 namespace Attribution.Domain.Attribution;
 
-/// <summary>The attribution settings in force when an impression is folded (design 000 §3.2.1).</summary>
+/// <summary>The attribution settings in force when an impression is folded (design 000 §3.2.1), and the fraud rules
+/// it is judged by (design 004).</summary>
 public sealed record AttributionPolicy(TimeSpan Lookback, TimeSpan LateThreshold)
 {
+    public Fraud.FraudSettings Fraud { get; init; } = Domain.Fraud.FraudSettings.Default;
+
     public const double MaxLookbackDays = 366;
     public const double MaxLateThresholdMinutes = 525_600;
 
@@ -21,7 +24,9 @@ public sealed record AttributionPolicy(TimeSpan Lookback, TimeSpan LateThreshold
     }
 
     /// <summary>This policy with the settings given replaced (after <see cref="Check"/>).</summary>
-    public AttributionPolicy With(double? lookbackDays, double? lateThresholdMinutes) => new(
-        lookbackDays is { } days ? TimeSpan.FromDays(days) : Lookback,
-        lateThresholdMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : LateThreshold);
+    public AttributionPolicy With(double? lookbackDays, double? lateThresholdMinutes) => this with
+    {
+        Lookback = lookbackDays is { } days ? TimeSpan.FromDays(days) : Lookback,
+        LateThreshold = lateThresholdMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : LateThreshold,
+    };
 }

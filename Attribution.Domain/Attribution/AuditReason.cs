@@ -27,6 +27,10 @@ public enum AuditReason
     /// <summary>The event belongs to an impression whose history retention removed from the event store; it is kept
     /// in the audit trail and not folded onto what would be a partial history.</summary>
     RetiredImpression,
+
+    /// <summary>A fraud rule flagged the event (design 004): a flagged impression is never billed and credits nothing,
+    /// a flagged click is no click, a flagged conversion is not attributed.</summary>
+    FraudSuspected,
 }
 
 public static class AuditReasons
@@ -41,6 +45,7 @@ public static class AuditReasons
         AuditReason.ExtraConversion => "EXTRA_CONVERSION",
         AuditReason.UnknownClickId => "UNKNOWN_CLICK_ID",
         AuditReason.RetiredImpression => "RETIRED_IMPRESSION",
+        AuditReason.FraudSuspected => "FRAUD_SUSPECTED",
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
 
@@ -50,7 +55,7 @@ public static class AuditReasons
     // Rule 9 (order independence): outcomes that depend on the impression's other events are recomputed on every
     // fold and replace the impression's earlier ones; the rest are facts about one delivery and only appended.
     public static bool IsDerived(this AuditReason reason) => reason is AuditReason.DuplicateImpression
-        or AuditReason.NoPriorClick or AuditReason.OutOfWindow or AuditReason.ExtraConversion;
+        or AuditReason.NoPriorClick or AuditReason.OutOfWindow or AuditReason.ExtraConversion or AuditReason.FraudSuspected;
 
     public static IReadOnlyList<string> DerivedWire { get; } =
         Enum.GetValues<AuditReason>().Where(r => r.IsDerived()).Select(r => r.ToWire()).ToArray();

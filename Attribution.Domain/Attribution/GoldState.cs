@@ -21,6 +21,19 @@ public sealed record GoldState(
     long LateByMs,
     decimal RevenueOutOfWindow)
 {
+    /// <summary>Valid clicks: a click a fraud rule flagged does not count (design 004).</summary>
+    public int ClickCount { get; init; }
+
+    /// <summary>Clicks a fraud rule flagged.</summary>
+    public int InvalidClickCount { get; init; }
+
+    /// <summary>The impression itself was flagged (bot or blocklisted): it is never billed and credits no conversion.</summary>
+    public bool FraudSuspected { get; init; }
+
+    /// <summary>Every rule that flagged one of the impression's events, by wire name, sorted and comma-separated ("" for
+    /// none): text, so that two folds of the same events are equal states.</summary>
+    public string FraudReasons { get; init; } = "";
+
     /// <summary>Seconds from impression to the credited conversion, when both exist.</summary>
     public double? AttributionLagSeconds =>
         IsConverted && ImpressionTime is { } i && ConversionTime is { } c ? (c - i).TotalSeconds : null;

@@ -1,4 +1,5 @@
 using Attribution.Domain.Events;
+using Attribution.Domain.Fraud;
 
 namespace Attribution.Domain.Attribution;
 
@@ -47,36 +48,64 @@ public sealed class ImpressionAggregate
     /// them holding one to three events, so the fold allocates what it returns and little else: per-rule LINQ queries
     /// cost more than the rules themselves and turned into garbage collections that stopped the whole consumer.
     /// </summary>
-    public static ImpressionFold Fold(string impressionId, IEnumerable<AdEvent> events, AttributionPolicy policy)
+    public static ImpressionFold Fold(string impressionId, IEnumerable<AdEvent> events, AttributionPolicy policy,
+        IReadOnlyDictionary<string, FraudRule[]>? clickFlags = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var ordered = InEventTimeOrder(events);
         var outcomes = new EventOutcome[ordered.Length];
+        // Rule 3 (impression of record): the earliest IMPRESSION by event time, ties by the smaller event_id.
         ImpressionServed? impression = null;
+        foreach (var e in ordered)
+        {
+            if (e is ImpressionServed served)
+            {
+                impression = served;
+                break;
+            }
+        }
+
+        var flags = FraudFlags.Of(ordered, impression, policy.Fraud, clickFlags);
+        var impressionRules = impression is null ? null : flags?[Array.IndexOf(ordered, impression)];
         AdClicked? lastClick = null;
         ConversionReported? credited = null;
         var conversions = 0;
+        var clicks = 0;
+        var invalidClicks = 0;
         var revenueOutOfWindow = 0m;
         for (var i = 0; i < ordered.Length; i++)
         {
             var e = ordered[i];
+            if (e is ImpressionServed duplicate && !ReferenceEquals(duplicate, impression))
+            {
+                outcomes[i] = new EventOutcome(duplicate, AuditReason.DuplicateImpression,
+                    $"impression {impression!.EventId} at {Iso(impression.EventTime)} is the impression of record", null);
+                continue;
+            }
+
+            if (e is ConversionReported) conversions++;
+            // Design 004 (fraud): a flagged impression is never billed and credits no conversion, a flagged click is
+            // no click, a flagged conversion is not attributed.
+            if (flags?[i] is { } rules)
+            {
+                if (e is AdClicked) invalidClicks++;
+                outcomes[i] = new EventOutcome(e, AuditReason.FraudSuspected, FraudFlags.Detail(rules), null);
+                continue;
+            }
+
             switch (e)
             {
-                // Rule 3 (impression of record): the earliest IMPRESSION by event time, ties by the smaller event_id.
-                case ImpressionServed served when impression is not null:
-                    outcomes[i] = new EventOutcome(served, AuditReason.DuplicateImpression,
-                        $"impression {impression.EventId} at {Iso(impression.EventTime)} is the impression of record", null);
-                    continue;
-                case ImpressionServed served:
-                    impression = served;
-                    break;
                 // Rule 4 (clicks): every valid click counts; click_time is the latest one.
                 case AdClicked click:
                     lastClick = click;
+                    clicks++;
                     break;
+                case ConversionReported conversion when impressionRules is not null:
+                    outcomes[i] = new EventOutcome(conversion, AuditReason.FraudSuspected,
+                        $"the impression is flagged ({FraudFlags.Detail(impressionRules)}) and credits no conversion", null);
+                    continue;
                 case ConversionReported conversion:
-                    conversions++;
-                    outcomes[i] = Attribute(conversion, LastClickAtOrBefore(ordered, i), policy, ref credited, ref revenueOutOfWindow);
+                    outcomes[i] = Attribute(conversion, LastClickAtOrBefore(ordered, i, flags), policy, ref credited, ref revenueOutOfWindow);
                     continue;
             }
 
@@ -109,7 +138,13 @@ public sealed class ImpressionAggregate
             Eligible: conversions == 0 || credited is not null,
             IsLate: lateBy is not null,
             LateByMs: lateBy ?? 0,
-            RevenueOutOfWindow: revenueOutOfWindow);
+            RevenueOutOfWindow: revenueOutOfWindow)
+        {
+            ClickCount = clicks,
+            InvalidClickCount = invalidClicks,
+            FraudSuspected = impressionRules is not null,
+            FraudReasons = FraudFlags.Reasons(flags, outcomes),
+        };
         return new ImpressionFold(gold, outcomes);
     }
 
@@ -131,6 +166,14 @@ public sealed class ImpressionAggregate
                 click);
         }
 
+        // Design 004 (fraud: click injection): a conversion too soon after the click it would be credited to.
+        if (FraudRules.IsJudged(click) && ClickToConversionTooFast.Flags(conversion.EventTime, click.EventTime, policy.Fraud))
+        {
+            return new EventOutcome(conversion, AuditReason.FraudSuspected,
+                $"{FraudRule.ClickToConversionTooFast.ToWire()}: {Durations.Format(conversion.EventTime - click.EventTime)} after click {click.EventId}, " +
+                $"under the {Durations.Format(policy.Fraud.MinClickToConversion)} minimum", click);
+        }
+
         if (credited is null)
         {
             credited = conversion;
@@ -141,15 +184,15 @@ public sealed class ImpressionAggregate
             $"impression already converted by {credited.EventId} at {Iso(credited.EventTime)}", click);
     }
 
-    /// <summary>The last click whose time is at or before the event at <paramref name="index"/>: clicks at the same
-    /// instant count even when their event_id sorts them after it.</summary>
-    private static AdClicked? LastClickAtOrBefore(AdEvent[] ordered, int index)
+    /// <summary>The last valid click whose time is at or before the event at <paramref name="index"/>: clicks at the same
+    /// instant count even when their event_id sorts them after it; a click a fraud rule flagged is never credited.</summary>
+    private static AdClicked? LastClickAtOrBefore(AdEvent[] ordered, int index, FraudRule[]?[]? flags)
     {
         var end = index;
         while (end + 1 < ordered.Length && ordered[end + 1].EventTime == ordered[index].EventTime) end++;
         for (var j = end; j >= 0; j--)
         {
-            if (ordered[j] is AdClicked click) return click;
+            if (ordered[j] is AdClicked click && flags?[j] is null) return click;
         }
 
         return null;

@@ -1,3 +1,5 @@
+using Attribution.Domain.Events;
+
 namespace Attribution.Domain.Fraud;
 
 /// <summary>Design 004's fraud patterns, each a rule of its own file.</summary>
@@ -13,6 +15,14 @@ public enum FraudRule
 
 public static class FraudRules
 {
+    // Issue 22: an event that carries neither ip_address nor user_agent (a server-side one) is judged by no fraud rule,
+    // exactly as before the rules existed; a conversion is judged by the click it would be credited to.
+    public static bool IsJudged(AdEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.IpAddress is not null || e.UserAgent is not null;
+    }
+
     public static string ToWire(this FraudRule rule) => rule switch
     {
         FraudRule.ClickFlooding => "CLICK_FLOODING",

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Attribution.Domain.Attribution;
+using Attribution.Projections.Fraud;
 using Npgsql;
 
 namespace Attribution.Projections.Config;
@@ -11,7 +12,8 @@ public sealed class AttributionOptions
     public int LateThresholdMinutes { get; set; } = 60;
 }
 
-/// <summary>The attribution_config table: the lookback and late threshold every fold uses.</summary>
+/// <summary>The attribution_config table: the lookback and late threshold every fold uses, read together with the fraud
+/// rules in force.</summary>
 public sealed class AttributionConfigStore(NpgsqlDataSource dataSource)
 {
     public const string LookbackDaysKey = "lookback_days";
@@ -45,7 +47,9 @@ public sealed class AttributionConfigStore(NpgsqlDataSource dataSource)
             policy = policy with { Lookback = TimeSpan.FromDays(double.Parse(days, CultureInfo.InvariantCulture)) };
         if (values.TryGetValue(LateThresholdMinutesKey, out var minutes))
             policy = policy with { LateThreshold = TimeSpan.FromMinutes(double.Parse(minutes, CultureInfo.InvariantCulture)) };
-        return policy;
+        await reader.DisposeAsync();
+        // The fraud rules are part of what a fold applies: every reader of the policy gets them with it.
+        return policy with { Fraud = await FraudSettingsStore.ReadAsync(conn, tx, ct) };
     }
 
     public async Task<AttributionPolicy> ReadAsync(CancellationToken ct = default)

@@ -60,7 +60,7 @@ public sealed class FraudSettingsStore(NpgsqlDataSource dataSource)
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task<FraudSettings> ReadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct = default)
+    public static async Task<FraudSettings> ReadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct = default)
     {
         await using var cmd = new NpgsqlCommand("SELECT settings::text FROM fraud_settings", conn, tx);
         return await cmd.ExecuteScalarAsync(ct) is string text

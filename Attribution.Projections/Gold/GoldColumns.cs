@@ -68,6 +68,10 @@ public static class GoldColumns
         GoldColumn.Value("late_by_ms", "bigint", NpgsqlDbType.Bigint, r => r.State.LateByMs),
         GoldColumn.Value("revenue_out_of_window", "numeric", NpgsqlDbType.Numeric, r => r.State.RevenueOutOfWindow),
         GoldColumn.Value("stream_version", "integer", NpgsqlDbType.Integer, r => r.StreamVersion),
+        GoldColumn.Value("click_count", "integer", NpgsqlDbType.Integer, r => r.State.ClickCount),
+        GoldColumn.Value("invalid_click_count", "integer", NpgsqlDbType.Integer, r => r.State.InvalidClickCount),
+        GoldColumn.Value("fraud_suspected", "boolean", NpgsqlDbType.Boolean, r => r.State.FraudSuspected),
+        GoldColumn.Text("fraud_reasons", r => r.State.FraudReasons),
     ];
 
     /// <summary>The written columns by name, in order.</summary>
@@ -102,7 +106,13 @@ public static class GoldColumns
         DateTime? T(int i) => r.IsDBNull(i) ? null : DateTime.SpecifyKind(r.GetDateTime(i), DateTimeKind.Utc);
         var state = new GoldState(r.GetString(0), S(1), S(2), S(3), S(4), S(5), r.GetBoolean(6), r.GetBoolean(7),
             T(8), T(9), T(10), r.GetDecimal(11), r.GetDecimal(12), r.GetBoolean(13), r.GetBoolean(14), r.GetInt64(15),
-            r.GetDecimal(16));
-        return new GoldRecord(state, r.GetInt32(17), T(18)!.Value);
+            r.GetDecimal(16))
+        {
+            ClickCount = r.GetInt32(18),
+            InvalidClickCount = r.GetInt32(19),
+            FraudSuspected = r.GetBoolean(20),
+            FraudReasons = r.GetString(21),
+        };
+        return new GoldRecord(state, r.GetInt32(17), T(22)!.Value);
     }
 }

@@ -45,6 +45,7 @@ public static class SchemaMigrator
         new(15, "A/B tests of creatives: experiments with their arms, window, alpha and minimum detectable effect", ["Experiments.Experiments.sql"]),
         new(16, "the events view shows each event's ip_address and user_agent (fraud rules, Bronze)", ["EventStore.EventsView.sql"]),
         new(17, "the fraud rules in force (thresholds, bot patterns, IP blocklist), seeded from Fraud:*", ["Fraud.Fraud.sql"]),
+        new(18, "Gold gains click_count, invalid_click_count, fraud_suspected and fraud_reasons (clicks counted from the event store)", ["Gold.GoldFraud.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

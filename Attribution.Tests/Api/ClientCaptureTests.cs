@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Attribution.Tests.Fixtures;
@@ -33,6 +35,15 @@ public sealed class ClientCaptureTests
 
         Assert.Equal(("203.0.113.9", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"), await StoredAsync(api, "cap-1-i"));
         Assert.Equal(("203.0.113.9", ""), await StoredAsync(api, "cap-1-c"));
+
+        // A click sent without a User-Agent is a bot's (BOT_USER_AGENT): no click in Gold, one invalid click.
+        var imp = await Eventually.ValueAsync(async () => await http.GetFromJsonAsync<JsonElement>("/api/v1/impressions/cap-1"),
+            i => i.GetProperty("stream_version").GetInt32() >= 2, "both events folded");
+        Assert.Equal((0, 1, false, false), (imp.GetProperty("click_count").GetInt32(), imp.GetProperty("invalid_click_count").GetInt32(),
+            imp.GetProperty("fraud_suspected").GetBoolean(), imp.GetProperty("is_clicked").GetBoolean()));
+        Assert.Equal(["BOT_USER_AGENT"], imp.GetProperty("fraud_reasons").EnumerateArray().Select(r => r.GetString()));
+        await Eventually.TrueAsync(async () => await Db.CountAsync(api.DataSource,
+            "SELECT count(*) FROM audit_log WHERE event_id = 'cap-1-c' AND reason = 'FRAUD_SUSPECTED' AND detail = 'BOT_USER_AGENT'") == 1, "the bot click audited");
     }
 
     [Fact]

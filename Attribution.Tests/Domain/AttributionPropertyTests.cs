@@ -203,6 +203,6 @@ public class AttributionPropertyTests
             impression?.GeoCountry, impression?.Platform, clicks.Count > 0, credited is not null, impression?.EventTime,
             clicks.Count > 0 ? clicks[^1].EventTime : null, credited?.EventTime, impression?.BidPrice ?? 0m,
             credited?.ConversionValue ?? 0m, conversions.Count == 0 || credited is not null, lateBy is not null, lateBy ?? 0,
-            revenueOutOfWindow), all);
+            revenueOutOfWindow) { ClickCount = clicks.Count }, all);
     }
 }
