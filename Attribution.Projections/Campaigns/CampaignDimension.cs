@@ -1,8 +1,12 @@
+using Attribution.Domain.Dimensions;
 using System.Data.Common;
 using Attribution.Domain.Campaigns;
 using Attribution.Domain.Tracking;
 using Npgsql;
 using NpgsqlTypes;
+
+using Scd2Write = Attribution.Domain.Dimensions.Scd2Write<Attribution.Domain.Campaigns.CampaignVersion>;
+using Scd2Decision = Attribution.Domain.Dimensions.Scd2Decision<Attribution.Domain.Campaigns.CampaignVersion, Attribution.Domain.Campaigns.CampaignChange>;
 
 namespace Attribution.Projections.Campaigns;
 
