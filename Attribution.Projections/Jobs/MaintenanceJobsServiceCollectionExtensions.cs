@@ -32,6 +32,8 @@ public static class MaintenanceJobsServiceCollectionExtensions
         services.TryAddSingleton<ExportStateStore>();
         services.TryAddSingleton<BronzeExporter>();
         services.TryAddSingleton<GoldExporter>();
+        services.TryAddSingleton<CampaignDimensionExporter>();
+        services.TryAddSingleton<UserDimensionExporter>();
         services.TryAddSingleton<EventRetention>();
         services.TryAddSingleton<MaintenanceJobRunner>();
         services.TryAddSingleton<MaintenanceJobs>();
@@ -39,6 +41,7 @@ public static class MaintenanceJobsServiceCollectionExtensions
         // The jobs: one line each. A new job is one more class and one more line like these.
         services.AddMaintenanceJob<ExportBronzeJob>();
         services.AddMaintenanceJob<ExportGoldJob>();
+        services.AddMaintenanceJob<ExportDimsJob>();
         services.AddMaintenanceJob<CompactJob>();
         services.AddMaintenanceJob<ExpireSnapshotsJob>();
         services.AddMaintenanceJob<RetentionJob>();

@@ -42,6 +42,8 @@ public static class SchemaMigrator
         new(12, "what-if replays: their parameters, state and progress (each one's shadow Gold is a schema of its own)", ["Replays.Replays.sql"]),
         new(13, "the event store moves into Marten's tables (mt_streams, mt_events); events becomes a view over them",
             [], EventStoreMigration.MoveIntoMartenAsync),
+        new(14, "dimension merge marker for the dims.* Iceberg export; dim_users (SCD2 user profiles as bands)",
+            ["Campaigns.CampaignMergeSeq.sql", "Users.Users.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)
