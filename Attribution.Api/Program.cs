@@ -16,6 +16,7 @@ using Attribution.Api.Observability;
 using Attribution.Api.Pipeline;
 using Attribution.Api.Replays;
 using Attribution.Api.Tracking;
+using Attribution.Api.Users;
 
 if (CommandLine.IsVerb(args))
 {
@@ -42,6 +43,8 @@ queriesAndAdmin.MapLakehouse();
 queriesAndAdmin.MapAnalytics();
 queriesAndAdmin.MapMultiTouch();
 queriesAndAdmin.MapCampaigns();
+queriesAndAdmin.MapUsers();
+queriesAndAdmin.MapAudience();
 queriesAndAdmin.MapIngestKeys();
 queriesAndAdmin.MapClickUrls();
 app.MapJobsDashboard();
