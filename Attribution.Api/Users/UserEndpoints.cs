@@ -130,6 +130,13 @@ public static class UserEndpoints
         else if (userId.Contains('\0', StringComparison.Ordinal)) error = "user_id contains a NUL character";
         if (error is not null) return null;
         if (!UserProfile.TryCreate(ageBand, gender, country, interests, segment, out var profile, out error)) return null;
+        // A profile that knows nothing says no more than no profile at all (the audience's "unknown"): most likely a mistake.
+        if (profile.Equals(UserProfile.Empty))
+        {
+            error = "nothing to set: give at least one of age_band, gender, country, interests, segment";
+            return null;
+        }
+
         var at = effectiveAt ?? clock.GetUtcNow();
         // Stored times have microsecond precision; a profile effective in between would not round-trip.
         at = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % 10), TimeSpan.Zero);
