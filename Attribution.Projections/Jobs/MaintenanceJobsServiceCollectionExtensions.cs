@@ -1,6 +1,7 @@
 using Attribution.Projections.Campaigns;
 using Attribution.Projections.EventStore;
 using Attribution.Projections.Lakehouse.Export;
+using Attribution.Projections.Users;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.PostgreSql;
@@ -47,6 +48,7 @@ public static class MaintenanceJobsServiceCollectionExtensions
         services.AddMaintenanceJob<RetentionJob>();
         services.TryAddSingleton<LandingDomainCache>();
         services.TryAddSingleton<CampaignDimension>();
+        services.TryAddSingleton<UserDimension>();
         services.AddMaintenanceJob<Scd2MergeJob>();
 
         var jobs = configuration.GetSection("Jobs").Get<JobsOptions>() ?? new JobsOptions();

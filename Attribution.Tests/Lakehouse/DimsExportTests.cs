@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Attribution.Domain.Campaigns;
+using Attribution.Domain.Dimensions;
+using Attribution.Domain.Users;
 using Attribution.Projections.Campaigns;
+using Attribution.Projections.Users;
 using Attribution.Projections.Lakehouse.Export;
 using Attribution.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
@@ -116,6 +119,58 @@ public sealed class DimsExportTests
         Assert.Equal(75d, Query(host, DesignPointInTimeSql + " WHERE f.impression_id = 'pb-3'").GetProperty("rows")[0].GetProperty("budget_at_time_of_impression").GetDouble());
         await host.RunOkAsync("export-dims");
         Assert.Equal(80d, Query(host, DesignPointInTimeSql + " WHERE f.impression_id = 'pb-3'").GetProperty("rows")[0].GetProperty("budget_at_time_of_impression").GetDouble());
+    }
+
+    [Fact]
+    public async Task Dim_users_holds_every_version_one_snapshot_per_batch_and_joins_Gold_at_the_impression_time_in_DuckDB()
+    {
+        await using var host = await LakehouseHost.StartAsync("dimsusr");
+        var users = host.Services.GetRequiredService<UserDimension>();
+        var t0 = new DateTimeOffset(T0);
+        UserProfile Profile(string age, params string[] interests) =>
+            UserProfile.TryCreate(age, "female", "DE", interests, "gold", out var p, out var error) ? p : throw new ArgumentException(error);
+
+        await users.MergeAsync([
+            new UserChange("u-1", t0.AddHours(-1), Profile("25-34", "travel", "cooking")),
+            new UserChange("u-2", t0.AddHours(-1), Profile("18-24")),
+        ], CancellationToken.None);
+        await host.RunOkAsync("export-dims");
+        await users.MergeAsync([
+            new UserChange("u-1", t0.AddHours(1), Profile("35-44", "travel")),
+            new UserChange("u-2", t0.AddHours(1), Profile("18-24")), // unchanged: no version
+        ], CancellationToken.None);
+        await host.RunOkAsync("export-dims");
+
+        var table = host.Catalog.Open(LakehouseTables.DimUsers);
+        Assert.Equal(["overwrite", "overwrite"], table.Snapshots().OrderBy(s => s.SequenceNumber).Select(s => s.Operation));
+        var history = (await users.HistoryAsync("u-1", CancellationToken.None)).Concat(await users.HistoryAsync("u-2", CancellationToken.None)).ToList();
+        Assert.Empty(Scd2.CheckHistory(history));
+        var read = Query(host, """
+            SELECT user_key, user_id, age_band, interests, epoch_us(start_ts) AS start_us, epoch_us(end_ts) AS end_us, is_current
+            FROM dims.dim_users ORDER BY user_key
+            """).GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal(3, read.Count);
+        foreach (var (want, actual) in history.OrderBy(v => v.UserKey).Zip(read))
+        {
+            Assert.Equal(want.UserKey.ToString(CultureInfo.InvariantCulture), actual.GetProperty("user_key").ToString());
+            Assert.Equal((want.UserId, want.Profile.AgeBand, string.Join(',', want.Profile.Interests)),
+                (actual.GetProperty("user_id").GetString(), actual.GetProperty("age_band").GetString(), actual.GetProperty("interests").GetString()));
+            Assert.Equal((Micros(want.StartTs), Micros(want.EndTs), want.IsCurrent),
+                (actual.GetProperty("start_us").ToString(), actual.GetProperty("end_us").ToString(), actual.GetProperty("is_current").GetBoolean()));
+        }
+
+        // The audience's point-in-time join, written against the warehouse: u-1's impressions before T0+1h are 25-34.
+        TimeSpan[] at = [TimeSpan.FromMinutes(-30), TimeSpan.FromHours(1) - Micro, TimeSpan.FromHours(1), TimeSpan.FromHours(2)];
+        await host.ApplyAsync([.. at.Select((t, i) => Impression($"pu-{i}", $"pu-e{i}", t, user: "u-1")), Impression("pu-x", "pu-ex", TimeSpan.Zero, user: "u-9")]);
+        await host.RunOkAsync("export-gold");
+        var bands = Query(host, """
+            SELECT f.impression_id, coalesce(u.age_band, 'unknown') AS age_band
+            FROM gold.ad_performance_state f
+            LEFT JOIN dims.dim_users u
+              ON f.user_id = u.user_id AND f.impression_time >= u.start_ts AND f.impression_time < u.end_ts
+            ORDER BY f.impression_id
+            """).GetProperty("rows").EnumerateArray().Select(r => (r.GetProperty("impression_id").GetString(), r.GetProperty("age_band").GetString()));
+        Assert.Equal([("pu-0", "25-34"), ("pu-1", "25-34"), ("pu-2", "35-44"), ("pu-3", "35-44"), ("pu-x", "unknown")], bands);
     }
 
     private static string Micros(DateTimeOffset t) => ((t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10).ToString(CultureInfo.InvariantCulture);
