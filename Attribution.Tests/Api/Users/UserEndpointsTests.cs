@@ -139,4 +139,29 @@ public sealed class UserEndpointsTests : IAsyncLifetime
         Assert.Empty(Scd2.CheckHistory(history));
         Assert.Equal(["45-54", "55-64"], history.Select(v => v.Profile.AgeBand));
     }
+
+    [Fact]
+    public async Task The_traffic_generator_fills_a_profile_for_most_of_its_users_in_bands_the_service_accepts()
+    {
+        var model = new Attribution.Api.Simulation.TrafficModel(new Attribution.Api.Simulation.TrafficOptions { Seed = 7, Users = 500 });
+        var simulator = new Attribution.Api.Simulation.TrafficSimulator(_api.Client(), model);
+
+        var sent = await simulator.SendProfilesAsync(ApiFactory.AdminKey, perBatch: 120, CancellationToken.None);
+
+        var expected = Enumerable.Range(0, 500).Select(model.ProfileOf).OfType<System.Text.Json.Nodes.JsonObject>().ToList();
+        Assert.Equal(expected.Count, sent);
+        Assert.InRange(sent, 400, 490); // about the 90 % ProfileRate
+        Assert.Equal(sent, await Db.CountAsync(_api.DataSource, "SELECT count(*) FROM dim_users WHERE is_current"));
+        var users = _api.Services.GetRequiredService<UserDimension>();
+        foreach (var p in expected.Take(20))
+        {
+            var stored = await users.CurrentAsync(p["user_id"]!.GetValue<string>(), CancellationToken.None);
+            Assert.Equal((p["age_band"]!.GetValue<string>(), p["segment"]!.GetValue<string>()), (stored!.Profile.AgeBand, stored.Profile.Segment));
+            Assert.Equal(p["interests"]!.AsArray().Select(i => i!.GetValue<string>()).Order(StringComparer.Ordinal), stored.Profile.Interests);
+        }
+
+        // Sent again, the same profiles open no version.
+        await simulator.SendProfilesAsync(ApiFactory.AdminKey, perBatch: 500, CancellationToken.None);
+        Assert.Equal(sent, await Db.CountAsync(_api.DataSource, "SELECT count(*) FROM dim_users"));
+    }
 }
