@@ -26,7 +26,7 @@ public abstract class DimensionExporter(
     protected override bool SnapshotPerMark => true;
 
     /// <summary>The dimension's rows of one merge: the merge_seq, then the table's columns in schema order, for the
-    /// smallest merge_seq with <c>$1 &lt; merge_seq &lt;= $2</c>.</summary>
+    /// smallest merge_seq with <c>$1 &lt; merge_seq &lt;= $2</c> (the page limit, <c>$3</c>, does not apply).</summary>
     protected abstract string PageSql { get; }
 
     // A merge is never split: its closes and opens belong in one snapshot, however many rows it wrote.
@@ -52,7 +52,7 @@ public sealed class CampaignDimensionExporter(
         SELECT merge_seq, campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current,
                array_to_string(landing_domains, ',')
         FROM dim_campaigns
-        WHERE merge_seq = (SELECT min(merge_seq) FROM dim_campaigns WHERE merge_seq > $1 AND merge_seq <= $2) AND $3 > 0
+        WHERE merge_seq = (SELECT min(merge_seq) FROM dim_campaigns WHERE merge_seq > $1 AND merge_seq <= $2)
         ORDER BY campaign_key
         """;
 }
@@ -73,7 +73,7 @@ public sealed class UserDimensionExporter(
         SELECT merge_seq, user_key, user_id, age_band, gender, country, array_to_string(interests, ','), segment,
                start_ts, end_ts, is_current
         FROM dim_users
-        WHERE merge_seq = (SELECT min(merge_seq) FROM dim_users WHERE merge_seq > $1 AND merge_seq <= $2) AND $3 > 0
+        WHERE merge_seq = (SELECT min(merge_seq) FROM dim_users WHERE merge_seq > $1 AND merge_seq <= $2)
         ORDER BY user_key
         """;
 }
