@@ -18,6 +18,7 @@ using Attribution.Api.Observability;
 using Attribution.Api.Pipeline;
 using Attribution.Api.Replays;
 using Attribution.Api.Tracking;
+using Attribution.Api.Users;
 
 if (CommandLine.IsVerb(args))
 {
@@ -46,6 +47,8 @@ queriesAndAdmin.MapMultiTouch();
 queriesAndAdmin.MapCampaigns();
 queriesAndAdmin.MapExperiments();
 queriesAndAdmin.MapFraud();
+queriesAndAdmin.MapUsers();
+queriesAndAdmin.MapAudience();
 queriesAndAdmin.MapIngestKeys();
 queriesAndAdmin.MapClickUrls();
 app.MapJobsDashboard();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmark (docs/BENCHMARKS.md) on this machine: the local PostgreSQL, the embedded Kafka, wrk for HTTP.
-#   scripts/bench.sh                         the full run (1 M events, 10 M impressions, 5 + 10-minute soak)
+#   scripts/bench.sh                         the full run (1 M events, 10 M impressions, audience over 10 M impressions and 1 M users, 5 + 10-minute soak)
 #   scripts/bench.sh --events 100000 --soak-warmup 0 --soak-minutes 1 --query-impressions 1000000    a quick one
 # Extra arguments go to `Attribution.Api bench` (--help lists them). Measure on a quiet machine: the report
 # prints the load average before and after.

@@ -6,6 +6,8 @@ using Attribution.Projections.Campaigns;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
+using Scd2Decision = Attribution.Domain.Dimensions.Scd2Decision<Attribution.Domain.Campaigns.CampaignVersion, Attribution.Domain.Campaigns.CampaignChange>;
+
 namespace Attribution.Api.Campaigns;
 
 /// <summary>The campaign dimension, SCD type 2 (design 000 §3.4): current versions, history, changes, batch feed, pacing.</summary>

@@ -10,7 +10,7 @@ namespace Attribution.Api.Cli;
 /// </summary>
 public static class BenchCommand
 {
-    private static readonly string[] AllParts = ["pipeline", "http", "latency", "spool", "queries", "soak"];
+    private static readonly string[] AllParts = ["pipeline", "http", "latency", "spool", "queries", "audience", "soak"];
 
     public const string Usage = """
         Attribution.Api bench [options]       measures this machine; see docs/BENCHMARKS.md
@@ -26,9 +26,11 @@ public static class BenchCommand
           --latency-rate R      events/s for the latency run (default 5000)   --latency-seconds S (default 30)
           --spool-events N      events spooled while Kafka is down, then drained (default 1000000)
           --query-impressions M Gold rows for the metrics queries (default 10000000)  --query-runs K (default 50)
+          --audience-impressions M  Gold rows for the audience queries (default 10000000)
+          --audience-users U    dim_users users for the audience queries (default 1000000)  --audience-runs K (default 30)
           --soak-minutes X      soak length (default 10)              --soak-rate R events/s (default 2000)
           --soak-warmup X       minutes of load before the soak's measured window (default 5)
-          --only LIST           comma-separated parts: pipeline,http,latency,spool,queries,soak
+          --only LIST           comma-separated parts: pipeline,http,latency,spool,queries,audience,soak
                                 (default all)
           --pg CONNSTRING       PostgreSQL server (default Host=127.0.0.1;Port=55432;Username=postgres)
           --report FILE         also write the markdown report to FILE
@@ -57,6 +59,7 @@ public static class BenchCommand
         LatencyResult? latency = null;
         SpoolResult? spool = null;
         QueriesResult? queries = null;
+        AudienceResult? audience = null;
         SoakResult? soak = null;
         if (parts.Contains("pipeline"))
             pipeline = await BenchPipeline.RunAsync(server, o.Long("events", 1_000_000),
@@ -70,17 +73,20 @@ public static class BenchCommand
             spool = await BenchSpool.RunAsync(server, o.Long("spool-events", 1_000_000), keep, Say, ct);
         if (parts.Contains("queries"))
             queries = await BenchQueries.RunAsync(server, o.Long("query-impressions", 10_000_000), o.Int("query-runs", 50), keep, Say, ct);
+        if (parts.Contains("audience"))
+            audience = await BenchAudience.RunAsync(server, o.Long("audience-impressions", 10_000_000), o.Int("audience-users", 1_000_000),
+                o.Int("audience-runs", 30), keep, Say, ct);
         if (parts.Contains("soak"))
             soak = await BenchSoak.RunAsync(server, o.Double("soak-warmup", 5), o.Double("soak-minutes", 10), o.Double("soak-rate", 2000), keep, Say, ct);
 
-        var report = Report(args, started, loadBefore, Machine.LoadAverage(), pipeline, http, latency, spool, queries, soak);
+        var report = Report(args, started, loadBefore, Machine.LoadAverage(), pipeline, http, latency, spool, queries, audience, soak);
         Console.WriteLine(report);
         if (o.String("report", "") is { Length: > 0 } file) await File.WriteAllTextAsync(file, report, ct);
         return pipeline is { Valid: false } ? 1 : 0;
     }
 
     private static string Report(string[] args, DateTime started, string loadBefore, string loadAfter,
-        PipelineResult? p, HttpResult? h, LatencyResult? l, SpoolResult? sp, QueriesResult? q, SoakResult? s)
+        PipelineResult? p, HttpResult? h, LatencyResult? l, SpoolResult? sp, QueriesResult? q, AudienceResult? a, SoakResult? s)
     {
         var r = new StringBuilder();
         void Line(FormattableString f) => r.AppendLine(f.ToString(CultureInfo.InvariantCulture));
@@ -121,6 +127,13 @@ public static class BenchCommand
             foreach (var x in q.Queries)
                 Line($"| 4 | `{x.Path.Split('?')[0]}`: {x.Name} over {q.Impressions:N0} impressions ({x.Rows} rows) | **p50 {x.P50Ms:N1} ms, p95 {x.P95Ms:N1} ms** | {x.Runs} runs after 2 warm-ups | p95 < 50 ms: {Mark(x.P95Ms < 50)} |");
             Line($"|   | (Gold rows loaded with binary COPY + index build in {q.LoadSeconds:N0} s) | | | |");
+        }
+
+        if (a is not null)
+        {
+            foreach (var x in a.Queries)
+                Line($"| 4 | `/api/v1/audience`: {x.Name} over {a.Impressions:N0} impressions and {a.Users:N0} users ({x.Rows} groups) | **p50 {x.P50Ms:N1} ms, p95 {x.P95Ms:N1} ms** | {x.Runs} runs after 2 warm-ups | p95 < 500 ms: {Mark(x.P95Ms < 500)} |");
+            Line($"|   | (Gold loaded with binary COPY + index build in {a.GoldLoadSeconds:N0} s; {a.Versions:N0} dim_users versions in {a.UsersLoadSeconds:N0} s) | | | |");
         }
 
         if (s is not null)

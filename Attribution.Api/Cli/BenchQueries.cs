@@ -104,7 +104,7 @@ internal static class BenchQueries
 
     /// <summary>Secondary indexes are dropped for the load and rebuilt after it (as any bulk load does), from their
     /// own definitions, so the table ends up exactly as the migrations define it.</summary>
-    private static async Task LoadGoldAsync(BenchDatabase db, long impressions, DateTime now, CancellationToken ct)
+    internal static async Task LoadGoldAsync(BenchDatabase db, long impressions, DateTime now, CancellationToken ct)
     {
         var indexes = new List<(string Name, string Definition)>();
         await using (var cmd = db.DataSource.CreateCommand("""

@@ -70,6 +70,9 @@ public static class CommandLine
                 --key-id ID --key-secret SECRET   the ingest key that signs postbacks and batches (default: the
                                       environment's ATTRIBUTION_INGEST_KEY_ID and ATTRIBUTION_INGEST_SECRET, else the
                                       development key scripts/run.sh configures)
+                --admin-key KEY       first sends a profile (bands) for 90 % of the users to /api/v1/users:batch
+                                      (default: Admin__ApiKey from the environment, as scripts/run.sh sets it)
+                --profiles false      send no profiles
             """);
         return 0;
     }
@@ -171,6 +174,18 @@ public static class CommandLine
             Progress = line => Console.Write("\r" + line.PadRight(100)),
             ClickSigningKeys = clickKey.Length == 0 ? null : new ClickSigningKeys([clickKey]),
         };
+        // The users' profiles first, so the audience analysis has bands for them (the admin key guards dim_users).
+        var adminKey = o.String("admin-key", Environment.GetEnvironmentVariable("Admin__ApiKey") ?? "");
+        if (adminKey.Length > 0 && o.String("profiles", "true") == "true")
+        {
+            var profiles = await simulator.SendProfilesAsync(adminKey, 10_000, ct);
+            Console.WriteLine($"simulate: {profiles:N0} user profiles sent to /api/v1/users:batch");
+        }
+        else
+        {
+            Console.WriteLine("simulate: no user profiles sent (give --admin-key or set Admin__ApiKey; --profiles false skips them)");
+        }
+
         Console.WriteLine($"simulate: seed {model.Options.Seed}, mode {mode}, {(count is null ? "" : $"{count} events ")}{(rate is null ? "as fast as accepted" : $"at {rate}/s")} → {url}");
         var run = await simulator.RunAsync(count, rate, duration, ct);
         Console.WriteLine();

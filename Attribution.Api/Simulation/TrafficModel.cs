@@ -18,6 +18,9 @@ public sealed record TrafficOptions
 
     /// <summary>Share of events sent twice, to exercise dedup.</summary>
     public double DuplicateRate { get; init; }
+
+    /// <summary>Share of users given a profile in dim_users; the others fall in the audience's "unknown".</summary>
+    public double ProfileRate { get; init; } = 0.9;
 }
 
 /// <summary>A generated event and when it happens.</summary>
@@ -42,7 +45,7 @@ public sealed class TrafficModel(TrafficOptions options)
         var campaign = _random.Next(options.Campaigns);
         var campaignId = $"camp-{campaign + 1:D2}";
         var creativeId = $"{campaignId}-cr-{_random.Next(options.CreativesPerCampaign) + 1}";
-        var userId = $"u-{_random.Next(options.Users):D6}";
+        var userId = UserId(_random.Next(options.Users));
         var geo = Geos[_random.Next(Geos.Length)];
         var platform = Platforms[_random.Next(Platforms.Length)];
         var impressionId = $"imp-{options.Seed}-{n:D9}";
@@ -81,6 +84,34 @@ public sealed class TrafficModel(TrafficOptions options)
         }
 
         return funnel;
+    }
+
+    private static readonly string[] AgeBands = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"];
+    private static readonly string[] Genders = ["female", "male", "other"];
+    private static readonly string[] Interests = ["travel", "sports", "cooking", "gaming", "fashion", "finance", "music", "tech"];
+    private static readonly string[] Segments = ["new", "returning", "loyal", "lapsed"];
+
+    private static string UserId(int user) => $"u-{user:D6}";
+
+    /// <summary>
+    /// The profile of a user, as one line of POST /api/v1/users:batch, or null for a user left without one. Drawn from
+    /// the seed and the user alone, so a profile is the same however many events are generated, and in bands only.
+    /// </summary>
+    public JsonObject? ProfileOf(int user)
+    {
+        var random = new Random(unchecked(options.Seed * 1_000_003 + user));
+        if (random.NextDouble() >= options.ProfileRate) return null;
+        var interests = new JsonArray();
+        foreach (var interest in Interests.Where(_ => random.NextDouble() < 0.25)) interests.Add(interest);
+        return new JsonObject
+        {
+            ["user_id"] = UserId(user),
+            ["age_band"] = AgeBands[random.Next(AgeBands.Length)],
+            ["gender"] = Genders[random.Next(Genders.Length)],
+            ["country"] = Geos[random.Next(Geos.Length)],
+            ["interests"] = interests,
+            ["segment"] = Segments[random.Next(Segments.Length)],
+        };
     }
 
     public bool Duplicate() => options.DuplicateRate > 0 && _random.NextDouble() < options.DuplicateRate;

@@ -38,6 +38,41 @@ public sealed class TrafficSimulator(HttpClient http, TrafficModel model, SendMo
     /// <summary>Signs the /click URLs of pixel mode, as an ad server holding the key would; /click refuses unsigned redirects.</summary>
     public ClickSigningKeys? ClickSigningKeys { get; init; }
 
+    /// <summary>
+    /// Fills dim_users with the model's profiles (POST /api/v1/users:batch, NDJSON, under the admin key), so the
+    /// audience analysis has bands for the users the traffic comes from. Returns the profiles sent.
+    /// </summary>
+    public async Task<long> SendProfilesAsync(string adminKey, int perBatch, CancellationToken ct)
+    {
+        long sent = 0;
+        var body = new StringBuilder();
+        var lines = 0;
+        async Task FlushAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/users:batch")
+            {
+                Content = new StringContent(body.ToString(), Encoding.UTF8, "application/x-ndjson"),
+            };
+            request.Headers.Add("X-Admin-Key", adminKey);
+            using var response = await http.SendAsync(request, ct);
+            if (!response.IsSuccessStatusCode)
+                throw new HttpRequestException($"POST /api/v1/users:batch answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+            sent += lines;
+            body.Clear();
+            lines = 0;
+        }
+
+        for (var user = 0; user < model.Options.Users; user++)
+        {
+            if (model.ProfileOf(user) is not { } profile) continue;
+            body.Append(profile.ToJsonString()).Append('\n');
+            if (++lines >= perBatch) await FlushAsync();
+        }
+
+        if (lines > 0) await FlushAsync();
+        return sent;
+    }
+
     public async Task<SimulationRun> RunAsync(long? maxEvents, double? eventsPerSecond, TimeSpan? duration, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();

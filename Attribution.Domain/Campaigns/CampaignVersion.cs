@@ -1,3 +1,4 @@
+using Attribution.Domain.Dimensions;
 using Attribution.Domain.Tracking;
 
 namespace Attribution.Domain.Campaigns;
@@ -51,13 +52,20 @@ public sealed record CampaignVersion(
     CampaignStatus Status,
     DateTimeOffset StartTs,
     DateTimeOffset EndTs,
-    bool IsCurrent)
+    bool IsCurrent) : IScd2Version<CampaignVersion>
 {
     /// <summary>The hosts /click may redirect to for this campaign without a signature (issue 19).</summary>
     public LandingDomains LandingDomains { get; init; } = LandingDomains.Empty;
 
     /// <summary>The end of a version that is still current (design 3.4: the 9999-12-31 high watermark).</summary>
-    public static DateTimeOffset OpenEnd { get; } = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
+    public static DateTimeOffset OpenEnd => Scd2.OpenEnd;
+
+    long IScd2Version<CampaignVersion>.Key => CampaignKey;
+
+    string IScd2Version<CampaignVersion>.MemberId => CampaignId;
+
+    CampaignVersion IScd2Version<CampaignVersion>.WithValidity(long key, DateTimeOffset startTs, DateTimeOffset endTs, bool isCurrent) =>
+        this with { CampaignKey = key, StartTs = startTs, EndTs = endTs, IsCurrent = isCurrent };
 
     /// <summary>Design rule "time-travel join" (3.4): a version is valid at t when start_ts &lt;= t &lt; end_ts.</summary>
     public bool IsValidAt(DateTimeOffset t) => StartTs <= t && t < EndTs;
@@ -88,8 +96,49 @@ public sealed record CampaignChange(
     string? BudgetType = null,
     CampaignStatus? Status = null,
     long Sequence = 0,
-    LandingDomains? LandingDomains = null)
+    LandingDomains? LandingDomains = null) : IScd2Change<CampaignChange, CampaignVersion>
 {
+    string IScd2Change<CampaignChange, CampaignVersion>.MemberId => CampaignId;
+
+    /// <summary>The campaign's attributes after this change: those it leaves null keep their current value, and a
+    /// first version needs them all.</summary>
+    public CampaignVersion? Open(CampaignVersion? current, DateTimeOffset effective, out string? error)
+    {
+        error = null;
+        var name = Name ?? current?.Name;
+        var budget = BudgetAmount ?? current?.BudgetAmount;
+        var budgetType = BudgetType ?? current?.BudgetType;
+        var status = Status ?? current?.Status;
+        // Landing domains are optional: a campaign without any redirects only signed clicks (issue 19).
+        var landingDomains = LandingDomains ?? current?.LandingDomains ?? Tracking.LandingDomains.Empty;
+        if (name is null || budget is null || budgetType is null || status is null)
+        {
+            var missing = new[] { ("name", name is null), ("budget_amount", budget is null), ("budget_type", budgetType is null), ("status", status is null) }
+                .Where(m => m.Item2)
+                .Select(m => m.Item1);
+            error = $"campaign {CampaignId} is new, and its first version lacks {string.Join(", ", missing)}";
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(budgetType))
+        {
+            error = "name and budget_type may not be blank";
+            return null;
+        }
+
+        // Design rule "negative values go to the audit path" (3.2.1): a negative budget is refused, not stored.
+        if (budget < 0)
+        {
+            error = $"budget_amount {budget} is negative";
+            return null;
+        }
+
+        return new CampaignVersion(0, CampaignId, name, budget.Value, budgetType, status.Value, effective, CampaignVersion.OpenEnd, IsCurrent: true)
+        {
+            LandingDomains = landingDomains,
+        };
+    }
+
     /// <summary>This change with <paramref name="later"/>'s attributes laid over it, for changes at one instant.</summary>
     public CampaignChange Then(CampaignChange later)
     {

@@ -1,5 +1,6 @@
 using Attribution.Projections.Campaigns;
 using Attribution.Projections.Rollups;
+using Attribution.Projections.Users;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -7,7 +8,8 @@ namespace Attribution.Projections.Analytics;
 
 public static class AnalyticsServiceCollectionExtensions
 {
-    /// <summary>The read side of issue 5 (rollup metrics, behaviour, multi-touch) and the campaign dimension.</summary>
+    /// <summary>The read side of issue 5 (rollup metrics, behaviour, multi-touch), the campaign and user dimensions and
+    /// the audience analysis.</summary>
     public static IServiceCollection AddAttributionAnalytics(this IServiceCollection services)
     {
         services.AddSingleton<MetricsQueries>();
@@ -20,6 +22,8 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddOptions<LandingDomainOptions>().BindConfiguration("Tracking");
         services.AddHostedService<LandingDomainRefresher>();
         services.AddSingleton<PacingQueries>();
+        services.TryAddSingleton<UserDimension>();
+        services.AddSingleton<AudienceQueries>();
         return services;
     }
 }

@@ -1,8 +1,13 @@
 using System.Data.Common;
 using Attribution.Domain.Campaigns;
+using Attribution.Domain.Dimensions;
+using Attribution.Projections.Dimensions;
 using Attribution.Domain.Tracking;
 using Npgsql;
 using NpgsqlTypes;
+
+using Scd2Write = Attribution.Domain.Dimensions.Scd2Write<Attribution.Domain.Campaigns.CampaignVersion>;
+using Scd2Decision = Attribution.Domain.Dimensions.Scd2Decision<Attribution.Domain.Campaigns.CampaignVersion, Attribution.Domain.Campaigns.CampaignChange>;
 
 namespace Attribution.Projections.Campaigns;
 
@@ -183,6 +188,8 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
     /// <summary>Closes and corrections first, then opens: at no point do two versions overlap or two rows claim to be current.</summary>
     private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Scd2Write> writes, CancellationToken ct)
     {
+        if (writes.Count == 0) return;
+        var merge = await DimensionMerge.NextAsync(conn, tx, ct);
         var updates = writes.Where(w => w.Kind != Scd2WriteKind.Open).Select(w => w.Row).ToList();
         var opens = writes.Where(w => w.Kind == Scd2WriteKind.Open).Select(w => w.Row).ToList();
         if (updates.Count > 0)
@@ -190,13 +197,13 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
             await using var update = new NpgsqlCommand("""
                 UPDATE dim_campaigns d SET name = u.name, budget_amount = u.budget_amount, budget_type = u.budget_type,
                        status = u.status, start_ts = u.start_ts, end_ts = u.end_ts, is_current = u.is_current,
-                       landing_domains = string_to_array(u.landing_domains, ',')
+                       landing_domains = string_to_array(u.landing_domains, ','), merge_seq = $11
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::timestamptz[],
                             $8::timestamptz[], $9::boolean[], $10::text[])
                      AS u(campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains)
                 WHERE d.campaign_key = u.campaign_key AND d.campaign_id = u.campaign_id
                 """, conn, tx);
-            Bind(update, updates);
+            Bind(update, updates, merge);
             var n = await update.ExecuteNonQueryAsync(ct);
             if (n != updates.Count) throw new InvalidOperationException($"dim_campaigns changed under the SCD2 write: {n} of {updates.Count} rows updated");
         }
@@ -204,19 +211,19 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
         if (opens.Count > 0)
         {
             await using var insert = new NpgsqlCommand($"""
-                INSERT INTO dim_campaigns ({Columns})
+                INSERT INTO dim_campaigns ({Columns}, merge_seq)
                 SELECT campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current,
-                       string_to_array(landing_domains, ',')
+                       string_to_array(landing_domains, ','), $11
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[],
                             $7::timestamptz[], $8::timestamptz[], $9::boolean[], $10::text[])
                      AS u(campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains)
                 """, conn, tx);
-            Bind(insert, opens);
+            Bind(insert, opens, merge);
             await insert.ExecuteNonQueryAsync(ct);
         }
     }
 
-    private static void Bind(NpgsqlCommand cmd, List<CampaignVersion> rows)
+    private static void Bind(NpgsqlCommand cmd, List<CampaignVersion> rows, long merge)
     {
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.CampaignKey).ToArray() });
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.CampaignId).ToArray() });
@@ -228,6 +235,7 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.EndTs).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.IsCurrent).ToArray() });
         cmd.Parameters.Add(new() { Value = rows.Select(r => Joined(r.LandingDomains)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = merge });
     }
 
     // A list per row cannot ride in unnest (PostgreSQL arrays of arrays are rectangular and unnest flattens them), so

@@ -33,3 +33,21 @@ public sealed class ExportGoldJob(GoldExporter exporter) : IMaintenanceJob
     public async Task<JobOutcome> RunAsync(IJobProgress progress, CancellationToken ct) =>
         ExportBronzeJob.Describe(await exporter.ExportAsync((f, m) => progress.Report(f, m), ct));
 }
+
+/// <summary>dim_campaigns and dim_users → dims.dim_campaigns and dims.dim_users, one snapshot per SCD2 merge since the last export.</summary>
+public sealed class ExportDimsJob(CampaignDimensionExporter campaigns, UserDimensionExporter users) : IMaintenanceJob
+{
+    public string Name => "export-dims";
+
+    public string Description => "Export each SCD2 merge of dim_campaigns and dim_users since the last export as one Iceberg snapshot of dims.dim_campaigns / dims.dim_users";
+
+    public string DefaultCron => "45 * * * * *";
+
+    public async Task<JobOutcome> RunAsync(IJobProgress progress, CancellationToken ct)
+    {
+        var c = await campaigns.ExportAsync((f, m) => progress.Report(f / 2, m), ct);
+        var u = await users.ExportAsync((f, m) => progress.Report(0.5 + f / 2, m), ct);
+        var (one, two) = (ExportBronzeJob.Describe(c), ExportBronzeJob.Describe(u));
+        return new JobOutcome(one.RowsTouched + two.RowsTouched, one.FilesTouched + two.FilesTouched, $"{one.Summary}; {two.Summary}");
+    }
+}

@@ -1,6 +1,7 @@
 using Attribution.Projections.Campaigns;
 using Attribution.Projections.EventStore;
 using Attribution.Projections.Lakehouse.Export;
+using Attribution.Projections.Users;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.PostgreSql;
@@ -32,6 +33,8 @@ public static class MaintenanceJobsServiceCollectionExtensions
         services.TryAddSingleton<ExportStateStore>();
         services.TryAddSingleton<BronzeExporter>();
         services.TryAddSingleton<GoldExporter>();
+        services.TryAddSingleton<CampaignDimensionExporter>();
+        services.TryAddSingleton<UserDimensionExporter>();
         services.TryAddSingleton<EventRetention>();
         services.TryAddSingleton<MaintenanceJobRunner>();
         services.TryAddSingleton<MaintenanceJobs>();
@@ -39,11 +42,13 @@ public static class MaintenanceJobsServiceCollectionExtensions
         // The jobs: one line each. A new job is one more class and one more line like these.
         services.AddMaintenanceJob<ExportBronzeJob>();
         services.AddMaintenanceJob<ExportGoldJob>();
+        services.AddMaintenanceJob<ExportDimsJob>();
         services.AddMaintenanceJob<CompactJob>();
         services.AddMaintenanceJob<ExpireSnapshotsJob>();
         services.AddMaintenanceJob<RetentionJob>();
         services.TryAddSingleton<LandingDomainCache>();
         services.TryAddSingleton<CampaignDimension>();
+        services.TryAddSingleton<UserDimension>();
         services.AddMaintenanceJob<Scd2MergeJob>();
 
         var jobs = configuration.GetSection("Jobs").Get<JobsOptions>() ?? new JobsOptions();

@@ -42,6 +42,8 @@ public static class SchemaMigrator
         new(12, "what-if replays: their parameters, state and progress (each one's shadow Gold is a schema of its own)", ["Replays.Replays.sql"]),
         new(13, "the event store moves into Marten's tables (mt_streams, mt_events); events becomes a view over them",
             [], EventStoreMigration.MoveIntoMartenAsync),
+        new(14, "dimension merge marker for the dims.* Iceberg export; dim_users (SCD2 user profiles as bands)",
+            ["Campaigns.CampaignMergeSeq.sql", "Users.Users.sql"]),
         new(15, "A/B tests of creatives: experiments with their arms, window, alpha and minimum detectable effect", ["Experiments.Experiments.sql"]),
         new(16, "the events view shows each event's ip_address and user_agent (fraud rules, Bronze)", ["EventStore.EventsView.sql"]),
         new(17, "the fraud rules in force (thresholds, bot patterns, IP blocklist), seeded from Fraud:*", ["Fraud.Fraud.sql"]),

@@ -11,7 +11,7 @@ namespace Attribution.Tests.Api;
 public sealed class HangfireDashboardBrowserTests(ITestOutputHelper output)
 {
     private const string AdminKey = "browser-admin-key";
-    private static readonly string[] Jobs = ["compact", "expire-snapshots", "export-bronze", "export-gold", "retention", "scd2-merge"];
+    private static readonly string[] Jobs = ["compact", "expire-snapshots", "export-bronze", "export-dims", "export-gold", "retention", "scd2-merge"];
 
     [Fact]
     public async Task The_dashboard_opened_with_the_admin_key_lists_every_recurring_job_and_runs_one_on_request()

@@ -51,7 +51,7 @@ public sealed class JobsApiFixture : IAsyncLifetime
 {
     public const string AdminKey = "jobs-test-key";
     public const string LeapDay = "0 0 29 2 *";
-    public static readonly string[] ServiceJobs = ["export-bronze", "export-gold", "compact", "expire-snapshots", "retention", "scd2-merge"];
+    public static readonly string[] ServiceJobs = ["export-bronze", "export-gold", "export-dims", "compact", "expire-snapshots", "retention", "scd2-merge"];
 
     private readonly string _connectionString = TestPostgres.NewDatabase("jobsapi");
     private readonly TempDirectory _warehouse = new();

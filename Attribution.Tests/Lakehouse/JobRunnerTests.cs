@@ -60,8 +60,8 @@ public sealed class JobRunnerTests
 
         Assert.False(overview.SchedulerEnabled);
         Assert.Empty(overview.Servers);
-        Assert.Equal(["export-bronze", "export-gold", "compact", "expire-snapshots", "retention", "scd2-merge"], overview.Jobs.Select(j => j.Name));
-        Assert.Equal(["* * * * *", "30 * * * * *", "*/10 * * * *", "20 3 * * *", "40 3 * * *", "*/5 * * * *"], overview.Jobs.Select(j => j.Schedule));
+        Assert.Equal(["export-bronze", "export-gold", "export-dims", "compact", "expire-snapshots", "retention", "scd2-merge"], overview.Jobs.Select(j => j.Name));
+        Assert.Equal(["* * * * *", "30 * * * * *", "45 * * * * *", "*/10 * * * *", "20 3 * * *", "40 3 * * *", "*/5 * * * *"], overview.Jobs.Select(j => j.Schedule));
         Assert.All(overview.Jobs, j => Assert.Equal("not_scheduled", j.State));
         Assert.All(overview.Jobs, j => Assert.Null(j.NextRun));
         Assert.Equal(JobCommandResult.NoServer, await jobs.TriggerAsync("export-bronze", CancellationToken.None));

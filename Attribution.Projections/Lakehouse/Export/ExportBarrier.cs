@@ -9,11 +9,13 @@ namespace Attribution.Projections.Lakehouse.Export;
 /// sequences, which hand values out in order but commit out of order: a batch holding seq 100 can commit after one
 /// holding 101. Every writer of those tables holds <see cref="BatchApplier.RebuildLock"/> (batches shared, replay
 /// exclusive) for its whole transaction, so taking it exclusively for an instant waits for the writers in flight;
-/// the maximum read under it can never be undercut by a later commit.
+/// the maximum read under it can never be undercut by a later commit. The dimension tables' writers hold their own
+/// write lock instead (<see cref="TableExporter.BarrierLock"/>).
 /// </summary>
 internal static class ExportBarrier
 {
-    public static async Task<long> ReadAsync(NpgsqlDataSource dataSource, string maxSql, TimeSpan timeout, CancellationToken ct)
+    public static async Task<long> ReadAsync(NpgsqlDataSource dataSource, string maxSql, TimeSpan timeout, CancellationToken ct,
+        long lockKey = BatchApplier.RebuildLock)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -26,13 +28,13 @@ internal static class ExportBarrier
         try
         {
             await using var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", conn, tx);
-            lockCmd.Parameters.Add(new() { Value = BatchApplier.RebuildLock });
+            lockCmd.Parameters.Add(new() { Value = lockKey });
             await lockCmd.ExecuteNonQueryAsync(ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
         {
             throw new TimeoutException(
-                $"Ingest did not pause within {timeout.TotalSeconds:0} s (a Gold replay holds the lock?); the export will run again on its next schedule.", e);
+                $"The table's writers did not pause within {timeout.TotalSeconds:0} s (a Gold replay holds the lock?); the export will run again on its next schedule.", e);
         }
 
         await using var max = new NpgsqlCommand(maxSql, conn, tx);

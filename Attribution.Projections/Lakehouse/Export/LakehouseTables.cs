@@ -9,7 +9,7 @@ public sealed record LakehouseTableDefinition(string Namespace, string Table, Ta
     public string QualifiedName => $"{Namespace}.{Table}";
 }
 
-/// <summary>The two tables design 000 §3.2 names, in Iceberg terms. Field ids never change once written.</summary>
+/// <summary>The tables design 000 §3.2 and §3.3 name, in Iceberg terms. Field ids never change once written.</summary>
 public static class LakehouseTables
 {
     /// <summary>The time machine: every stored event, header columns plus the raw payload, partitioned by event hour.</summary>
@@ -59,6 +59,41 @@ public static class LakehouseTables
             new SchemaField(18, "last_updated_ts", ColumnType.TimestampTz, Required: true)),
         PartitionSpec.Of(PartitionFieldDefinition.Bucket("impression_id", 16)));
 
+    /// <summary>
+    /// dim_campaigns, SCD type 2 (design 000 §3.4), every version: the point-in-time join is
+    /// <c>f.campaign_id = d.campaign_id AND f.impression_time &gt;= d.start_ts AND f.impression_time &lt; d.end_ts</c>.
+    /// Lists are comma-joined strings (sorted, distinct; their entries hold no comma) until the schema model has a
+    /// list type.
+    /// </summary>
+    public static LakehouseTableDefinition DimCampaigns { get; } = new("dims", "dim_campaigns",
+        new TableSchema(
+            new SchemaField(1, "campaign_key", ColumnType.Long, Required: true),
+            new SchemaField(2, "campaign_id", ColumnType.String, Required: true),
+            new SchemaField(3, "name", ColumnType.String, Required: true),
+            new SchemaField(4, "budget_amount", ColumnType.Double, Required: true),
+            new SchemaField(5, "budget_type", ColumnType.String, Required: true),
+            new SchemaField(6, "status", ColumnType.String, Required: true),
+            new SchemaField(7, "start_ts", ColumnType.TimestampTz, Required: true),
+            new SchemaField(8, "end_ts", ColumnType.TimestampTz, Required: true),
+            new SchemaField(9, "is_current", ColumnType.Boolean, Required: true),
+            new SchemaField(10, "landing_domains", ColumnType.String, Required: true)),
+        PartitionSpec.Unpartitioned);
+
+    /// <summary>dim_users, SCD type 2 like dim_campaigns: demographics as bands (null where not known), every version.</summary>
+    public static LakehouseTableDefinition DimUsers { get; } = new("dims", "dim_users",
+        new TableSchema(
+            new SchemaField(1, "user_key", ColumnType.Long, Required: true),
+            new SchemaField(2, "user_id", ColumnType.String, Required: true),
+            new SchemaField(3, "age_band", ColumnType.String),
+            new SchemaField(4, "gender", ColumnType.String),
+            new SchemaField(5, "country", ColumnType.String),
+            new SchemaField(6, "interests", ColumnType.String, Required: true),
+            new SchemaField(7, "segment", ColumnType.String),
+            new SchemaField(8, "start_ts", ColumnType.TimestampTz, Required: true),
+            new SchemaField(9, "end_ts", ColumnType.TimestampTz, Required: true),
+            new SchemaField(10, "is_current", ColumnType.Boolean, Required: true)),
+        PartitionSpec.Unpartitioned);
+
     /// <summary>The tables the export jobs write, in the order they run.</summary>
-    public static IReadOnlyList<LakehouseTableDefinition> Exported { get; } = [Bronze, Gold];
+    public static IReadOnlyList<LakehouseTableDefinition> Exported { get; } = [Bronze, Gold, DimCampaigns, DimUsers];
 }

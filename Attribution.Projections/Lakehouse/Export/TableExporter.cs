@@ -4,6 +4,7 @@ using Attribution.Projections.EventStore;
 using Attribution.Projections.Lakehouse.Iceberg;
 using Marten;
 using Attribution.Projections.Observability;
+using Attribution.Projections.Pipeline;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -34,6 +35,13 @@ public abstract class TableExporter(
     /// <summary>The last value the marker's sequence handed out (0 before the first): no export of this database
     /// can have gone past it.</summary>
     protected abstract string SequenceSql { get; }
+
+    /// <summary>The advisory lock every writer of the source holds for its whole transaction (see ExportBarrier).</summary>
+    protected virtual long BarrierLock => BatchApplier.RebuildLock;
+
+    /// <summary>Whether each snapshot holds exactly the rows of one marker value (a dimension's SCD2 merge): then a
+    /// page is the rows of the next marker, whatever their number, and the next page starts after it.</summary>
+    protected virtual bool SnapshotPerMark => false;
 
     /// <summary>How a page lands in the table: an append, or an overwrite by key.</summary>
     protected abstract TableWrite BeginWrite(IcebergTable table);
@@ -80,7 +88,7 @@ public abstract class TableExporter(
         }
 
         var from = Math.Max(stored, committed);
-        var upTo = await ExportBarrier.ReadAsync(dataSource, MaxMarkSql, TimeSpan.FromSeconds(options.Value.BarrierTimeoutSeconds), ct);
+        var upTo = await ExportBarrier.ReadAsync(dataSource, MaxMarkSql, TimeSpan.FromSeconds(options.Value.BarrierTimeoutSeconds), ct, BarrierLock);
         var batch = Math.Max(1, options.Value.ExportBatchRows);
         long mark = from, rows = 0, added = 0, removed = 0;
         var snapshots = 0;
@@ -159,7 +167,9 @@ public abstract class TableExporter(
         }, ct);
 
         // A short page means nothing else lies at or below the barrier; gaps left by rolled-back writers are skipped.
-        var pageEnd = write.Rows < limit ? upTo : last;
+        var pageEnd = SnapshotPerMark
+            ? write.Rows == 0 ? upTo : last
+            : write.Rows < limit ? upTo : last;
         var commit = write.Commit(new Dictionary<string, string>
         {
             [FromKey] = (after + 1).ToString(CultureInfo.InvariantCulture),

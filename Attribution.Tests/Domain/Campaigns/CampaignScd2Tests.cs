@@ -1,5 +1,9 @@
+using Attribution.Domain.Dimensions;
 using Attribution.Domain.Campaigns;
 using Attribution.Domain.Tracking;
+
+using Scd2MergeResult = Attribution.Domain.Dimensions.Scd2MergeResult<Attribution.Domain.Campaigns.CampaignVersion, Attribution.Domain.Campaigns.CampaignChange>;
+using Scd2Decision = Attribution.Domain.Dimensions.Scd2Decision<Attribution.Domain.Campaigns.CampaignVersion, Attribution.Domain.Campaigns.CampaignChange>;
 
 namespace Attribution.Tests.Domain.Campaigns;
 
