@@ -30,6 +30,7 @@ public sealed partial class LakehouseCatalog
             CompressionLevel = options.Value.CompressionLevel,
             RowsPerRowGroup = Math.Max(1, options.Value.RowsPerRowGroup),
             PageSizeBytes = Math.Max(1, options.Value.PageSizeBytes),
+            DictionaryPageSizeBytes = Math.Max(1, options.Value.DictionaryPageSizeBytes),
         };
     }
 

@@ -29,6 +29,10 @@ public sealed class LakehouseOptions
     /// <summary>Data pages close at about this many encoded bytes (Arrow's default, 1 MiB).</summary>
     public long PageSizeBytes { get; set; } = 1L << 20;
 
+    /// <summary>A column chunk's dictionary past this size turns its encoding plain: enum-like columns keep theirs,
+    /// ids and payloads, which ZSTD compresses better plain, drop it early.</summary>
+    public long DictionaryPageSizeBytes { get; set; } = 16L << 10;
+
     /// <summary>Compaction rewrites files smaller than this into files of about this size.</summary>
     public long CompactTargetFileBytes { get; set; } = 128L * 1024 * 1024;
 

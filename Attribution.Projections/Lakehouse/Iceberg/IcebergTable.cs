@@ -399,6 +399,7 @@ public sealed class IcebergTable
                 CompressionLevel = table._options.CompressionLevel,
                 RowGroupRows = table._options.RowsPerRowGroup,
                 PageSizeBytes = table._options.PageSizeBytes,
+                DictionaryPageSizeBytes = table._options.DictionaryPageSizeBytes,
                 KeyValueMetadata = new Dictionary<string, string> { ["iceberg.schema"] = TableMetadata.SchemaJson(table.Schema) },
             });
         }

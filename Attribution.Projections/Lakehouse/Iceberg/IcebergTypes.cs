@@ -15,6 +15,9 @@ public sealed record IcebergTableOptions
     /// <summary>Data pages close at about this many encoded bytes.</summary>
     public long PageSizeBytes { get; init; } = 1L << 20;
 
+    /// <summary>Columns fall back from dictionary to plain encoding past this dictionary size (ParquetWriteOptions).</summary>
+    public long DictionaryPageSizeBytes { get; init; } = 16L << 10;
+
     /// <summary>Writes split a partition's rows into files of at most this many rows.</summary>
     public int MaxRowsPerFile { get; init; } = 1_000_000;
 

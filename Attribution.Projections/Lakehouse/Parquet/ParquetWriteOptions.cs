@@ -23,8 +23,11 @@ public sealed record ParquetWriteOptions
     /// <summary>A data page is closed once its encoded values reach about this size (before compression).</summary>
     public long PageSizeBytes { get; init; } = 1L << 20;
 
-    /// <summary>A column falls back from dictionary to plain encoding once its dictionary page reaches this size.</summary>
-    public long DictionaryPageSizeBytes { get; init; } = 1L << 20;
+    /// <summary>A column chunk falls back from dictionary to plain encoding once its dictionary reaches this size. Small,
+    /// so that enum-like columns (event type, country, platform, campaign) stay dictionary-encoded while ids and
+    /// payloads turn plain early: ZSTD compresses plain ids better than dictionary indices, and Arrow's 1 MiB default
+    /// made Bronze files 39 % larger and its export slower than plain pages (docs/BENCHMARKS.md).</summary>
+    public long DictionaryPageSizeBytes { get; init; } = 16L << 10;
 
     /// <summary>Extra footer key/value metadata (Iceberg writers put the table schema under "iceberg.schema").</summary>
     public IReadOnlyDictionary<string, string>? KeyValueMetadata { get; init; }
