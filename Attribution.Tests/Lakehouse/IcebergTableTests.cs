@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Attribution.Projections.Lakehouse;
 using Attribution.Projections.Lakehouse.Avro;
+using Attribution.Projections.Lakehouse.Export;
 using Attribution.Projections.Lakehouse.Iceberg;
 using Attribution.Projections.Lakehouse.Parquet;
 using FsCheck;
@@ -607,5 +608,36 @@ public class IcebergTableTests
         Assert.InRange(inWindow, 1, expected.Count - 1);
         Assert.Equal(inWindow, TestData.JsLong(count.GetProperty("n")));
         AssertIcebirdReads(table, expected);
+    }
+
+    [Theory]
+    [InlineData(ParquetCompression.Gzip, 6, "GZIP", "6")]
+    [InlineData(ParquetCompression.Snappy, 6, "SNAPPY", null)]
+    [InlineData(ParquetCompression.Zstd, null, "ZSTD", null)]
+    public void The_lakehouse_settings_reach_the_table_properties_and_every_data_file(
+        ParquetCompression codec, int? level, string fileCodec, string? propertyLevel)
+    {
+        using var dir = new TempDirectory();
+        var catalog = new LakehouseCatalog(Microsoft.Extensions.Options.Options.Create(new LakehouseOptions
+        {
+            WarehousePath = dir.Path,
+            Compression = codec,
+            CompressionLevel = level,
+            RowsPerRowGroup = 100,
+        }));
+        var table = catalog.Open(new LakehouseTableDefinition("test", "all_types", TestData.AllTypes, PartitionSpec.Unpartitioned));
+        var rows = TestData.AllTypesRows(250);
+        table.Append(rows);
+
+        var js = NodeReaders.Iceberg(table.LocalPath);
+        var properties = js.GetProperty("metadata").GetProperty("properties");
+        Assert.Equal(codec.ToString().ToLowerInvariant(), properties.GetProperty("write.parquet.compression-codec").GetString());
+        Assert.Equal(propertyLevel, properties.TryGetProperty("write.parquet.compression-level", out var l) ? l.GetString() : null);
+        Assert.Equal(rows.Count, js.GetProperty("rows").GetArrayLength());
+        var file = Assert.Single(table.DataFiles());
+        var groups = NodeReaders.Parquet(file.LocalPath).GetProperty("metadata").GetProperty("row_groups");
+        Assert.Equal([100L, 100L, 50L], groups.EnumerateArray().Select(g => TestData.JsLong(g.GetProperty("num_rows"))));
+        Assert.All(groups.EnumerateArray().SelectMany(g => g.GetProperty("columns").EnumerateArray()),
+            c => Assert.Equal(fileCodec, c.GetProperty("meta_data").GetProperty("codec").GetString()));
     }
 }
