@@ -113,9 +113,16 @@ internal abstract class ColumnBuffer(SchemaField field, int capacity)
     }
 }
 
-/// <summary>The physical Parquet type each column type is stored as.</summary>
+/// <summary>The physical Parquet type each column type is stored as, and the native memory Arrow works in.</summary>
 internal static class PhysicalTypes
 {
+    /// <summary>
+    /// glibc's malloc rather than Arrow's bundled allocator: the service hands the C heap's free pages back after every
+    /// job run (malloc_trim), which reaches only glibc's arenas; with Arrow's own pool the exports' freed row-group
+    /// buffers stayed resident (docs/BENCHMARKS.md, *Lakehouse on ParquetSharp and Apache.Avro*).
+    /// </summary>
+    public static MemoryPool Pool { get; } = MemoryPool.SystemMemoryPool();
+
     public static PhysicalType Of(ColumnType type) => type switch
     {
         ColumnType.Boolean => PhysicalType.Boolean,

@@ -90,7 +90,8 @@ internal sealed class ParquetFile : IDisposable
         PS.ParquetFileReader reader;
         try
         {
-            reader = new PS.ParquetFileReader(path);
+            using var properties = ReaderProperties.WithMemoryPool(PhysicalTypes.Pool);
+            reader = new PS.ParquetFileReader(path, properties);
         }
         catch (ParquetException e)
         {
@@ -141,11 +142,10 @@ internal sealed class ParquetFile : IDisposable
         var row = 0;
         while (row < result.Length)
         {
-            var (rows, read) = ReadBatch(reader, field, Math.Min(BatchRows, result.Length - row), levels, values);
+            var (rows, _) = ReadBatch(reader, field, Math.Min(BatchRows, result.Length - row), levels, values);
+            if (rows == 0) throw new InvalidDataException($"Column '{field.Name}' ends before its row group does.");
             for (int i = 0, v = 0; i < rows; i++, row++)
                 result[row] = field.Required || levels[i] == 1 ? box(values[v++]) : null;
-            if (rows == 0) throw new InvalidDataException($"Column '{field.Name}' ends before its row group does.");
-            _ = read;
         }
     }
 

@@ -117,7 +117,8 @@ internal sealed class ParquetStreamWriter : IDisposable
             .DataPagesize(options.PageSizeBytes)
             .DictionaryPagesizeLimit(options.DictionaryPageSizeBytes)
             .MaxRowGroupLength(options.RowGroupRows)
-            .CreatedBy("attribution-lakehouse (parquet-cpp-arrow via ParquetSharp)");
+            .CreatedBy("attribution-lakehouse (parquet-cpp-arrow via ParquetSharp)")
+            .MemoryPool(PhysicalTypes.Pool);
         // Snappy has no levels; Arrow refuses one set for it.
         if (options.CompressionLevel is { } level && options.Compression is ParquetCompression.Zstd or ParquetCompression.Gzip)
             builder.CompressionLevel(level);
@@ -217,7 +218,8 @@ internal sealed class ParquetStreamWriter : IDisposable
     /// <summary>Iceberg's file metrics from the footer Arrow wrote, plus the NaN counts Parquet statistics leave out.</summary>
     private ParquetFileMetrics Metrics()
     {
-        using var reader = new PS.ParquetFileReader(_path);
+        using var properties = ReaderProperties.WithMemoryPool(PhysicalTypes.Pool);
+        using var reader = new PS.ParquetFileReader(_path, properties);
         using var meta = reader.FileMetaData;
         var columns = new ColumnMetrics[_columns.Length];
         // Split offsets: where each row group starts. Arrow writes file_offset 0 (as the format now asks) and the
