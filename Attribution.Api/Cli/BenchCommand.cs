@@ -10,7 +10,7 @@ namespace Attribution.Api.Cli;
 /// </summary>
 public static class BenchCommand
 {
-    private static readonly string[] AllParts = ["pipeline", "http", "latency", "spool", "queries", "audience", "soak"];
+    private static readonly string[] AllParts = ["pipeline", "http", "latency", "spool", "queries", "audience", "soak", "lakehouse"];
 
     public const string Usage = """
         Attribution.Api bench [options]       measures this machine; see docs/BENCHMARKS.md
@@ -30,7 +30,9 @@ public static class BenchCommand
           --audience-users U    dim_users users for the audience queries (default 1000000)  --audience-runs K (default 30)
           --soak-minutes X      soak length (default 10)              --soak-rate R events/s (default 2000)
           --soak-warmup X       minutes of load before the soak's measured window (default 5)
-          --only LIST           comma-separated parts: pipeline,http,latency,spool,queries,audience,soak
+          --lakehouse-rows N    Bronze and Gold rows written, then Bronze compacted (default 1000000); service
+                                settings apply as --Lakehouse:Compression Snappy, --Lakehouse:CompressionLevel 1
+          --only LIST           comma-separated parts: pipeline,http,latency,spool,queries,audience,soak,lakehouse
                                 (default all)
           --pg CONNSTRING       PostgreSQL server (default Host=127.0.0.1;Port=55432;Username=postgres)
           --report FILE         also write the markdown report to FILE
@@ -61,6 +63,7 @@ public static class BenchCommand
         QueriesResult? queries = null;
         AudienceResult? audience = null;
         SoakResult? soak = null;
+        LakehouseResult? lakehouse = null;
         if (parts.Contains("pipeline"))
             pipeline = await BenchPipeline.RunAsync(server, o.Long("events", 1_000_000),
                 o.Names.Contains("warmup") ? o.Long("warmup", 0) : Math.Min(o.Long("events", 1_000_000) / 10, 50_000), o.Int("partitions", 64), o.Int("window", 200_000),
@@ -79,14 +82,18 @@ public static class BenchCommand
         if (parts.Contains("soak"))
             soak = await BenchSoak.RunAsync(server, o.Double("soak-warmup", 5), o.Double("soak-minutes", 10), o.Double("soak-rate", 2000), keep, Say, ct);
 
-        var report = Report(args, started, loadBefore, Machine.LoadAverage(), pipeline, http, latency, spool, queries, audience, soak);
+        if (parts.Contains("lakehouse"))
+            lakehouse = BenchLakehouse.Run(o.Long("lakehouse-rows", 1_000_000),
+                o.Names.Where(n => n.StartsWith("Lakehouse:", StringComparison.Ordinal)).ToDictionary(n => n["Lakehouse:".Length..], n => (string?)o.String(n, "")), Say);
+
+        var report = Report(args, started, loadBefore, Machine.LoadAverage(), pipeline, http, latency, spool, queries, audience, soak, lakehouse);
         Console.WriteLine(report);
         if (o.String("report", "") is { Length: > 0 } file) await File.WriteAllTextAsync(file, report, ct);
         return pipeline is { Valid: false } ? 1 : 0;
     }
 
     private static string Report(string[] args, DateTime started, string loadBefore, string loadAfter,
-        PipelineResult? p, HttpResult? h, LatencyResult? l, SpoolResult? sp, QueriesResult? q, AudienceResult? a, SoakResult? s)
+        PipelineResult? p, HttpResult? h, LatencyResult? l, SpoolResult? sp, QueriesResult? q, AudienceResult? a, SoakResult? s, LakehouseResult? lh)
     {
         var r = new StringBuilder();
         void Line(FormattableString f) => r.AppendLine(f.ToString(CultureInfo.InvariantCulture));
@@ -140,6 +147,12 @@ public static class BenchCommand
         {
             var minutes = string.Join(", ", s.RssPerMinute.Select(m => $"{m.Floor / 1048576.0:N0}-{m.Top / 1048576.0:N0}"));
             Line($"| 5 | soak {s.Minutes:N1} min at {s.Rate:N0} events/s after {s.WarmupMinutes:N1} min of warm-up ({s.Sent:N0} sent, {s.Applied:N0} applied, lost {s.Lost}, errors {s.Errors}) | **peak working set {s.PeakRss / 1048576.0:N0} MiB** (warm-up included) | RSS once warm {s.RssAfterFirstMinute / 1048576.0:N0} MiB, at end {s.RssAtEnd / 1048576.0:N0} MiB; per minute, lowest-highest: {minutes} MiB | trend of the per-minute floor over the 2nd half {s.FloorSlopeMiBPerMinute:+0.0;-0.0} MiB/min (flat, < +2 MiB/min: {Mark(s.FloorSlopeMiBPerMinute < 2)}); fit through every sample {s.SlopeMiBPerMinute:+0.0;-0.0} MiB/min; outside the GC heap (RSS − GC committed, every 10 s), per minute: {string.Join(", ", s.OutsideGcPerMinute.Select(b => (b / 1048576.0).ToString("N0", CultureInfo.InvariantCulture)))} MiB, trend over the 2nd half {s.OutsideGcSlopeMiBPerMinute:+0.0;-0.0} MiB/min |");
+        }
+
+        if (lh is not null)
+        {
+            foreach (var x in lh.Steps)
+                Line($"| 6 | lakehouse: {x.Name}, {x.Rows:N0} rows ({lh.Codec}) | **{x.RowsPerSecond:N0} rows/s** ({x.Seconds:N2} s; {x.RowsPerCpuSecond:N0} rows per CPU second) | live data files {x.FilesBefore} → {x.FilesAfter}, {x.BytesBefore / 1048576.0:N1} → {x.BytesAfter / 1048576.0:N1} MiB | |");
         }
 
         return r.ToString();

@@ -1,4 +1,4 @@
 using System.Runtime.CompilerServices;
 
-// The Lakehouse tests check encoder internals (thrift, RLE, Avro primitives) and simulate a crash mid-commit.
+// The Lakehouse tests copy row groups through the internal file reader/writer and simulate a crash mid-commit.
 [assembly: InternalsVisibleTo("Attribution.Tests")]

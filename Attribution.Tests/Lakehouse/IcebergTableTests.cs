@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Attribution.Projections.Lakehouse;
 using Attribution.Projections.Lakehouse.Avro;
+using Attribution.Projections.Lakehouse.Export;
 using Attribution.Projections.Lakehouse.Iceberg;
 using Attribution.Projections.Lakehouse.Parquet;
 using FsCheck;
@@ -542,5 +543,101 @@ public class IcebergTableTests
 
         var rows = table.ReadRows();
         Assert.Equal(1.0, Assert.Single(rows)[3]);
+    }
+
+    [Fact]
+    public void Field_ids_nulls_and_timestamp_statistics_survive_copy_on_write_and_compaction_as_DuckDB_reads_them()
+    {
+        using var dir = new TempDirectory();
+        var table = IcebergTable.CreateOrLoad(
+            IcebergTable.HadoopTablePath(dir.Path, "attribution", "events"), Schema, PartitionSpec.Unpartitioned,
+            new IcebergTableOptions { RowsPerRowGroup = 150, Clock = new ManualClock(T0) });
+        var expected = new Dictionary<string, object?[]>();
+        for (var i = 0; i < 6; i++)
+        {
+            var rows = Rows(i * 400, 400);
+            foreach (var r in rows) expected[(string)r[0]!] = r;
+            table.Append(rows);
+        }
+        // Copy-on-write: every file holds some of these keys, so each is rewritten through a keep mask.
+        var replaced = Enumerable.Range(0, 2_400).Where(i => i % 37 == 5).Select(i => Row(i, -i)).ToList();
+        foreach (var r in replaced) expected[(string)r[0]!] = r;
+        Assert.Equal(6, table.Overwrite("event_id", replaced)!.DeletedFiles);
+        var compaction = table.Compact()!;
+        Assert.Equal(expected.Count, compaction.AddedRecords);
+
+        var files = table.DataFiles().Where(f => f.Status != EntryStatus.Deleted).Select(f => f.LocalPath).ToList();
+        Assert.Single(files);
+        var list = "[" + string.Join(", ", files.Select(NodeReaders.SqlString)) + "]";
+        foreach (var file in files)
+        {
+            var ids = NodeReaders.DuckDb(file).GetProperty("schema").EnumerateArray().Skip(1)
+                .Select(s => (int)TestData.JsLong(s.GetProperty("field_id"))).ToList();
+            Assert.Equal(Schema.Fields.Select(f => f.Id), ids);
+        }
+
+        var read = NodeReaders.DuckDbQuery($"""
+            SELECT event_id, user_id, campaign_id, revenue, converted, epoch_us(event_time) AS event_time, clicks
+            FROM read_parquet({list}) ORDER BY event_id
+            """);
+        Assert.Equal(expected.Count, read.GetArrayLength());
+        foreach (var row in read.EnumerateArray())
+        {
+            var want = expected[row.GetProperty("event_id").GetString()!];
+            for (var c = 1; c < Schema.Fields.Count; c++)
+                TestData.AssertJsValue(Schema.Fields[c].Type, want[c], row.GetProperty(Schema.Fields[c].Name), $"{want[0]}.{Schema.Fields[c].Name}");
+        }
+        var nulls = NodeReaders.DuckDbQuery($"""
+            SELECT count(*) FILTER (WHERE campaign_id IS NULL) AS campaign, count(*) FILTER (WHERE revenue IS NULL) AS revenue,
+                   count(*) FILTER (WHERE converted IS NULL) AS converted, count(*) FILTER (WHERE clicks IS NULL) AS clicks
+            FROM read_parquet({list})
+            """)[0];
+        Assert.Equal(expected.Values.Count(r => r[2] is null), TestData.JsLong(nulls.GetProperty("campaign")));
+        Assert.Equal(expected.Values.Count(r => r[3] is null), TestData.JsLong(nulls.GetProperty("revenue")));
+        Assert.Equal(expected.Values.Count(r => r[4] is null), TestData.JsLong(nulls.GetProperty("converted")));
+        Assert.Equal(expected.Values.Count(r => r[6] is null), TestData.JsLong(nulls.GetProperty("clicks")));
+
+        // A timestamp predicate over the compacted file's row groups, chosen by their statistics.
+        var from = ColumnValues.TimestampMicros(T0.AddMinutes(61));
+        var to = ColumnValues.TimestampMicros(T0.AddMinutes(95).AddTicks(5));
+        var count = NodeReaders.DuckDbQuery($"""
+            SELECT count(*) AS n FROM read_parquet({list})
+            WHERE event_time >= make_timestamp({from}::BIGINT)::TIMESTAMPTZ AND event_time < make_timestamp({to}::BIGINT)::TIMESTAMPTZ
+            """)[0];
+        var inWindow = expected.Values.Count(r => ColumnValues.TimestampMicros(r[5]!) is var t && t >= from && t < to);
+        Assert.InRange(inWindow, 1, expected.Count - 1);
+        Assert.Equal(inWindow, TestData.JsLong(count.GetProperty("n")));
+        AssertIcebirdReads(table, expected);
+    }
+
+    [Theory]
+    [InlineData(ParquetCompression.Gzip, 6, "GZIP", "6")]
+    [InlineData(ParquetCompression.Snappy, 6, "SNAPPY", null)]
+    [InlineData(ParquetCompression.Zstd, null, "ZSTD", null)]
+    public void The_lakehouse_settings_reach_the_table_properties_and_every_data_file(
+        ParquetCompression codec, int? level, string fileCodec, string? propertyLevel)
+    {
+        using var dir = new TempDirectory();
+        var catalog = new LakehouseCatalog(Microsoft.Extensions.Options.Options.Create(new LakehouseOptions
+        {
+            WarehousePath = dir.Path,
+            Compression = codec,
+            CompressionLevel = level,
+            RowsPerRowGroup = 100,
+        }));
+        var table = catalog.Open(new LakehouseTableDefinition("test", "all_types", TestData.AllTypes, PartitionSpec.Unpartitioned));
+        var rows = TestData.AllTypesRows(250);
+        table.Append(rows);
+
+        var js = NodeReaders.Iceberg(table.LocalPath);
+        var properties = js.GetProperty("metadata").GetProperty("properties");
+        Assert.Equal(codec.ToString().ToLowerInvariant(), properties.GetProperty("write.parquet.compression-codec").GetString());
+        Assert.Equal(propertyLevel, properties.TryGetProperty("write.parquet.compression-level", out var l) ? l.GetString() : null);
+        Assert.Equal(rows.Count, js.GetProperty("rows").GetArrayLength());
+        var file = Assert.Single(table.DataFiles());
+        var groups = NodeReaders.Parquet(file.LocalPath).GetProperty("metadata").GetProperty("row_groups");
+        Assert.Equal([100L, 100L, 50L], groups.EnumerateArray().Select(g => TestData.JsLong(g.GetProperty("num_rows"))));
+        Assert.All(groups.EnumerateArray().SelectMany(g => g.GetProperty("columns").EnumerateArray()),
+            c => Assert.Equal(fileCodec, c.GetProperty("meta_data").GetProperty("codec").GetString()));
     }
 }

@@ -25,6 +25,11 @@ internal static class NodeReaders
 
     public static JsonElement DuckDb(string file) => Run("read-duckdb.mjs", file);
 
+    /// <summary>Rows of any DuckDB query (session time zone UTC), e.g. a predicate over <c>read_parquet('…')</c>.</summary>
+    public static JsonElement DuckDbQuery(string sql) => Run("query-duckdb.mjs", sql).GetProperty("rows");
+
+    public static string SqlString(string value) => $"'{value.Replace("'", "''", StringComparison.Ordinal)}'";
+
     public static JsonElement Avro(string file) => Run("read-avro.mjs", file);
 
     public static JsonElement Iceberg(string tableDirectory, string? metadataFileName = null) =>

@@ -26,6 +26,11 @@ public sealed partial class LakehouseCatalog
         {
             TargetFileSizeBytes = options.Value.CompactTargetFileBytes,
             MaxRowsPerFile = Math.Max(1, options.Value.MaxRowsPerFile),
+            Compression = options.Value.Compression,
+            CompressionLevel = options.Value.CompressionLevel,
+            RowsPerRowGroup = Math.Max(1, options.Value.RowsPerRowGroup),
+            PageSizeBytes = Math.Max(1, options.Value.PageSizeBytes),
+            DictionaryPageSizeBytes = Math.Max(1, options.Value.DictionaryPageSizeBytes),
         };
     }
 

@@ -1,3 +1,5 @@
+using Attribution.Projections.Lakehouse.Parquet;
+
 namespace Attribution.Projections.Lakehouse.Export;
 
 /// <summary>Configuration section "Lakehouse".</summary>
@@ -13,6 +15,23 @@ public sealed class LakehouseOptions
     /// <summary>Rows per data file at most (one row group at the default). Writers buffer a row group's compressed
     /// pages per open file, so this bounds what an export, overwrite or compaction holds per file.</summary>
     public int MaxRowsPerFile { get; set; } = 100_000;
+
+    /// <summary>The data files' page codec: Zstd (default), Snappy, Gzip or Uncompressed.</summary>
+    public ParquetCompression Compression { get; set; } = ParquetCompression.Zstd;
+
+    /// <summary>The codec's level for Zstd and Gzip (ignored by the others). Level 3 writes ZSTD about as fast as
+    /// Snappy with smaller files; the codecs' own defaults were many times slower (docs/BENCHMARKS.md).</summary>
+    public int? CompressionLevel { get; set; } = 3;
+
+    /// <summary>Rows per Parquet row group.</summary>
+    public int RowsPerRowGroup { get; set; } = 100_000;
+
+    /// <summary>Data pages close at about this many encoded bytes (Arrow's default, 1 MiB).</summary>
+    public long PageSizeBytes { get; set; } = 1L << 20;
+
+    /// <summary>A column chunk's dictionary past this size turns its encoding plain: enum-like columns keep theirs,
+    /// ids and payloads, which ZSTD compresses better plain, drop it early.</summary>
+    public long DictionaryPageSizeBytes { get; set; } = 16L << 10;
 
     /// <summary>Compaction rewrites files smaller than this into files of about this size.</summary>
     public long CompactTargetFileBytes { get; set; } = 128L * 1024 * 1024;

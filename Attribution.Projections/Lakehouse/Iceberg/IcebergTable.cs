@@ -84,11 +84,7 @@ public sealed class IcebergTable
             var now = options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
             var metadata = new TableMetadata(
                 Guid.NewGuid().ToString(), ToUri(local), 0, now, schema, bound,
-                new Dictionary<string, string>
-                {
-                    ["write.format.default"] = "parquet",
-                    ["write.parquet.compression-codec"] = options.Compression.ToString().ToLowerInvariant(),
-                },
+                WriteProperties(options),
                 null, [], [], []);
             var table = new IcebergTable(local, metadata, 0, options);
             try
@@ -105,6 +101,19 @@ public sealed class IcebergTable
         if (!loaded.Schema.SameColumnsAs(schema) || !loaded._metadata.Spec.SameAs(bound))
             throw new InvalidOperationException($"The table at {local} exists with another schema or partition spec; schema evolution is not supported.");
         return loaded;
+    }
+
+    /// <summary>Iceberg's table properties for what this writer does; the level only where the codec has one.</summary>
+    private static Dictionary<string, string> WriteProperties(IcebergTableOptions options)
+    {
+        var properties = new Dictionary<string, string>
+        {
+            ["write.format.default"] = "parquet",
+            ["write.parquet.compression-codec"] = options.Compression.ToString().ToLowerInvariant(),
+        };
+        if (options.CompressionLevel is { } level && options.Compression is ParquetCompression.Zstd or ParquetCompression.Gzip)
+            properties["write.parquet.compression-level"] = level.ToString(CultureInfo.InvariantCulture);
+        return properties;
     }
 
     public static IcebergTable Load(string tablePath, IcebergTableOptions? options = null)
@@ -387,7 +396,10 @@ public sealed class IcebergTable
             Writer = ParquetStreamWriter.Create(_local, table.Schema, new ParquetWriteOptions
             {
                 Compression = table._options.Compression,
+                CompressionLevel = table._options.CompressionLevel,
                 RowGroupRows = table._options.RowsPerRowGroup,
+                PageSizeBytes = table._options.PageSizeBytes,
+                DictionaryPageSizeBytes = table._options.DictionaryPageSizeBytes,
                 KeyValueMetadata = new Dictionary<string, string> { ["iceberg.schema"] = TableMetadata.SchemaJson(table.Schema) },
             });
         }

@@ -5,9 +5,18 @@ namespace Attribution.Projections.Lakehouse.Iceberg;
 
 public sealed record IcebergTableOptions
 {
-    public ParquetCompression Compression { get; init; } = ParquetCompression.Gzip;
+    public ParquetCompression Compression { get; init; } = ParquetCompression.Zstd;
+
+    /// <summary>The level for ZSTD and GZIP; null takes the codec's default (ParquetWriteOptions.CompressionLevel).</summary>
+    public int? CompressionLevel { get; init; } = 3;
 
     public int RowsPerRowGroup { get; init; } = 100_000;
+
+    /// <summary>Data pages close at about this many encoded bytes.</summary>
+    public long PageSizeBytes { get; init; } = 1L << 20;
+
+    /// <summary>Columns fall back from dictionary to plain encoding past this dictionary size (ParquetWriteOptions).</summary>
+    public long DictionaryPageSizeBytes { get; init; } = 16L << 10;
 
     /// <summary>Writes split a partition's rows into files of at most this many rows.</summary>
     public int MaxRowsPerFile { get; init; } = 1_000_000;

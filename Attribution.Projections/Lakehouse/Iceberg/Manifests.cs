@@ -1,6 +1,10 @@
+using System.Collections;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Attribution.Projections.Lakehouse.Avro;
+using Avro;
+using Avro.Generic;
+using AvroSchema = Avro.Schema;
 
 namespace Attribution.Projections.Lakehouse.Iceberg;
 
@@ -186,11 +190,7 @@ internal static class Manifests
             ["format-version"] = "2",
             ["content"] = "data",
         };
-        using (var stream = new FileStream(localPath, FileMode.CreateNew, FileAccess.Write))
-        {
-            AvroContainer.Write(stream, EntrySchema(spec), entries.Select(e => (object?)ToAvro(e, spec)), metadata, codec);
-            stream.Flush(flushToDisk: true);
-        }
+        WriteContainer(localPath, EntrySchema(spec), entries.Select(e => ToAvro(e, spec)), metadata, codec);
 
         var live = entries.Where(e => e.Status != EntryStatus.Deleted).ToList();
         return new ManifestFile(
@@ -272,8 +272,7 @@ internal static class Manifests
 
     public static List<ManifestEntry> ReadManifest(string localPath, BoundPartitionSpec spec)
     {
-        var file = AvroContainer.Read(localPath);
-        return file.Records.Select(r => FromAvro((Dictionary<string, object?>)r!, spec)).ToList();
+        return ReadContainer(localPath).Select(r => FromAvro(r, spec)).ToList();
     }
 
     private static ManifestEntry FromAvro(Dictionary<string, object?> r, BoundPartitionSpec spec)
@@ -313,11 +312,7 @@ internal static class Manifests
             ["sequence-number"] = sequenceNumber.ToString(CultureInfo.InvariantCulture),
             ["format-version"] = "2",
         };
-        using (var stream = new FileStream(localPath, FileMode.CreateNew, FileAccess.Write))
-        {
-            AvroContainer.Write(stream, ListSchema(), manifests.Select(m => (object?)ToAvro(m)), metadata, codec);
-            stream.Flush(flushToDisk: true);
-        }
+        WriteContainer(localPath, ListSchema(), manifests.Select(ToAvro), metadata, codec);
         return new FileInfo(localPath).Length;
     }
 
@@ -346,7 +341,7 @@ internal static class Manifests
     };
 
     public static List<ManifestFile> ReadList(string localPath) =>
-        AvroContainer.Read(localPath).Records.Cast<Dictionary<string, object?>>().Select(r => new ManifestFile(
+        ReadContainer(localPath).Select(r => new ManifestFile(
             (string)r["manifest_path"]!,
             (long)r["manifest_length"]!,
             (int)r["partition_spec_id"]!,
@@ -362,4 +357,52 @@ internal static class Manifests
             (r["partitions"] as List<object?> ?? []).Cast<Dictionary<string, object?>>().Select(p => new FieldSummary(
                 (bool)p["contains_null"]!, (bool?)p["contains_nan"], (byte[]?)p["lower_bound"], (byte[]?)p["upper_bound"])).ToList()))
         .ToList();
+
+    /// <summary>
+    /// The records are built as dictionaries (field name to value, lists for arrays, microseconds for timestamps) and
+    /// turned into Apache.Avro's generic records along the schema; the header keeps the schema text as given.
+    /// </summary>
+    private static void WriteContainer(
+        string localPath, JsonObject schemaJson, IEnumerable<Dictionary<string, object?>> records, IReadOnlyDictionary<string, string> metadata, AvroCodec codec)
+    {
+        var text = schemaJson.ToJsonString();
+        var schema = (RecordSchema)AvroSchema.Parse(text);
+        AvroFiles.Write(localPath, text, schema, records.Select(r => (GenericRecord)ToGeneric(schema, r)!), metadata, codec);
+    }
+
+    private static List<Dictionary<string, object?>> ReadContainer(string localPath) =>
+        AvroFiles.Read(localPath).Records.Select(r => (Dictionary<string, object?>)FromGeneric(r)!).ToList();
+
+    private static object? ToGeneric(AvroSchema schema, object? value)
+    {
+        switch (schema)
+        {
+            case UnionSchema union:
+                // Iceberg's optional fields are ["null", T].
+                return value is null ? null : ToGeneric(union.Schemas.First(s => s.Tag != AvroSchema.Type.Null), value);
+            case RecordSchema record:
+            {
+                var values = (IReadOnlyDictionary<string, object?>)value!;
+                var generic = new GenericRecord(record);
+                foreach (var field in record.Fields) generic.Add(field.Name, ToGeneric(field.Schema, values.GetValueOrDefault(field.Name)));
+                return generic;
+            }
+            case ArraySchema array:
+                return ((IEnumerable)value!).Cast<object?>().Select(item => ToGeneric(array.ItemSchema, item)).ToArray();
+            case LogicalSchema { LogicalTypeName: "timestamp-micros" }:
+                return ColumnValues.FromMicros((long)value!).UtcDateTime;
+            case PrimitiveSchema { Tag: AvroSchema.Type.Long }:
+                return Convert.ToInt64(value, CultureInfo.InvariantCulture);
+            default:
+                return value;
+        }
+    }
+
+    private static object? FromGeneric(object? value) => value switch
+    {
+        GenericRecord record => record.Schema.Fields.ToDictionary(f => f.Name, f => FromGeneric(record.GetValue(f.Pos)), StringComparer.Ordinal),
+        object[] array => array.Select(FromGeneric).ToList(),
+        DateTime time => ColumnValues.TimestampMicros(time),
+        _ => value,
+    };
 }

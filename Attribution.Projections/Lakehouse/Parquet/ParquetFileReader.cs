@@ -1,15 +1,9 @@
-using System.Buffers;
-using System.Buffers.Binary;
-using System.IO.Compression;
-using System.Text;
-using Microsoft.Win32.SafeHandles;
+using ParquetSharp;
+using PS = ParquetSharp;
 
 namespace Attribution.Projections.Lakehouse.Parquet;
 
-/// <summary>
-/// Reads back the flat Parquet files <see cref="ParquetFileWriter"/> writes (PLAIN, data page v1, no dictionaries),
-/// which copy-on-write overwrites and compaction need. Columns are matched by field id, as Iceberg projects them.
-/// </summary>
+/// <summary>Reads data files back as rows: copy-on-write overwrites, compaction and table reads need them.</summary>
 public static class ParquetFileReader
 {
     /// <summary>Rows in schema order, timestamps as <see cref="DateTimeOffset"/>.</summary>
@@ -44,254 +38,201 @@ public static class ParquetFileReader
 }
 
 /// <summary>
-/// Random access to one data file: the footer is read once, then one column chunk of one row group at a time, so
-/// rewriting a file (compaction, copy-on-write) holds a chunk in memory rather than the file's rows. Values are
-/// handed to a <see cref="ParquetColumnWriter"/> unboxed, or boxed in canonical form for the few callers that need
-/// objects.
+/// One data file opened through ParquetSharp, its columns matched to the table schema by field id as Iceberg
+/// projects them (a column the file lacks reads as nulls). Columns are read one row group at a time as physical
+/// values and definition levels, so rewriting a file holds a batch, not the file's rows.
 /// </summary>
 internal sealed class ParquetFile : IDisposable
 {
-    private readonly SafeFileHandle _handle;
-    private readonly TableSchema _schema;
-    private readonly int[] _leafOfColumn;
-    private readonly (int Rows, ThriftStruct[] Chunks)[] _groups;
+    private const int BatchRows = 4096;
 
-    private ParquetFile(SafeFileHandle handle, TableSchema schema, ThriftStruct footer)
+    private readonly PS.ParquetFileReader _reader;
+    private readonly TableSchema _schema;
+    private readonly int[] _columnOf;
+    private readonly int[] _groupRows;
+
+    private ParquetFile(PS.ParquetFileReader reader, TableSchema schema)
     {
-        _handle = handle;
+        _reader = reader;
         _schema = schema;
-        var leaves = footer.List(2).Skip(1).Cast<ThriftStruct>().ToList();
-        _leafOfColumn = new int[schema.Fields.Count];
-        for (var c = 0; c < _leafOfColumn.Length; c++)
+        using var meta = reader.FileMetaData;
+        var fileSchema = meta.Schema;
+        var ids = new Dictionary<int, int>();
+        for (var i = 0; i < fileSchema.NumColumns; i++)
+        {
+            var descriptor = fileSchema.Column(i);
+            using var node = descriptor.SchemaNode;
+            if (node.FieldId >= 0) ids.TryAdd(node.FieldId, i);
+        }
+        _columnOf = new int[schema.Fields.Count];
+        for (var c = 0; c < _columnOf.Length; c++)
         {
             var field = schema.Fields[c];
-            // A column missing from the file (added to the schema later) reads as nulls.
-            _leafOfColumn[c] = leaves.FindIndex(l => l.Has(9) && l.Int(9) == field.Id);
-            if (_leafOfColumn[c] >= 0 && leaves[_leafOfColumn[c]].Int(1) != ParquetFileWriter.PhysicalType(field.Type))
+            _columnOf[c] = ids.TryGetValue(field.Id, out var i) ? i : -1;
+            if (_columnOf[c] < 0) continue;
+            var descriptor = fileSchema.Column(_columnOf[c]);
+            if (descriptor.PhysicalType != PhysicalTypes.Of(field.Type))
                 throw new InvalidDataException($"Column '{field.Name}' (field id {field.Id}) has another physical type in the file.");
         }
-        _groups = footer.List(4).Cast<ThriftStruct>()
-            .Select(g => (checked((int)g.Long(3)), g.List(1).Cast<ThriftStruct>().Select(chunk => chunk.Struct(3)).ToArray()))
-            .ToArray();
-        RowCount = footer.Long(3);
+        _groupRows = new int[meta.NumRowGroups];
+        for (var g = 0; g < _groupRows.Length; g++)
+        {
+            using var group = reader.RowGroup(g);
+            var groupMeta = group.MetaData;
+            _groupRows[g] = checked((int)groupMeta.NumRows);
+        }
+        RowCount = meta.NumRows;
     }
 
     public static ParquetFile Open(string path, TableSchema schema)
     {
         ArgumentNullException.ThrowIfNull(schema);
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        PS.ParquetFileReader reader;
         try
         {
-            var length = RandomAccess.GetLength(handle);
-            Span<byte> tail = stackalloc byte[8];
-            if (length < 12 || RandomAccess.Read(handle, tail, length - 8) != 8 || !tail[4..].SequenceEqual("PAR1"u8))
-                throw new InvalidDataException($"{path} is not a Parquet file.");
-            var footerLength = BinaryPrimitives.ReadInt32LittleEndian(tail);
-            if (footerLength <= 0 || footerLength > length - 12) throw new InvalidDataException($"{path} has a corrupt footer length.");
-            var footer = new byte[footerLength];
-            RandomAccess.Read(handle, footer, length - 8 - footerLength);
-            return new ParquetFile(handle, schema, new ThriftCompactReader(footer).ReadStruct());
+            using var properties = ReaderProperties.WithMemoryPool(PhysicalTypes.Pool);
+            reader = new PS.ParquetFileReader(path, properties);
+        }
+        catch (ParquetException e)
+        {
+            throw new InvalidDataException($"{path} is not a readable Parquet file: {e.Message}", e);
+        }
+        try
+        {
+            return new ParquetFile(reader, schema);
         }
         catch
         {
-            handle.Dispose();
+            reader.Dispose();
             throw;
         }
     }
 
     public long RowCount { get; }
 
-    public int RowGroupCount => _groups.Length;
+    public int RowGroupCount => _groupRows.Length;
 
-    public int RowGroupRows(int group) => _groups[group].Rows;
-
-    /// <summary>
-    /// Appends rows <paramref name="skip"/> .. <paramref name="skip"/>+<paramref name="take"/> of a row group's column
-    /// to <paramref name="target"/>, leaving out rows whose <paramref name="keep"/> entry is false. Returns the count appended.
-    /// </summary>
-    public int CopyColumn(int group, int column, ParquetColumnWriter target, int skip, int take, bool[]? keep = null)
-    {
-        var sink = new WriterSink(target);
-        Decode(group, column, ref sink, skip, take, keep);
-        return sink.Count;
-    }
+    public int RowGroupRows(int group) => _groupRows[group];
 
     /// <summary>A row group's column, boxed in canonical form (timestamps as microseconds).</summary>
     public object?[] ReadColumn(int group, int column)
     {
-        var sink = new BoxingSink(new object?[_groups[group].Rows]);
-        Decode(group, column, ref sink, 0, _groups[group].Rows, keep: null);
-        return sink.Values;
-    }
-
-    public void Dispose() => _handle.Dispose();
-
-    private void Decode<TSink>(int group, int column, ref TSink sink, int skip, int take, bool[]? keep)
-        where TSink : struct, IValueSink
-    {
-        var (numRows, chunks) = _groups[group];
-        var end = Math.Min(numRows, skip + take);
-        bool Selected(int row) => row >= skip && row < end && (keep is null || keep[row]);
-
-        var leaf = _leafOfColumn[column];
-        if (leaf < 0)
-        {
-            for (var r = skip; r < end; r++)
-                if (Selected(r)) sink.Null();
-            return;
-        }
-
+        var result = new object?[_groupRows[group]];
+        var source = _columnOf[column];
+        if (source < 0) return result;
         var field = _schema.Fields[column];
-        var meta = chunks[leaf];
-        if (meta.Has(11)) throw new NotSupportedException("Dictionary-encoded chunks are not supported.");
-        var codec = (ParquetCompression)meta.Int(4);
-        var chunkSize = checked((int)meta.Long(7));
-        var chunk = ArrayPool<byte>.Shared.Rent(chunkSize);
-        try
+        using var rowGroup = _reader.RowGroup(group);
+        using var reader = rowGroup.Column(source);
+        switch (field.Type)
         {
-            if (RandomAccess.Read(_handle, chunk.AsSpan(0, chunkSize), meta.Long(9)) != chunkSize)
-                throw new InvalidDataException($"Column chunk of '{field.Name}' runs past the end of the file.");
-            var pos = 0;
-            var row = 0;
-            while (row < end)
-            {
-                var headerReader = new ThriftCompactReader(chunk.AsSpan(pos, chunkSize - pos));
-                var header = headerReader.ReadStruct();
-                pos += headerReader.Position;
-                var compressedSize = header.Int(3);
-                if (header.Int(1) != 0) throw new NotSupportedException($"Page type {header.Int(1)} is not supported.");
-                var pageHeader = header.Struct(5);
-                var count = pageHeader.Int(1);
-                if (pageHeader.Int(2) != 0) throw new NotSupportedException("Only PLAIN values are supported.");
-                if (row + count <= skip)
-                {
-                    pos += compressedSize;
-                    row += count;
-                    continue;
-                }
+            case ColumnType.Boolean: Box((ColumnReader<bool>)reader, field, result, v => v); break;
+            case ColumnType.Int: Box((ColumnReader<int>)reader, field, result, v => v); break;
+            case ColumnType.Long or ColumnType.TimestampTz: Box((ColumnReader<long>)reader, field, result, v => v); break;
+            case ColumnType.Double: Box((ColumnReader<double>)reader, field, result, v => v); break;
+            case ColumnType.String: Box((ColumnReader<ByteArray>)reader, field, result, PhysicalTypes.Utf8); break;
+            default: throw new ArgumentOutOfRangeException(nameof(column));
+        }
+        return result;
+    }
 
-                var rented = Decompress(chunk.AsMemory(pos, compressedSize), codec, header.Int(2), out var body);
-                try
-                {
-                    var offset = 0;
-                    int[]? levels = null;
-                    if (!field.Required)
-                    {
-                        var levelBytes = BinaryPrimitives.ReadInt32LittleEndian(body.Span);
-                        levels = RleHybrid.Decode(body.Span.Slice(4, levelBytes), 1, count);
-                        offset = 4 + levelBytes;
-                    }
-                    var data = body.Span[offset..];
-                    var valuePos = 0;
-                    var boolIndex = 0;
-                    for (var i = 0; i < count && row < end; i++, row++)
-                    {
-                        var selected = Selected(row);
-                        if (levels is not null && levels[i] == 0)
-                        {
-                            if (selected) sink.Null();
-                            continue;
-                        }
-                        switch (field.Type)
-                        {
-                            case ColumnType.Boolean:
-                                if (selected) sink.Boolean(((data[boolIndex >> 3] >> (boolIndex & 7)) & 1) != 0);
-                                boolIndex++;
-                                break;
-                            case ColumnType.Int:
-                                if (selected) sink.Int(BinaryPrimitives.ReadInt32LittleEndian(data[valuePos..]));
-                                valuePos += 4;
-                                break;
-                            case ColumnType.Long:
-                            case ColumnType.TimestampTz:
-                                if (selected) sink.Long(BinaryPrimitives.ReadInt64LittleEndian(data[valuePos..]));
-                                valuePos += 8;
-                                break;
-                            case ColumnType.Double:
-                                if (selected) sink.Double(BinaryPrimitives.ReadDoubleLittleEndian(data[valuePos..]));
-                                valuePos += 8;
-                                break;
-                            case ColumnType.String:
-                            {
-                                var len = BinaryPrimitives.ReadInt32LittleEndian(data[valuePos..]);
-                                if (selected) sink.Utf8(data.Slice(valuePos + 4, len));
-                                valuePos += 4 + len;
-                                break;
-                            }
-                            default:
-                                throw new ArgumentOutOfRangeException(nameof(column));
-                        }
-                    }
-                }
-                finally
-                {
-                    if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-                }
-                pos += compressedSize;
+    private static void Box<T>(ColumnReader<T> reader, SchemaField field, object?[] result, Func<T, object> box) where T : unmanaged
+    {
+        var levels = new short[BatchRows];
+        var values = new T[BatchRows];
+        var row = 0;
+        while (row < result.Length)
+        {
+            var (rows, _) = ReadBatch(reader, field, Math.Min(BatchRows, result.Length - row), levels, values);
+            if (rows == 0) throw new InvalidDataException($"Column '{field.Name}' ends before its row group does.");
+            for (int i = 0, v = 0; i < rows; i++, row++)
+                result[row] = field.Required || levels[i] == 1 ? box(values[v++]) : null;
+        }
+    }
+
+    /// <summary>Reads up to <paramref name="rows"/> rows (Arrow stops at page ends): the rows read and the values among them.</summary>
+    private static (int Rows, int Values) ReadBatch<T>(ColumnReader<T> reader, SchemaField field, int rows, short[] levels, T[] values)
+        where T : unmanaged
+    {
+        var levelCount = reader.ReadBatch(rows, field.Required ? default : levels.AsSpan(0, rows), default, values.AsSpan(0, rows), out var valueCount);
+        return ((int)(field.Required ? valueCount : levelCount), (int)valueCount);
+    }
+
+    /// <summary>
+    /// Writes rows <paramref name="skip"/> .. <paramref name="skip"/>+<paramref name="take"/> of a row group, less
+    /// those whose <paramref name="keep"/> entry is false, into the open row group of another file, column by column:
+    /// physical values and levels pass from Arrow's reader to its writer, which encodes and compresses them anew.
+    /// </summary>
+    internal void CopyRows(int group, int skip, int take, bool[]? keep, RowGroupWriter target, ColumnBuffer[] columns)
+    {
+        using var rowGroup = _reader.RowGroup(group);
+        for (var c = 0; c < columns.Length; c++)
+        {
+            var field = _schema.Fields[c];
+            var writer = target.Column(c);
+            if (_columnOf[c] < 0)
+            {
+                var kept = keep is null ? take : keep.AsSpan(skip, take).Count(true);
+                if (field.Required) throw new InvalidDataException($"Required column '{field.Name}' is missing from the file.");
+                var nulls = new short[kept];
+                writer.Apply(new NullWriter(nulls));
+                continue;
+            }
+            using var reader = rowGroup.Column(_columnOf[c]);
+            reader.Skip(skip);
+            switch (field.Type)
+            {
+                case ColumnType.Boolean: Copy((ColumnReader<bool>)reader, (ColumnWriter<bool>)writer, field, take, keep, skip, null); break;
+                case ColumnType.Int: Copy((ColumnReader<int>)reader, (ColumnWriter<int>)writer, field, take, keep, skip, null); break;
+                case ColumnType.Long or ColumnType.TimestampTz: Copy((ColumnReader<long>)reader, (ColumnWriter<long>)writer, field, take, keep, skip, null); break;
+                case ColumnType.Double: Copy((ColumnReader<double>)reader, (ColumnWriter<double>)writer, field, take, keep, skip, columns[c]); break;
+                case ColumnType.String: Copy((ColumnReader<ByteArray>)reader, (ColumnWriter<ByteArray>)writer, field, take, keep, skip, null); break;
+                default: throw new ArgumentOutOfRangeException(nameof(columns));
             }
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
     }
 
-    /// <summary>The page body; a pooled array to return when the codec needed one, null otherwise.</summary>
-    private static byte[]? Decompress(ReadOnlyMemory<byte> page, ParquetCompression codec, int uncompressedSize, out ReadOnlyMemory<byte> body)
+    private static void Copy<T>(ColumnReader<T> reader, ColumnWriter<T> writer, SchemaField field, int take, bool[]? keep, int skip, ColumnBuffer? nanCounter)
+        where T : unmanaged
     {
-        switch (codec)
+        var levels = new short[BatchRows];
+        var values = new T[BatchRows];
+        for (var done = 0; done < take;)
         {
-            case ParquetCompression.Uncompressed:
-                body = page;
-                return null;
-            case ParquetCompression.Snappy:
-                body = Snappy.Decompress(page.Span);
-                return null;
-            case ParquetCompression.Gzip:
+            var (rows, valueCount) = ReadBatch(reader, field, Math.Min(BatchRows, take - done), levels, values);
+            if (rows == 0) throw new InvalidDataException($"Column '{field.Name}' ends before its row group does.");
+            var (outRows, outValues) = (rows, valueCount);
+            if (keep is not null)
             {
-                var output = ArrayPool<byte>.Shared.Rent(uncompressedSize);
-                if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(page, out var segment))
-                    throw new InvalidOperationException("Pages are read from arrays.");
-                using (var gz = new GZipStream(new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false), CompressionMode.Decompress))
-                    gz.ReadExactly(output, 0, uncompressedSize);
-                body = output.AsMemory(0, uncompressedSize);
-                return output;
+                // Compacts the batch in place: byte-array values still point into the reader's page, valid until
+                // the next read, and the writer copies them before that.
+                outRows = outValues = 0;
+                for (int i = 0, v = 0; i < rows; i++)
+                {
+                    var defined = field.Required || levels[i] == 1;
+                    if (keep[skip + done + i])
+                    {
+                        if (!field.Required) levels[outRows] = levels[i];
+                        outRows++;
+                        if (defined) values[outValues++] = values[v];
+                    }
+                    if (defined) v++;
+                }
             }
-            default:
-                throw new NotSupportedException($"Codec {codec} is not supported.");
+            if (nanCounter is not null) nanCounter.CountNaNs(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(values.AsSpan(0, outValues)));
+            if (outRows > 0) writer.WriteBatch(outRows, field.Required ? default : levels.AsSpan(0, outRows), default, values.AsSpan(0, outValues));
+            done += rows;
         }
     }
 
-    private interface IValueSink
+    /// <summary>Writes nulls into a column of any physical type (a column added to the schema after the file).</summary>
+    private sealed class NullWriter(short[] levels) : IColumnWriterVisitor<bool>
     {
-        void Null();
-        void Boolean(bool value);
-        void Int(int value);
-        void Long(long value);
-        void Double(double value);
-        void Utf8(ReadOnlySpan<byte> value);
+        public bool OnColumnWriter<TValue>(ColumnWriter<TValue> columnWriter) where TValue : unmanaged
+        {
+            if (levels.Length > 0) columnWriter.WriteBatch(levels.Length, levels, default, ReadOnlySpan<TValue>.Empty);
+            return true;
+        }
     }
 
-    private struct WriterSink(ParquetColumnWriter target) : IValueSink
-    {
-        public int Count { get; private set; }
-        public void Null() { target.AppendNull(); Count++; }
-        public void Boolean(bool value) { target.AppendBoolean(value); Count++; }
-        public void Int(int value) { target.AppendInt(value); Count++; }
-        public void Long(long value) { target.AppendLong(value); Count++; }
-        public void Double(double value) { target.AppendDouble(value); Count++; }
-        public void Utf8(ReadOnlySpan<byte> value) { target.AppendUtf8(value); Count++; }
-    }
-
-    private struct BoxingSink(object?[] values) : IValueSink
-    {
-        private int _next;
-        public readonly object?[] Values => values;
-        public void Null() => values[_next++] = null;
-        public void Boolean(bool value) => values[_next++] = value;
-        public void Int(int value) => values[_next++] = value;
-        public void Long(long value) => values[_next++] = value;
-        public void Double(double value) => values[_next++] = value;
-        public void Utf8(ReadOnlySpan<byte> value) => values[_next++] = Encoding.UTF8.GetString(value);
-    }
+    public void Dispose() => _reader.Dispose();
 }
