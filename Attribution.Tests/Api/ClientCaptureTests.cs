@@ -29,8 +29,9 @@ public sealed class ClientCaptureTests
         using var pixel = new HttpRequestMessage(HttpMethod.Get, "/pixel?impression_id=cap-1&event_id=cap-1-i&ip_address=6.6.6.6&user_agent=Spoofed");
         pixel.Headers.TryAddWithoutValidation("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0");
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(pixel)).StatusCode);
-        // HttpClient sends no User-Agent unless told: a client without one.
-        var click = await http.GetAsync(ApiFactory.SignedClick("cap-1", "https://shop.example/p", "event_id=cap-1-c"));
+        // A client that sends no User-Agent at all.
+        using var bare = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var click = await bare.GetAsync(ApiFactory.SignedClick("cap-1", "https://shop.example/p", "event_id=cap-1-c"));
         Assert.Equal(HttpStatusCode.Redirect, click.StatusCode);
 
         Assert.Equal(("203.0.113.9", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"), await StoredAsync(api, "cap-1-i"));

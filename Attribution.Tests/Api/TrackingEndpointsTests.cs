@@ -50,8 +50,11 @@ public sealed class TrackingEndpointsTests(ApiFactory api) : IClassFixture<ApiFa
     [Fact]
     public async Task A_click_redirects_to_the_target_with_its_click_id_and_a_postback_by_click_id_converts_the_impression()
     {
-        await _http.GetAsync("/pixel?impression_id=ck-1&campaign_id=c2&bid_price=2");
-        var click = await _http.GetAsync(ApiFactory.SignedClick("ck-1", "https://shop.example/p?id=7", "campaign_id=c2"));
+        // Served two minutes and clicked one minute before the postback: a conversion within seconds of its click
+        // would be click injection (CLICK_TO_CONVERSION_TOO_FAST).
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await _http.GetAsync($"/pixel?impression_id=ck-1&campaign_id=c2&bid_price=2&event_timestamp={now - 120}");
+        var click = await _http.GetAsync(ApiFactory.SignedClick("ck-1", "https://shop.example/p?id=7", $"campaign_id=c2&event_timestamp={now - 60}"));
 
         Assert.Equal(HttpStatusCode.Redirect, click.StatusCode);
         var location = click.Headers.Location!;

@@ -82,7 +82,7 @@ public class ApiFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A client that signs its postbacks and batches with the test ingest key and does not follow redirects.</summary>
-    public HttpClient Client() => CreateDefaultClient(new Uri("http://localhost"), TestIngestKey.Handler());
+    public HttpClient Client() => TestIngestKey.Browser(CreateDefaultClient(new Uri("http://localhost"), TestIngestKey.Handler()));
 
     /// <summary>Waits until the consumer has applied everything Kafka holds and at least this many events.</summary>
     public Task<PipelineStatus> WaitForDrainAsync(long events, TimeSpan? timeout = null) =>
