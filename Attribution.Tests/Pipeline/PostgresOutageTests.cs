@@ -26,7 +26,10 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IClassFixture
         "/api/v1/impressions/out-0-0", "/api/v1/metrics/campaigns", "/api/v1/audit?limit=5", "/api/v1/campaigns", "/api/v1/pipeline/status",
     ];
 
+    /// <summary>Forward pass only, as the burst: it shares nothing (a PostgreSQL server, a service and a spool of its own), so another order cannot change
+    /// its outcome, and it takes minutes.</summary>
     [Fact]
+    [Trait(TestOrder.PassTrait, TestOrder.ForwardOnly)]
     public async Task PostgreSQL_stopped_for_60_s_mid_stream_loses_nothing_and_answers_503_meanwhile()
     {
         postgres.EnsureRunning();
