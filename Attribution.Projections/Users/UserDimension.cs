@@ -80,23 +80,11 @@ public sealed class UserDimension(NpgsqlDataSource dataSource)
             result.Rejections.Select(r => $"{r.Change.UserId} at {r.Change.EffectiveAt:O} (line {r.Change.Sequence}): {r.Reason}").ToList());
     }
 
-    private static async Task LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", conn, tx);
-        cmd.Parameters.Add(new() { Value = WriteLock });
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
+    private static Task LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct) =>
+        DimensionWrites.LockAsync(conn, tx, WriteLock, ct);
 
-    private static async Task<Queue<long>> AllocateKeysAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int count, CancellationToken ct)
-    {
-        // Keys unused by this merge are skipped for good: surrogate keys need to be unique, not dense.
-        await using var cmd = new NpgsqlCommand("SELECT nextval('dim_users_key_seq') FROM generate_series(1, $1)", conn, tx);
-        cmd.Parameters.Add(new() { Value = count });
-        var keys = new Queue<long>(count);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) keys.Enqueue(reader.GetInt64(0));
-        return keys;
-    }
+    private static Task<Queue<long>> AllocateKeysAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int count, CancellationToken ct) =>
+        DimensionWrites.AllocateKeysAsync(conn, tx, "dim_users_key_seq", count, ct);
 
     /// <summary>Closes and corrections first, then opens, all stamped with this merge's marker.</summary>
     private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Scd2Write<UserVersion>> writes, CancellationToken ct)
