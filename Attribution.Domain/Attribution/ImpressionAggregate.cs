@@ -41,7 +41,8 @@ public sealed class ImpressionAggregate
     // Rule 1 (dedup): event_id is the idempotency key; a known event_id changes nothing.
     public bool Record(AdEvent e) => _events.TryAdd(e.EventId, e);
 
-    public ImpressionFold Fold(AttributionPolicy policy) => Fold(ImpressionId, _events.Values, policy);
+    public ImpressionFold Fold(AttributionPolicy policy, IReadOnlyDictionary<string, FraudRule[]>? clickFlags = null) =>
+        Fold(ImpressionId, _events.Values, policy, clickFlags);
 
     /// <summary>
     /// One pass over the events in event-time order. The pipeline folds every impression a batch touches, most of

@@ -1,5 +1,6 @@
 using Attribution.Domain.Attribution;
 using Attribution.Domain.Events;
+using Attribution.Domain.Fraud;
 using Attribution.Projections.Audit;
 
 namespace Attribution.Projections.Gold;
@@ -9,7 +10,7 @@ public static class GoldProjection
 {
     public static (List<GoldRow> Rows, List<AuditEntry> Derived) Fold(
         IEnumerable<(string ImpressionId, IReadOnlyCollection<AdEvent> Events, int StreamVersion)> streams,
-        AttributionPolicy policy)
+        AttributionPolicy policy, IReadOnlyDictionary<string, FraudRule[]>? clickFlags = null)
     {
         var rows = new List<GoldRow>();
         var derived = new List<AuditEntry>();
@@ -18,9 +19,9 @@ public static class GoldProjection
         var list = streams as IReadOnlyList<(string ImpressionId, IReadOnlyCollection<AdEvent> Events, int StreamVersion)> ?? streams.ToList();
         var folds = new ImpressionFold[list.Count];
         if (list.Count >= 256 && Environment.ProcessorCount > 1)
-            Parallel.For(0, list.Count, i => folds[i] = ImpressionAggregate.Fold(list[i].ImpressionId, list[i].Events, policy));
+            Parallel.For(0, list.Count, i => folds[i] = ImpressionAggregate.Fold(list[i].ImpressionId, list[i].Events, policy, clickFlags));
         else
-            for (var i = 0; i < list.Count; i++) folds[i] = ImpressionAggregate.Fold(list[i].ImpressionId, list[i].Events, policy);
+            for (var i = 0; i < list.Count; i++) folds[i] = ImpressionAggregate.Fold(list[i].ImpressionId, list[i].Events, policy, clickFlags);
         for (var i = 0; i < list.Count; i++)
         {
             var (id, _, version) = list[i];

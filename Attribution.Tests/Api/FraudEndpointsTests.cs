@@ -99,4 +99,49 @@ public sealed class FraudEndpointsTests
         await ProblemAsync(await http.GetAsync("/api/v1/fraud/anomalies?from=2026-11-01T00:00:00Z"), HttpStatusCode.BadRequest);
         await ProblemAsync(await http.GetAsync("/api/v1/fraud/anomalies?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&threshold=abc"), HttpStatusCode.BadRequest, "threshold");
     }
+
+    [Fact]
+    public async Task A_late_click_that_pushes_an_address_over_its_limit_flags_the_later_click_of_another_impression()
+    {
+        using var api = ApiFactory.With(new Dictionary<string, string?> { ["Fraud:ClicksPerIpPerMinute"] = "3" });
+        using var http = api.Client();
+        static JsonObject From(JsonObject e)
+        {
+            e["ip_address"] = "198.51.100.9";
+            e["user_agent"] = TestIngestKey.BrowserUserAgent;
+            return e;
+        }
+
+        async Task SendAsync(params JsonObject[] events)
+        {
+            var sent = await http.PostAsync("/api/v1/events", new StringContent(new JsonArray([.. events]).ToJsonString(), Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
+        }
+
+        async Task<JsonElement> GoldAsync(string id) => await OkAsync(await http.GetAsync($"/api/v1/impressions/{id}"));
+
+        // Clicks of one address at 0, 10 and 20 s, each on an impression of its own: three in any minute, none over.
+        var seconds = new[] { 0, 10, 20 };
+        await SendAsync([.. seconds.SelectMany(s => new[]
+        {
+            From(Impression($"fl-{s}", $"fl-{s}-i", TimeSpan.FromSeconds(s) - TimeSpan.FromMinutes(1))),
+            From(Click($"fl-{s}", $"fl-{s}-c", TimeSpan.FromSeconds(s))),
+        })]);
+        await api.WaitForDrainAsync(6);
+        Assert.Equal((1, 0), ((await GoldAsync("fl-20")).GetProperty("click_count").GetInt32(), (await GoldAsync("fl-20")).GetProperty("invalid_click_count").GetInt32()));
+
+        // A fourth click at 5 s arrives late: the click at 20 s now has four in [−40 s, 20 s].
+        await SendAsync(From(Impression("fl-late", "fl-late-i", TimeSpan.FromSeconds(-30))), From(Click("fl-late", "fl-late-c", TimeSpan.FromSeconds(5))));
+        await api.WaitForDrainAsync(8);
+
+        var reflagged = await GoldAsync("fl-20");
+        Assert.Equal((0, 1, false), (reflagged.GetProperty("click_count").GetInt32(), reflagged.GetProperty("invalid_click_count").GetInt32(), reflagged.GetProperty("is_clicked").GetBoolean()));
+        Assert.Equal(["CLICK_FLOODING"], reflagged.GetProperty("fraud_reasons").EnumerateArray().Select(r => r.GetString()));
+        foreach (var id in new[] { "fl-0", "fl-10", "fl-late" })
+            Assert.Equal(0, (await GoldAsync(id)).GetProperty("invalid_click_count").GetInt32());
+
+        var explained = await OkAsync(await http.GetAsync("/api/v1/impressions/fl-20/explain"));
+        Assert.Contains("FRAUD_SUSPECTED", explained.ToString(), StringComparison.Ordinal);
+        Assert.Contains("CLICK_FLOODING", explained.ToString(), StringComparison.Ordinal);
+    }
 }
