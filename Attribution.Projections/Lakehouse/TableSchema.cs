@@ -60,6 +60,16 @@ public sealed class TableSchema
     }
 
     /// <summary>Same ids, names, types and nullability, in the same order.</summary>
+    /// <summary>Whether this schema is <paramref name="current"/> with optional columns appended, each with a field id
+    /// above <paramref name="lastColumnId"/> (Iceberg never reuses an id).</summary>
+    public bool Appends(TableSchema current, int lastColumnId)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        return Fields.Count > current.Fields.Count
+            && Fields.Take(current.Fields.Count).SequenceEqual(current.Fields)
+            && Fields.Skip(current.Fields.Count).All(f => !f.Required && f.Id > lastColumnId);
+    }
+
     public bool SameColumnsAs(TableSchema other)
     {
         ArgumentNullException.ThrowIfNull(other);

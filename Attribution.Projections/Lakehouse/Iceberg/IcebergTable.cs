@@ -97,10 +97,33 @@ public sealed class IcebergTable
                 // Another writer created the table at the same moment; use theirs below.
             }
         }
-        var loaded = Load(local, options);
-        if (!loaded.Schema.SameColumnsAs(schema) || !loaded._metadata.Spec.SameAs(bound))
-            throw new InvalidOperationException($"The table at {local} exists with another schema or partition spec; schema evolution is not supported.");
-        return loaded;
+        for (var attempt = 1; ; attempt++)
+        {
+            var loaded = Load(local, options);
+            if (!loaded._metadata.Spec.SameAs(bound))
+                throw new InvalidOperationException($"The table at {local} exists with another partition spec; partition evolution is not supported.");
+            if (loaded.Schema.SameColumnsAs(schema)) return loaded;
+            if (!schema.Appends(loaded.Schema, loaded._metadata.LastColumnId))
+                throw new InvalidOperationException($"The table at {local} exists with another schema; only optional columns appended with new field ids evolve it.");
+            try
+            {
+                loaded.AppendColumns(schema);
+                return loaded;
+            }
+            catch (CommitConflictException) when (attempt < 5)
+            {
+                // Another writer committed meanwhile (perhaps the same evolution): look again.
+            }
+        }
+    }
+
+    /// <summary>Schema evolution by appending optional columns (Iceberg's add-column): a new schema id, the old schema
+    /// kept for the snapshots written under it, and data files without the new columns read them as nulls.</summary>
+    private void AppendColumns(TableSchema target)
+    {
+        var evolved = new TableSchema(target.Fields, _metadata.PastSchemas.Select(s => s.SchemaId).Append(_metadata.Schema.SchemaId).Max() + 1);
+        var next = _metadata with { Schema = evolved, PastSchemas = [.. _metadata.PastSchemas, _metadata.Schema] };
+        CommitMetadata(next, new Attempt());
     }
 
     /// <summary>Iceberg's table properties for what this writer does; the level only where the codec has one.</summary>

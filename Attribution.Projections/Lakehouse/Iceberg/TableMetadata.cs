@@ -19,7 +19,7 @@ internal sealed record SnapshotLogEntry(long TimestampMs, long SnapshotId);
 internal sealed record MetadataLogEntry(long TimestampMs, string MetadataFile);
 
 /// <summary>
-/// Iceberg v2 table metadata (one schema, one partition spec, the unsorted order), written and read as the spec's
+/// Iceberg v2 table metadata (the current schema and those it grew from, one partition spec, the unsorted order), written and read as the spec's
 /// JSON. Every field a v2 reader requires is written, including <c>refs.main</c> equal to the current snapshot.
 /// </summary>
 internal sealed record TableMetadata(
@@ -35,6 +35,12 @@ internal sealed record TableMetadata(
     IReadOnlyList<SnapshotLogEntry> SnapshotLog,
     IReadOnlyList<MetadataLogEntry> MetadataLog)
 {
+    /// <summary>The schemas before the current one (columns appended since): snapshots written under them name them.</summary>
+    public IReadOnlyList<TableSchema> PastSchemas { get; init; } = [];
+
+    /// <summary>The highest field id ever assigned: a new column takes a greater one, never a dropped column's.</summary>
+    public int LastColumnId => PastSchemas.Select(s => s.LastColumnId).Append(Schema.LastColumnId).Max();
+
     public SnapshotRecord? CurrentSnapshot => CurrentSnapshotId is { } id ? Snapshots.First(s => s.SnapshotId == id) : null;
 
     public string ToJson()
@@ -48,10 +54,11 @@ internal sealed record TableMetadata(
             w.WriteString("location", Location);
             w.WriteNumber("last-sequence-number", LastSequenceNumber);
             w.WriteNumber("last-updated-ms", LastUpdatedMs);
-            w.WriteNumber("last-column-id", Schema.LastColumnId);
+            w.WriteNumber("last-column-id", LastColumnId);
             w.WriteNumber("current-schema-id", Schema.SchemaId);
             w.WritePropertyName("schemas");
             w.WriteStartArray();
+            foreach (var past in PastSchemas) WriteSchema(w, past);
             WriteSchema(w, Schema);
             w.WriteEndArray();
             w.WriteNumber("default-spec-id", Spec.SpecId);
@@ -212,14 +219,15 @@ internal sealed record TableMetadata(
         if (version != 2) throw new NotSupportedException($"Only format version 2 is supported, not {version}.");
 
         var schemaId = root["current-schema-id"]!.GetValue<int>();
-        var schemaNode = root["schemas"]!.AsArray().First(s => s!["schema-id"]!.GetValue<int>() == schemaId)!;
-        var schema = new TableSchema(
-            schemaNode["fields"]!.AsArray().Select(f => new SchemaField(
+        static TableSchema ParseSchema(JsonNode node) => new(
+            node["fields"]!.AsArray().Select(f => new SchemaField(
                 f!["id"]!.GetValue<int>(),
                 f["name"]!.GetValue<string>(),
                 ParseType(f["type"]!.GetValue<string>()),
                 f["required"]!.GetValue<bool>())),
-            schemaId);
+            node["schema-id"]!.GetValue<int>());
+        var schemas = root["schemas"]!.AsArray().Select(s => ParseSchema(s!)).ToList();
+        var schema = schemas.First(s => s.SchemaId == schemaId);
 
         var specId = root["default-spec-id"]!.GetValue<int>();
         var specNode = root["partition-specs"]!.AsArray().First(s => s!["spec-id"]!.GetValue<int>() == specId)!;
@@ -259,7 +267,10 @@ internal sealed record TableMetadata(
             (root["snapshot-log"]?.AsArray() ?? []).Select(e => new SnapshotLogEntry(
                 e!["timestamp-ms"]!.GetValue<long>(), e["snapshot-id"]!.GetValue<long>())).ToList(),
             (root["metadata-log"]?.AsArray() ?? []).Select(e => new MetadataLogEntry(
-                e!["timestamp-ms"]!.GetValue<long>(), e["metadata-file"]!.GetValue<string>())).ToList());
+                e!["timestamp-ms"]!.GetValue<long>(), e["metadata-file"]!.GetValue<string>())).ToList())
+        {
+            PastSchemas = [.. schemas.Where(s => s.SchemaId != schemaId)],
+        };
     }
 
     internal static string Format(long v) => v.ToString(CultureInfo.InvariantCulture);
