@@ -55,6 +55,7 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, IDocumentStore st
             await clear.ExecuteNonQueryAsync(ct);
         }
 
+        await FlaggedEventStore.ClearForRebuildAsync(conn, tx, ct);
         long done = 0, events = 0;
         var after = "";
         while (true)
@@ -79,8 +80,9 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, IDocumentStore st
                 .ToList();
             var judged = streams.SelectMany(s => s.Item2).Select(JudgedClick.Of).OfType<JudgedClick>().ToList();
             var clickFlags = await JudgedClicks.FlagsAsync(conn, tx, judged, policy.Fraud, ct);
-            var (rows, derived) = GoldProjection.Fold(streams, policy, clickFlags);
+            var (rows, derived, flagged) = GoldProjection.Fold(streams, policy, clickFlags);
             await GoldWriter.UpsertAsync(conn, tx, rows, ct);
+            await FlaggedEventStore.ReplaceAsync(conn, tx, [], flagged, ct);
             await AuditWriter.AppendAsync(conn, derived, ct);
             done += ids.Count;
             events += streamEvents.Count;

@@ -241,12 +241,13 @@ public sealed class BatchApplier(
         var streams = Streams(touched, history, newEvents, versions);
         var folding = Task.Run(() =>
         {
-            var (rows, derived) = GoldProjection.Fold(streams, policy, clickFlags);
-            return (rows, derived, Rollup: HourlyRollup.Delta(goldBefore, rows.Select(r => r.State)));
+            var (rows, derived, flagged) = GoldProjection.Fold(streams, policy, clickFlags);
+            return (rows, derived, flagged, Rollup: HourlyRollup.Delta(goldBefore, rows.Select(r => r.State)));
         }, ct);
         await eventStore.AppendAsync(conn, tx, newEvents, ct);
-        var (rows, derived, rollup) = await folding;
+        var (rows, derived, flagged, rollup) = await folding;
         await GoldWriter.WriteAsync(conn, tx, rows, existing, ct);
+        await FlaggedEventStore.ReplaceAsync(conn, tx, [.. goldBefore.Where(g => g.FraudReasons.Length > 0).Select(g => g.ImpressionId)], flagged, ct);
 
         await AuditWriter.DeleteDerivedAsync(conn, tx, touched, ct);
         audit.AddRange(derived);

@@ -216,7 +216,7 @@ public sealed class WhatIfReplays(NpgsqlDataSource db, AttributionConfigStore co
             var judged = events.Values.SelectMany(e => e).Select(JudgedClick.Of).OfType<JudgedClick>().ToList();
             var flags = await JudgedClicks.FlagsAsync(conn, tx, judged, rules.Fraud, ct);
             var liveFlags = await JudgedClicks.FlagsAsync(conn, tx, judged, live.Fraud, ct);
-            var (rows, _) = GoldProjection.Fold(streams.Select(s => (s.Key, events[s.Key], s.Value[^1].StreamVersion)), rules, flags);
+            var (rows, _, _) = GoldProjection.Fold(streams.Select(s => (s.Key, events[s.Key], s.Value[^1].StreamVersion)), rules, flags);
             var explanations = new List<ChangedImpression>();
             foreach (var row in rows)
             {
