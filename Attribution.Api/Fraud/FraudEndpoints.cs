@@ -32,6 +32,9 @@ public static class FraudEndpoints
             .WithDescription("from/to (required, at most 92 days) bound the flagged event's time; campaign_id filters. An event flagged by two rules " +
                              "counts under each. spend_excluded is the bid price of flagged impressions; revenue_excluded is the revenue the impression " +
                              "credits without the rules and not with them, counted on the event whose flag took it.");
+        group.MapGet("/series", GetSeries).WithName("FraudSeries")
+            .WithSummary("Per hour (or bucket=day) of a range: impressions served and the events each rule flagged, with the flagged share (flagged events per impression)")
+            .WithDescription("from/to required, at most 92 days. The dashboard's fraud panel draws it.");
         group.MapGet("/events", GetEvents).WithName("FraudEvents")
             .WithSummary("The flagged events of a range, oldest first, each with its rules (rule= filters, limit= 1-1000, default 100)");
         group.MapPost("/backtest", Backtest).WithName("FraudBacktest")
@@ -56,6 +59,10 @@ public static class FraudEndpoints
         decimal SpendExcluded, decimal RevenueExcluded);
 
     public sealed record EventsView(DateTime From, DateTime To, string? Rule, int Limit, IReadOnlyList<FlaggedEventView> Events);
+
+    public sealed record SeriesPointView(DateTime Bucket, long Impressions, IReadOnlyDictionary<string, long> Flagged, IReadOnlyDictionary<string, double?> Share);
+
+    public sealed record SeriesView(DateTime From, DateTime To, string Bucket, IReadOnlyList<string> Rules, IReadOnlyList<SeriesPointView> Points);
 
     public sealed record BacktestRequest(string? From, string? To, RulesChange? Rules);
 
@@ -167,5 +174,16 @@ public static class FraudEndpoints
             [.. outcome.Proposed.Lines.Select(SummaryLineView.From)], [.. outcome.InForce.Lines.Select(SummaryLineView.From)],
             [.. FraudSummary.Difference(outcome.Proposed, outcome.InForce).Select(SummaryLineView.From)],
             outcome.Samples.OrderBy(s => s.Key).ToDictionary(s => s.Key.ToWire(), s => (IReadOnlyList<string>)s.Value)));
+    }
+
+    private static async Task<Results<Ok<SeriesView>, ProblemHttpResult>> GetSeries(
+        string? from, string? to, string? bucket, FlaggedEventStore flagged, CancellationToken ct)
+    {
+        if (AnalyticsQuery.TryParseRequiredRange(from, to, out var f, out var t) is { } error) return Problems.BadRequest(error);
+        if (bucket is not (null or "hour" or "day")) return Problems.BadRequest($"'bucket' must be hour or day, got '{bucket}'");
+        var points = await flagged.SeriesAsync(f, t, bucket == "day", ct);
+        var rules = points.SelectMany(p => p.Flagged.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        return TypedResults.Ok(new SeriesView(f, t, bucket ?? "hour", rules, [.. points.Select(p => new SeriesPointView(p.Bucket, p.Impressions, p.Flagged,
+            rules.ToDictionary(r => r, r => p.Impressions == 0 ? (double?)null : (double)p.Flagged.GetValueOrDefault(r) / p.Impressions)))]));
     }
 }

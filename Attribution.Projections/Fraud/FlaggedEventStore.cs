@@ -66,6 +66,39 @@ public sealed class FlaggedEventStore(NpgsqlDataSource db)
         return events;
     }
 
+    /// <summary>Per hour or day of [from, to): the impressions served (the campaign rollup) and the events each rule
+    /// flagged, for the dashboard's flagged share over time.</summary>
+    public async Task<List<FraudSeriesPoint>> SeriesAsync(DateTime from, DateTime to, bool daily, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            WITH flagged AS (
+                SELECT date_trunc($3, event_time, 'UTC') AS bucket, r AS rule, count(*) AS events
+                FROM fraud_flagged_events, unnest(rules) r
+                WHERE event_time >= $1 AND event_time < $2
+                GROUP BY 1, 2),
+            served AS (
+                SELECT date_trunc($3, hour, 'UTC') AS bucket, sum(impressions)::bigint AS impressions
+                FROM metrics_hourly_campaign WHERE hour >= $1 AND hour < $2
+                GROUP BY 1)
+            SELECT coalesce(s.bucket, f.bucket) AS bucket, coalesce(s.impressions, 0), f.rule, coalesce(f.events, 0)
+            FROM served s FULL JOIN flagged f ON f.bucket = s.bucket
+            ORDER BY 1, 3
+            """);
+        cmd.Parameters.Add(new() { Value = from, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = to, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = daily ? "day" : "hour" });
+        var points = new List<FraudSeriesPoint>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var bucket = DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc);
+            if (points.Count == 0 || points[^1].Bucket != bucket) points.Add(new FraudSeriesPoint(bucket, reader.GetInt64(1), []));
+            if (!reader.IsDBNull(2)) points[^1].Flagged[reader.GetString(2)] = reader.GetInt64(3);
+        }
+
+        return points;
+    }
+
     private async IAsyncEnumerable<FlaggedEvent> ReadAsync(DateTime from, DateTime to, string? campaignId, FraudRule? rule, int? limit,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
@@ -91,3 +124,6 @@ public sealed class FlaggedEventStore(NpgsqlDataSource db)
         }
     }
 }
+
+/// <summary>One hour or day: impressions served, and the events each rule (by wire name) flagged.</summary>
+public sealed record FraudSeriesPoint(DateTime Bucket, long Impressions, Dictionary<string, long> Flagged);

@@ -59,7 +59,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             var driver = service.Browser();
             driver.Navigate().GoToUrl(new Uri(service.Address, $"/dashboard/?from={Scenario.Iso(from)}&to={Scenario.Iso(to)}"));
             new WebDriverWait(driver, TimeSpan.FromSeconds(30)).Until(d =>
-                d.FindElement(By.TagName("body")).GetAttribute("data-state") is "ready" or "error");
+                d.FindElement(By.TagName("body")).GetAttribute("data-state") is "ready" or "error"
+                && d.FindElement(By.Id("fraud")).GetAttribute("data-state") is "ready" or "error");
 
             output.WriteLine($"screenshot: {LiveService.Screenshot(driver, "dashboard")}");
 
@@ -89,6 +90,19 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             Assert.StartsWith("camp-01-cr-1 (control)", arms[0].Text, StringComparison.Ordinal);
             Assert.Matches(@"\d+\.\d\d % \[\d+\.\d\d %, \d+\.\d\d %\]", arms[1].Text);
 
+            // The fraud panel: the bot's impressions as one rule's share over the hours, and its line in the summary.
+            var fraud = driver.FindElement(By.Id("fraud"));
+            Assert.Equal("ready", fraud.GetAttribute("data-state"));
+            var fraudChart = fraud.FindElement(By.CssSelector("div[data-chart='fraud']"));
+            Assert.Equal("1", fraudChart.GetAttribute("data-series"));
+            Assert.True(int.Parse(fraudChart.GetAttribute("data-points") ?? "0", CultureInfo.InvariantCulture) >= 1, "the bot's hours have a share");
+            Assert.NotNull(fraudChart.GetAttribute("data-anomalies"));
+            Assert.NotEmpty(fraudChart.FindElements(By.CssSelector("canvas")));
+            var bot = fraud.FindElement(By.CssSelector("#fraud-summary tbody tr[data-rule='BOT_USER_AGENT']"));
+            Assert.StartsWith("camp-0", bot.Text, StringComparison.Ordinal);
+            Assert.Equal(20, fraud.FindElements(By.CssSelector("#fraud-summary tbody tr")).Sum(r =>
+                int.Parse(r.FindElements(By.TagName("td"))[2].Text, CultureInfo.InvariantCulture)));
+
             Assert.Equal("0", driver.FindElement(By.CssSelector("[data-testid='pipeline-lag']")).Text);
             // The spool this instance acknowledged into: on the embedded broker it keeps entries until they are applied.
             Assert.Matches(@"^[\d.]+ (B|KiB|MiB) on disk, [\d,]+ entries in flight$", driver.FindElement(By.CssSelector("[data-testid='pipeline-spool']")).Text);
@@ -98,11 +112,21 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         });
     }
 
-    /// <summary>Six hours of the simulator's funnel, four campaigns, generous click and conversion rates.</summary>
+    /// <summary>Six hours of the simulator's funnel, four campaigns, generous click and conversion rates, and 20 impressions
+    /// a bot sent (its User-Agent says so: flagged, never clicked).</summary>
     private static List<JsonObject> Traffic()
     {
         var model = new TrafficModel(new TrafficOptions { Seed = 5, Campaigns = 4, Users = 300, ClickRate = 0.2, ConversionRate = 0.3 });
-        return Enumerable.Range(0, 720).SelectMany(i => model.Funnel(Scenario.T0.AddSeconds(30 * i))).Select(e => e.Payload).ToList();
+        var events = Enumerable.Range(0, 720).SelectMany(i => model.Funnel(Scenario.T0.AddSeconds(30 * i))).Select(e => e.Payload).ToList();
+        var bots = events.Where(e => (string?)e["event_type"] == "IMPRESSION").Take(20).Select((e, i) =>
+        {
+            var bot = e.DeepClone().AsObject();
+            bot["event_id"] = $"bot-{i}-i";
+            bot["impression_id"] = $"bot-{i}";
+            bot["user_agent"] = "python-requests/2.31.0";
+            return bot;
+        }).ToList();
+        return [.. events, .. bots];
     }
 
     private sealed record Totals(long Impressions, long Clicks, long Conversions, decimal Cost, decimal Revenue, int Campaigns);
