@@ -7,6 +7,9 @@ using NpgsqlTypes;
 
 namespace Attribution.Projections.EventStore;
 
+/// <summary>An event a batch is about to append, with where its Kafka message was and the bytes it arrived as.</summary>
+public sealed record EventToAppend(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw);
+
 /// <summary>An event ready to append: its stream position is decided, its Kafka origin is known. The payload stays the
 /// UTF-8 bytes it arrived as (valid JSON: it parsed).</summary>
 public sealed record NewEvent(AdEvent Event, int StreamVersion, int? KafkaPartition, long? KafkaOffset, ReadOnlyMemory<byte> RawPayload);

@@ -21,7 +21,7 @@ public static class RetiredImpressions
     /// impressions asks about a few.
     /// </summary>
     public static async Task<bool> DivertAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, List<(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw)> toAppend,
+        NpgsqlConnection conn, NpgsqlTransaction tx, List<EventToAppend> toAppend,
         IEnumerable<string> withGoldRow, List<AuditEntry> audit, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(toAppend);

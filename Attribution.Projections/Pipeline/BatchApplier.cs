@@ -200,10 +200,10 @@ public sealed class BatchApplier(
                 record.Partition, record.Offset));
         }
 
-        var toAppend = new List<(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw)>(fresh.Count);
+        var toAppend = new List<EventToAppend>(fresh.Count);
         foreach (var (record, e) in fresh)
         {
-            if (e.ImpressionId is not null) toAppend.Add((e, record.Partition, record.Offset, record.Value));
+            if (e.ImpressionId is not null) toAppend.Add(new EventToAppend(e, record.Partition, record.Offset, record.Value));
         }
 
         var newClicks = toAppend.Where(a => a.Event is AdClicked).ToDictionary(a => a.Event.EventId, a => a.Event.ImpressionId!, StringComparer.Ordinal);
@@ -290,7 +290,7 @@ public sealed class BatchApplier(
     /// </summary>
     private static async Task<Dictionary<string, FraudRule[]>> DecideBurstsAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         AttributionPolicy policy, List<string> touched, List<GoldState> goldBefore, HashSet<string> existing,
-        Dictionary<string, List<StoredEvent>> history, List<(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw)> toAppend,
+        Dictionary<string, List<StoredEvent>> history, List<EventToAppend> toAppend,
         CancellationToken ct)
     {
         var added = toAppend.Select(a => JudgedClick.Of(a.Event)).OfType<JudgedClick>().ToList();
@@ -375,10 +375,10 @@ public sealed class BatchApplier(
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task<List<(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw)>> UnparkAsync(
+    private static async Task<List<EventToAppend>> UnparkAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, Dictionary<string, string> newClicks, CancellationToken ct)
     {
-        var unparked = new List<(AdEvent, int?, long?, ReadOnlyMemory<byte>)>();
+        var unparked = new List<EventToAppend>();
         if (newClicks.Count == 0) return unparked;
         await using var cmd = new NpgsqlCommand("""
             DELETE FROM pending_conversions WHERE click_id = ANY($1)
@@ -393,7 +393,7 @@ public sealed class BatchApplier(
             var parsed = EventParser.Parse(raw, reader.GetString(0), ingest);
             if (parsed.Event is not ConversionReported conversion)
                 throw new InvalidDataException($"parked conversion {reader.GetString(0)} no longer parses: {parsed.Rejection?.Detail}");
-            unparked.Add((conversion with { ImpressionId = newClicks[reader.GetString(1)] },
+            unparked.Add(new EventToAppend(conversion with { ImpressionId = newClicks[reader.GetString(1)] },
                 reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt64(5), raw));
         }
 
