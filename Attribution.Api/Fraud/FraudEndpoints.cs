@@ -30,8 +30,8 @@ public static class FraudEndpoints
         group.MapGet("/summary", GetSummary).WithName("FraudSummary")
             .WithSummary("Per campaign and rule: the impressions, clicks and conversions flagged, with the spend and revenue their flags exclude")
             .WithDescription("from/to (required, at most 92 days) bound the flagged event's time; campaign_id filters. An event flagged by two rules " +
-                             "counts under each. spend_excluded is the bid price of flagged impressions; revenue_excluded is the revenue the impression " +
-                             "credits without the rules and not with them, counted on the event whose flag took it.");
+                             "counts under each. spend_excluded is the bid price of flagged impressions; revenue_excluded is the value of the conversion the " +
+                             "impression credits judged by no rule and not under the rules, counted on the event whose flag took it.");
         group.MapGet("/series", GetSeries).WithName("FraudSeries")
             .WithSummary("Per hour (or bucket=day) of a range: impressions served and the events each rule flagged, with the flagged share (flagged events per impression)")
             .WithDescription("from/to required, at most 92 days. The dashboard's fraud panel draws it.");

@@ -5,8 +5,8 @@ namespace Attribution.Domain.Fraud;
 
 /// <summary>One event a fraud rule flagged, with what its flag took out of the figures.</summary>
 /// <param name="SpendExcluded">A flagged impression's bid price: it is never billed.</param>
-/// <param name="RevenueExcluded">Revenue the impression credits without the rules and not with them, on the event
-/// whose flag took it (the conversion, else the click it would have been credited to).</param>
+/// <param name="RevenueExcluded">The value of the conversion the impression credits judged by no rule and not under the
+/// rules, on the event whose flag took it (the conversion, else the click it would have been credited to).</param>
 public sealed record FlaggedEvent(
     string EventId, string ImpressionId, AdEventType Type, DateTime EventTime, string? CampaignId,
     IReadOnlyList<FraudRule> Rules, decimal SpendExcluded, decimal RevenueExcluded);
@@ -28,15 +28,18 @@ public static class FlaggedEvents
 
         var gold = fold.Gold;
         var unjudged = ImpressionAggregate.Fold(gold.ImpressionId, events.Select(e => e with { IpAddress = null, UserAgent = null }), policy);
-        var lostRevenue = unjudged.Gold.Revenue - gold.Revenue;
-        // The event whose flag cost the impression its credited conversion.
-        string? costOf = null;
-        if (lostRevenue != 0 && unjudged.Outcomes.FirstOrDefault(o => o.Applied && o.Event is ConversionReported) is { } credited)
-        {
-            costOf = flagged.Any(f => f.Event.EventId == credited.Event.EventId) ? credited.Event.EventId
-                : credited.AttributedClick is { } click && flagged.Any(f => f.Event.EventId == click.EventId) ? click.EventId
-                : flagged.FirstOrDefault(f => f.Event is ImpressionServed)?.Event.EventId;
-        }
+        // The conversion the impression credits judged by no rule, when the rules take its credit away (a later
+        // conversion the rules leave eligible may be credited instead: that one's value is not excluded, it counts).
+        var lost = unjudged.Outcomes.FirstOrDefault(o => o.Applied && o.Event is ConversionReported) is { } credited
+                   && !fold.Outcomes.Any(o => o.Applied && o.Event.EventId == credited.Event.EventId)
+            ? credited
+            : null;
+        // The event whose flag took it: the conversion itself, else the click it was credited to, else the impression.
+        var costOf = lost is null ? null
+            : flagged.Any(f => f.Event.EventId == lost.Event.EventId) ? lost.Event.EventId
+            : lost.AttributedClick is { } click && flagged.Any(f => f.Event.EventId == click.EventId) ? click.EventId
+            : flagged.FirstOrDefault(f => f.Event is ImpressionServed)?.Event.EventId;
+        var lostRevenue = (lost?.Event as ConversionReported)?.ConversionValue ?? 0m;
 
         return flagged.ConvertAll(o => new FlaggedEvent(
             o.Event.EventId, gold.ImpressionId, o.Event.Type, o.Event.EventTime, gold.CampaignId, o.FraudRules,

@@ -167,4 +167,19 @@ public class FraudFoldTests
         Assert.Equal(("c2", 0m), (flagged.EventId, flagged.RevenueExcluded));
         Assert.Equal(25m, fold.Gold.Revenue);
     }
+
+    [Fact]
+    public void Given_an_injected_conversion_before_a_real_one_then_only_the_injected_ones_value_is_excluded()
+    {
+        JsonObject[] events = [
+            From(Impression("imp-1", "i", 0 * S)), From(Click("imp-1", "c", 30 * S)),
+            Conversion("imp-1", "v1", 33 * S, 10m), Conversion("imp-1", "v2", 600 * S, 20m)];
+        var fold = Given(events);
+
+        var flagged = Assert.Single(FlaggedEvents.Of(fold, events.Select(Parse), AttributionPolicy.Default));
+
+        // Judged by no rule v1 (10) is credited; under the rules it is injected and v2 (20) is credited instead.
+        Assert.Equal(20m, fold.Gold.Revenue);
+        Assert.Equal(("v1", 10m, FraudRule.ClickToConversionTooFast), (flagged.EventId, flagged.RevenueExcluded, flagged.Rules.Single()));
+    }
 }
