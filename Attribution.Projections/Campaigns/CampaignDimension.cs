@@ -45,6 +45,16 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
     public Task<List<CampaignVersion>> AllVersionsAsync(CancellationToken ct) =>
         ReadAsync("ORDER BY campaign_id, start_ts", [], ct);
 
+    /// <summary>The versions in force at some instant of [from, to), of one campaign or all, by campaign then start:
+    /// what a bill of that range has a line for.</summary>
+    internal static Task<List<CampaignVersion>> InForceAsync(
+        NpgsqlConnection conn, NpgsqlTransaction? tx, DateTimeOffset from, DateTimeOffset to, string? campaignId, CancellationToken ct) =>
+        ReadAsync(conn, tx, $"""
+            SELECT {Columns} FROM dim_campaigns
+            WHERE start_ts < $1 AND end_ts > $2 AND ($3::text IS NULL OR campaign_id = $3)
+            ORDER BY campaign_id, start_ts
+            """, [to, from, (object?)campaignId ?? DBNull.Value], ct);
+
     /// <summary>The versions that have not ended (the current ones, and those a future-dated current one will close):
     /// what the landing-domain cache holds.</summary>
     internal static async Task<List<CampaignVersion>> UnendedVersionsAsync(NpgsqlDataSource dataSource, CancellationToken ct)
