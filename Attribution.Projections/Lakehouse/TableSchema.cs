@@ -59,6 +59,16 @@ public sealed class TableSchema
         throw new ArgumentException($"Unknown field id {fieldId}.", nameof(fieldId));
     }
 
+    /// <summary>Whether <paramref name="next"/> is this schema with optional columns of new field ids added at the end:
+    /// Iceberg's additive schema evolution, which every existing data file reads under (the new columns as nulls).</summary>
+    public bool EvolvesTo(TableSchema next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return next.Fields.Count > Fields.Count
+               && next.Fields.Take(Fields.Count).SequenceEqual(Fields)
+               && next.Fields.Skip(Fields.Count).All(f => !f.Required && f.Id > LastColumnId);
+    }
+
     /// <summary>Same ids, names, types and nullability, in the same order.</summary>
     public bool SameColumnsAs(TableSchema other)
     {

@@ -98,9 +98,44 @@ public sealed class IcebergTable
             }
         }
         var loaded = Load(local, options);
+        if (loaded._metadata.Spec.SameAs(bound) && loaded.Schema.EvolvesTo(schema))
+        {
+            loaded.AddColumns(schema);
+            return loaded;
+        }
+
         if (!loaded.Schema.SameColumnsAs(schema) || !loaded._metadata.Spec.SameAs(bound))
-            throw new InvalidOperationException($"The table at {local} exists with another schema or partition spec; schema evolution is not supported.");
+            throw new InvalidOperationException($"The table at {local} exists with another schema or partition spec; only added optional columns are supported.");
         return loaded;
+    }
+
+    /// <summary>Iceberg's "add column": a new current schema with the next schema id, the old ones kept for the
+    /// snapshots that name them. Existing files are not touched; readers project them by field id (nulls for the new
+    /// columns). Another writer that evolved the table first wins, and its (equal) schema is taken.</summary>
+    private void AddColumns(TableSchema schema)
+    {
+        lock (_writeLock)
+        {
+            var metadata = _metadata;
+            var nextId = metadata.PastSchemas.Select(p => p.SchemaId).Append(metadata.Schema.SchemaId).Max() + 1;
+            var next = metadata with
+            {
+                Schema = new TableSchema(schema.Fields, nextId),
+                PastSchemas = [.. metadata.PastSchemas, metadata.Schema],
+            };
+            try
+            {
+                CommitMetadata(next, new Attempt());
+            }
+            catch (CommitConflictException)
+            {
+                var version = FindLatestVersion(LocalPath)!.Value;
+                _metadata = TableMetadata.Parse(File.ReadAllText(Path.Combine(LocalPath, MetadataFolder, MetadataName(version))));
+                _version = version;
+                if (!_metadata.Schema.SameColumnsAs(schema))
+                    throw new InvalidOperationException($"The table at {LocalPath} was changed to another schema while this writer added columns.");
+            }
+        }
     }
 
     /// <summary>Iceberg's table properties for what this writer does; the level only where the codec has one.</summary>

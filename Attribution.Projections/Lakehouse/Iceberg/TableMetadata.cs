@@ -37,6 +37,12 @@ internal sealed record TableMetadata(
 {
     public SnapshotRecord? CurrentSnapshot => CurrentSnapshotId is { } id ? Snapshots.First(s => s.SnapshotId == id) : null;
 
+    /// <summary>The schemas before <see cref="Schema"/> (a table that gained columns): kept, as older snapshots name them.</summary>
+    public IReadOnlyList<TableSchema> PastSchemas { get; init; } = [];
+
+    /// <summary>Iceberg's last-column-id: the highest field id any schema of the table ever used.</summary>
+    public int LastColumnId => PastSchemas.Select(p => p.LastColumnId).Append(Schema.LastColumnId).Max();
+
     public string ToJson()
     {
         using var ms = new MemoryStream();
@@ -48,10 +54,11 @@ internal sealed record TableMetadata(
             w.WriteString("location", Location);
             w.WriteNumber("last-sequence-number", LastSequenceNumber);
             w.WriteNumber("last-updated-ms", LastUpdatedMs);
-            w.WriteNumber("last-column-id", Schema.LastColumnId);
+            w.WriteNumber("last-column-id", LastColumnId);
             w.WriteNumber("current-schema-id", Schema.SchemaId);
             w.WritePropertyName("schemas");
             w.WriteStartArray();
+            foreach (var past in PastSchemas) WriteSchema(w, past);
             WriteSchema(w, Schema);
             w.WriteEndArray();
             w.WriteNumber("default-spec-id", Spec.SpecId);
@@ -212,14 +219,14 @@ internal sealed record TableMetadata(
         if (version != 2) throw new NotSupportedException($"Only format version 2 is supported, not {version}.");
 
         var schemaId = root["current-schema-id"]!.GetValue<int>();
-        var schemaNode = root["schemas"]!.AsArray().First(s => s!["schema-id"]!.GetValue<int>() == schemaId)!;
-        var schema = new TableSchema(
-            schemaNode["fields"]!.AsArray().Select(f => new SchemaField(
+        var schemas = root["schemas"]!.AsArray().Select(node => new TableSchema(
+            node!["fields"]!.AsArray().Select(f => new SchemaField(
                 f!["id"]!.GetValue<int>(),
                 f["name"]!.GetValue<string>(),
                 ParseType(f["type"]!.GetValue<string>()),
                 f["required"]!.GetValue<bool>())),
-            schemaId);
+            node["schema-id"]!.GetValue<int>())).ToList();
+        var schema = schemas.First(s => s.SchemaId == schemaId);
 
         var specId = root["default-spec-id"]!.GetValue<int>();
         var specNode = root["partition-specs"]!.AsArray().First(s => s!["spec-id"]!.GetValue<int>() == specId)!;
@@ -259,7 +266,10 @@ internal sealed record TableMetadata(
             (root["snapshot-log"]?.AsArray() ?? []).Select(e => new SnapshotLogEntry(
                 e!["timestamp-ms"]!.GetValue<long>(), e["snapshot-id"]!.GetValue<long>())).ToList(),
             (root["metadata-log"]?.AsArray() ?? []).Select(e => new MetadataLogEntry(
-                e!["timestamp-ms"]!.GetValue<long>(), e["metadata-file"]!.GetValue<string>())).ToList());
+                e!["timestamp-ms"]!.GetValue<long>(), e["metadata-file"]!.GetValue<string>())).ToList())
+        {
+            PastSchemas = schemas.Where(s => s.SchemaId != schemaId).ToList(),
+        };
     }
 
     internal static string Format(long v) => v.ToString(CultureInfo.InvariantCulture);
