@@ -142,6 +142,33 @@ public sealed class BillingEndpointsTests : IDisposable
     }
 
     [Fact]
+    public async Task The_batch_feed_stages_billing_changes_merges_them_as_scd2_versions_and_keeps_a_cpc_change_without_rate_as_a_rejection()
+    {
+        var staged = await _http.SendAsync(Admin(HttpMethod.Post, "/api/v1/campaigns:batch", new
+        {
+            changes = new object[]
+            {
+                new { campaign_id = "feed-a", name = "A", budget_amount = 10m, budget_type = "DAILY", status = "ACTIVE", effective_at = "2026-11-01T00:00:00Z" },
+                new { campaign_id = "feed-a", billing_model = "CPC", cpc_rate = 0.125m, effective_at = "2026-11-10T00:00:00Z" },
+                new { campaign_id = "feed-b", name = "B", budget_amount = 10m, budget_type = "DAILY", status = "ACTIVE", billing_model = "CPC", effective_at = "2026-11-01T00:00:00Z" },
+            },
+        }));
+        Assert.Equal(HttpStatusCode.Accepted, staged.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.SendAsync(Admin(HttpMethod.Post, "/api/v1/campaigns:batch",
+            new { changes = new[] { new { campaign_id = "feed-c", billing_model = "CPX" } } }))).StatusCode);
+
+        var merged = await (await _http.SendAsync(Admin(HttpMethod.Post, "/api/v1/campaigns:merge"))).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal((3, 2, 1), (merged.GetProperty("staged").GetInt32(), merged.GetProperty("opened").GetInt32(), merged.GetProperty("rejected").GetInt32()));
+        Assert.Contains("cpc_rate", merged.GetProperty("rejections")[0].GetString(), StringComparison.Ordinal);
+        var history = (await _http.GetFromJsonAsync<JsonElement>("/api/v1/campaigns/feed-a/history")).EnumerateArray()
+            .Select(v => (v.GetProperty("billing_model").GetString(), v.GetProperty("cpc_rate").ValueKind == JsonValueKind.Null ? (decimal?)null : v.GetProperty("cpc_rate").GetDecimal()))
+            .ToList();
+        Assert.Equal([("CPM", null), ("CPC", 0.125m)], history);
+        Assert.Equal(1, await Db.CountAsync(_api.DataSource, "SELECT count(*) FROM dim_campaigns_rejections WHERE campaign_id = 'feed-b' AND billing_model = 'CPC' AND cpc_rate IS NULL"));
+    }
+
+    [Fact]
     public async Task A_closed_month_answers_the_same_bytes_after_late_events_and_those_are_billed_as_adjustments_in_the_next_open_month()
     {
         var (_, cpc) = await CreateCampaignAsync("bill-c");
