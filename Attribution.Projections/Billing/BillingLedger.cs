@@ -2,7 +2,6 @@ using System.Globalization;
 using Attribution.Domain.Attribution;
 using Attribution.Domain.Billing;
 using Attribution.Projections.Campaigns;
-using Attribution.Projections.Dimensions;
 using Attribution.Projections.Lakehouse.Export;
 using Npgsql;
 using NpgsqlTypes;
@@ -60,13 +59,6 @@ public sealed class BillingLedger(NpgsqlDataSource dataSource, LakehouseCatalog 
         return new PeriodBill(period, null, WithSnapshots(await OpenLinesAsync(conn, null, period, ct)));
     }
 
-    /// <summary>The current month's bill, lines only (for the dashboard).</summary>
-    public async Task<IReadOnlyList<BillingLine>> OpenPeriodLinesAsync(BillingPeriod period, CancellationToken ct)
-    {
-        var bill = await PeriodAsync(period, ct);
-        return bill.Lines;
-    }
-
     /// <summary>
     /// Closes a month: computes its bill as <see cref="PeriodAsync"/> would answer it now, stores both renderings and
     /// every event it judged, in one transaction. Null with a reason when the month may not close (see BillingPeriods.CloseError).
@@ -75,9 +67,31 @@ public sealed class BillingLedger(NpgsqlDataSource dataSource, LakehouseCatalog 
     {
         ArgumentNullException.ThrowIfNull(render);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
+        // The lock is the session's, taken before the transaction: a repeatable-read snapshot starts at its first
+        // statement, and one taken while waiting for the lock would not see the close that held it.
+        await SetLockAsync(conn, held: true, ct);
+        try
+        {
+            return await CloseLockedAsync(conn, period, now, render, ct);
+        }
+        finally
+        {
+            await SetLockAsync(conn, held: false, CancellationToken.None);
+        }
+    }
+
+    private static async Task SetLockAsync(NpgsqlConnection conn, bool held, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(held ? "SELECT pg_advisory_lock($1)" : "SELECT pg_advisory_unlock($1)", conn);
+        cmd.Parameters.Add(new() { Value = CloseLock });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task<(ClosedPeriod? Closed, string? Error)> CloseLockedAsync(
+        NpgsqlConnection conn, BillingPeriod period, DateTimeOffset now, RenderBill render, CancellationToken ct)
+    {
         // One snapshot for everything the close reads, so the bytes and the settled events describe the same state.
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        await DimensionWrites.LockAsync(conn, tx, CloseLock, ct);
         var already = await ReadClosedAsync(conn, tx, period, ct);
         if (BillingPeriods.CloseError(period, now, already is not null) is { } error) return (null, error);
 

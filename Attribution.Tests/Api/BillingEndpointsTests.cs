@@ -175,7 +175,11 @@ public sealed class BillingEndpointsTests : IDisposable
         await SendAsync(November(), stored: 10);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await _http.SendAsync(Admin(HttpMethod.Post, "/api/v1/billing/periods/2026-11/close", key: null))).StatusCode);
-        var closing = await _http.SendAsync(Admin(HttpMethod.Post, "/api/v1/billing/periods/2026-11/close"));
+        // Two closes at once: one freezes the month, the other finds it closed.
+        var closes = await Task.WhenAll(_http.SendAsync(Admin(HttpMethod.Post, "/api/v1/billing/periods/2026-11/close")),
+            _http.SendAsync(Admin(HttpMethod.Post, "/api/v1/billing/periods/2026-11/close")));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], closes.Select(c => c.StatusCode).Order());
+        var closing = closes.Single(c => c.StatusCode == HttpStatusCode.OK);
         var closedJson = await closing.Content.ReadAsByteArrayAsync();
         Assert.True(closing.StatusCode == HttpStatusCode.OK, Encoding.UTF8.GetString(closedJson));
         var closed = JsonDocument.Parse(closedJson).RootElement;
