@@ -67,6 +67,10 @@ public static class CommandLine
                 --mode batch|pixel    NDJSON batches to /api/v1/events, or /pixel + /click + /api/v1/conversions (default batch)
                 --click-key KEY       signs pixel mode's /click URLs (default: Tracking__ClickSigningKeys__0 from the environment, as scripts/run.sh sets it)
                 --seed S  --campaigns C  --users U  --duplicates FRACTION  --concurrency N  --batch-size N
+                --fraud-share FRACTION  that share of impressions is fraud: bots, click floods from three addresses,
+                                      clicks from another country, conversions seconds after their click (default 0);
+                                      every event then carries an ip_address and a user_agent (pixel mode sends them as
+                                      the User-Agent and X-Forwarded-For headers, which count from trusted proxies only)
                 --key-id ID --key-secret SECRET   the ingest key that signs postbacks and batches (default: the
                                       environment's ATTRIBUTION_INGEST_KEY_ID and ATTRIBUTION_INGEST_SECRET, else the
                                       development key scripts/run.sh configures)
@@ -156,6 +160,7 @@ public static class CommandLine
             Campaigns = o.Int("campaigns", 5),
             Users = o.Int("users", 20_000),
             DuplicateRate = o.Double("duplicates", 0),
+            FraudShare = o.Double("fraud-share", 0),
         });
         var mode = o.String("mode", "batch") switch
         {

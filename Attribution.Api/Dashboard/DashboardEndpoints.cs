@@ -2,7 +2,7 @@ using Microsoft.Extensions.FileProviders;
 
 namespace Attribution.Api.Dashboard;
 
-/// <summary>The dashboard: static files under /dashboard/ (hand-drawn SVG, no build step), and / sends people there.</summary>
+/// <summary>The dashboard: static files under /dashboard/ (charts by uPlot, which the build fetches from npm), and / sends people there.</summary>
 public static class DashboardEndpoints
 {
     public const string Path = "/dashboard";

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Attribution.Api.Infrastructure;
 using Attribution.Domain.Attribution;
+using Attribution.Domain.Fraud;
 using Attribution.Projections.Config;
 using Attribution.Projections.EventStore;
+using Attribution.Projections.Fraud;
 using Attribution.Projections.Gold;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -61,6 +63,8 @@ public static class ImpressionEndpoints
         }
 
         var policy = await config.ReadAsync(ct);
-        return TypedResults.Ok(Explainer.Explain(aggregate.Fold(policy), policy));
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var clickFlags = await JudgedClicks.FlagsAsync(conn, null, [.. aggregate.Events.Select(JudgedClick.Of).OfType<JudgedClick>()], policy.Fraud, ct);
+        return TypedResults.Ok(Explainer.Explain(aggregate.Fold(policy, clickFlags), policy));
     }
 }

@@ -21,6 +21,11 @@ public sealed record TrafficOptions
 
     /// <summary>Share of users given a profile in dim_users; the others fall in the audience's "unknown".</summary>
     public double ProfileRate { get; init; } = 0.9;
+
+    /// <summary>Share of impressions that are fraud (issue 22's demo), split evenly between bots, click floods from a
+    /// few addresses, clicks from another country than their impression, and conversions injected seconds after the
+    /// click. Every event then carries a client (ip_address, user_agent), as /pixel and /click record one.</summary>
+    public double FraudShare { get; init; }
 }
 
 /// <summary>A generated event and when it happens.</summary>
@@ -51,6 +56,9 @@ public sealed class TrafficModel(TrafficOptions options)
         var impressionId = $"imp-{options.Seed}-{n:D9}";
         var bid = decimal.Round(CampaignBids[campaign % CampaignBids.Length] * (decimal)(0.5 + _random.NextDouble()), 4);
 
+        var fraud = options.FraudShare > 0 && _random.NextDouble() < options.FraudShare ? (FraudKind)_random.Next(4) : FraudKind.None;
+        var client = options.FraudShare > 0 ? Client(fraud, _random.Next(options.Users)) : default;
+        if (fraud == FraudKind.Flood) userId = client.FloodUser!;
         JsonObject Event(string type, DateTime at) => new()
         {
             [EventFields.EventId] = $"{impressionId}-{type.ToLowerInvariant()[..3]}",
@@ -64,18 +72,31 @@ public sealed class TrafficModel(TrafficOptions options)
             [EventFields.Platform] = platform,
         };
 
+        JsonObject WithClient(JsonObject e)
+        {
+            if (client.UserAgent is null) return e;
+            e[EventFields.IpAddress] = client.IpAddress;
+            e[EventFields.UserAgent] = client.UserAgent;
+            return e;
+        }
+
         var funnel = new List<ScheduledEvent>(3);
-        var impression = Event(EventTypeNames.Impression, impressionTime);
+        var impression = WithClient(Event(EventTypeNames.Impression, impressionTime));
         impression[EventFields.BidPrice] = bid;
         funnel.Add(new ScheduledEvent(impressionTime, impression));
-        if (_random.NextDouble() < options.ClickRate)
+        // Floods, mismatched countries and injected conversions all need their click.
+        if (fraud is FraudKind.Flood or FraudKind.GeoMismatch or FraudKind.InjectedConversion || _random.NextDouble() < options.ClickRate)
         {
             var clickTime = EventParser.ToMicroseconds(impressionTime + Exponential(options.MeanClickDelay));
-            funnel.Add(new ScheduledEvent(clickTime, Event(EventTypeNames.Click, clickTime)));
-            if (_random.NextDouble() < options.ConversionRate)
+            var click = WithClient(Event(EventTypeNames.Click, clickTime));
+            if (fraud == FraudKind.GeoMismatch) click[EventFields.GeoCountry] = Geos[(Array.IndexOf(Geos, geo) + 1 + _random.Next(Geos.Length - 1)) % Geos.Length];
+            funnel.Add(new ScheduledEvent(clickTime, click));
+            if (fraud == FraudKind.InjectedConversion || _random.NextDouble() < options.ConversionRate)
             {
-                var conversionTime = EventParser.ToMicroseconds(clickTime + Exponential(options.MeanConversionDelay));
-                var conversion = Event(EventTypeNames.Conversion, conversionTime);
+                var conversionTime = EventParser.ToMicroseconds(clickTime + (fraud == FraudKind.InjectedConversion
+                    ? TimeSpan.FromMilliseconds(500 + _random.Next(4000))
+                    : Exponential(options.MeanConversionDelay)));
+                var conversion = WithClient(Event(EventTypeNames.Conversion, conversionTime));
                 conversion[EventFields.ConversionValue] = decimal.Round((decimal)(5 + _random.NextDouble() * 195), 2);
                 conversion[EventFields.ConversionType] = "purchase";
                 conversion["meta_pixels"] = new JsonObject { ["page"] = "/checkout", ["sdk"] = "sim-" + options.Seed.ToString(CultureInfo.InvariantCulture) };
@@ -84,6 +105,41 @@ public sealed class TrafficModel(TrafficOptions options)
         }
 
         return funnel;
+    }
+
+    private enum FraudKind
+    {
+        Bot,
+        Flood,
+        GeoMismatch,
+        InjectedConversion,
+        None,
+    }
+
+    private static readonly string[] Browsers =
+    [
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+    ];
+
+    private static readonly string[] Bots = ["Mozilla/5.0 (compatible; Googlebot/2.1)", "python-requests/2.31.0", "HeadlessChrome/124.0", "curl/8.5.0"];
+
+    private readonly record struct ClientOf(string IpAddress, string? UserAgent, string? FloodUser);
+
+    /// <summary>A user's own address and browser; a flood's from one of three addresses (documentation ranges), as one
+    /// of three users, so both the flooding and the velocity rule see it; a bot's User-Agent names itself.</summary>
+    private ClientOf Client(FraudKind fraud, int user)
+    {
+        if (fraud == FraudKind.Flood)
+        {
+            var source = _random.Next(3);
+            return new($"203.0.113.{source + 10}", Browsers[source], $"u-flood-{source}");
+        }
+
+        var ip = string.Create(CultureInfo.InvariantCulture, $"100.{64 + (user >> 16) % 64}.{(user >> 8) & 255}.{user & 255}");
+        return new(ip, fraud == FraudKind.Bot ? Bots[_random.Next(Bots.Length)] : Browsers[user % Browsers.Length], null);
     }
 
     private static readonly string[] AgeBands = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"];

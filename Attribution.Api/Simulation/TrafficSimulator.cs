@@ -203,9 +203,14 @@ public sealed class TrafficSimulator(HttpClient http, TrafficModel model, SendMo
         }
         else
         {
-            var query = string.Join("&", e.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(Text(p.Value))}"));
+            // /pixel and /click take the client from the connection and the User-Agent header, never from the URL.
+            var query = string.Join("&", e.Where(p => p.Key is not (EventFields.IpAddress or EventFields.UserAgent))
+                .Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(Text(p.Value))}"));
             var path = type == EventTypeNames.Click ? ClickPath(query, e[EventFields.ImpressionId]!.GetValue<string>()) : $"/pixel?{query}";
-            response = await http.GetAsync(path, ct);
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (e[EventFields.UserAgent]?.GetValue<string>() is { } agent) request.Headers.TryAddWithoutValidation("User-Agent", agent);
+            if (e[EventFields.IpAddress]?.GetValue<string>() is { } ip) request.Headers.TryAddWithoutValidation("X-Forwarded-For", ip);
+            response = await http.SendAsync(request, ct);
             var ok = type == EventTypeNames.Click ? response.StatusCode == HttpStatusCode.Redirect : response.IsSuccessStatusCode;
             if (ok && type == EventTypeNames.Click && response.Headers.Location is { } location)
             {

@@ -8,6 +8,10 @@ public sealed record EventOutcome(AdEvent Event, AuditReason? Reason, string? De
 {
     public bool Applied => Reason is null;
 
+    /// <summary>The fraud rules behind a <see cref="AuditReason.FraudSuspected"/> outcome (for a conversion of a flagged
+    /// impression, the impression's).</summary>
+    public IReadOnlyList<FraudRule> FraudRules { get; init; } = [];
+
     /// <summary>Conversion minus attributed click time, for conversions that found a click.</summary>
     public TimeSpan? ClickToConversion => AttributedClick is null ? null : Event.EventTime - AttributedClick.EventTime;
 }
@@ -41,7 +45,8 @@ public sealed class ImpressionAggregate
     // Rule 1 (dedup): event_id is the idempotency key; a known event_id changes nothing.
     public bool Record(AdEvent e) => _events.TryAdd(e.EventId, e);
 
-    public ImpressionFold Fold(AttributionPolicy policy) => Fold(ImpressionId, _events.Values, policy);
+    public ImpressionFold Fold(AttributionPolicy policy, IReadOnlyDictionary<string, FraudRule[]>? clickFlags = null) =>
+        Fold(ImpressionId, _events.Values, policy, clickFlags);
 
     /// <summary>
     /// One pass over the events in event-time order. The pipeline folds every impression a batch touches, most of
@@ -89,7 +94,7 @@ public sealed class ImpressionAggregate
             if (flags?[i] is { } rules)
             {
                 if (e is AdClicked) invalidClicks++;
-                outcomes[i] = new EventOutcome(e, AuditReason.FraudSuspected, FraudFlags.Detail(rules), null);
+                outcomes[i] = new EventOutcome(e, AuditReason.FraudSuspected, FraudFlags.Detail(rules), null) { FraudRules = rules };
                 continue;
             }
 
@@ -102,7 +107,7 @@ public sealed class ImpressionAggregate
                     break;
                 case ConversionReported conversion when impressionRules is not null:
                     outcomes[i] = new EventOutcome(conversion, AuditReason.FraudSuspected,
-                        $"the impression is flagged ({FraudFlags.Detail(impressionRules)}) and credits no conversion", null);
+                        $"the impression is flagged ({FraudFlags.Detail(impressionRules)}) and credits no conversion", null) { FraudRules = impressionRules };
                     continue;
                 case ConversionReported conversion:
                     outcomes[i] = Attribute(conversion, LastClickAtOrBefore(ordered, i, flags), policy, ref credited, ref revenueOutOfWindow);
@@ -171,7 +176,7 @@ public sealed class ImpressionAggregate
         {
             return new EventOutcome(conversion, AuditReason.FraudSuspected,
                 $"{FraudRule.ClickToConversionTooFast.ToWire()}: {Durations.Format(conversion.EventTime - click.EventTime)} after click {click.EventId}, " +
-                $"under the {Durations.Format(policy.Fraud.MinClickToConversion)} minimum", click);
+                $"under the {Durations.Format(policy.Fraud.MinClickToConversion)} minimum", click) { FraudRules = [FraudRule.ClickToConversionTooFast] };
         }
 
         if (credited is null)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Attribution.Projections.Config;
 using Attribution.Projections.Lakehouse.Export;
+using Attribution.Projections.Fraud;
 using Attribution.Projections.Pipeline;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -167,6 +168,7 @@ public sealed class EventRetention(
         // Marten's stream archiving: the events leave the live store (and the events view) and stay in mt_events,
         // marked archived, where Marten's archived-event queries still read them.
         await Exec("SELECT mt_archive_stream(id) FROM unnest($1::varchar[]) id", (object)ids);
+        await JudgedClicks.ForgetAsync(conn, tx, ids, ct);
         await tx.CommitAsync(ct);
         return (retire.Count, (int)retired);
     }

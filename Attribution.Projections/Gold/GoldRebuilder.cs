@@ -1,6 +1,8 @@
 using Attribution.Domain.Events;
+using Attribution.Domain.Fraud;
 using Attribution.Projections.Audit;
 using Attribution.Projections.Config;
+using Attribution.Projections.Fraud;
 using Attribution.Projections.EventStore;
 using Attribution.Projections.Pipeline;
 using Attribution.Projections.Rollups;
@@ -53,6 +55,7 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, IDocumentStore st
             await clear.ExecuteNonQueryAsync(ct);
         }
 
+        await FlaggedEventStore.ClearForRebuildAsync(conn, tx, ct);
         long done = 0, events = 0;
         var after = "";
         while (true)
@@ -75,8 +78,11 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, IDocumentStore st
             var streams = streamEvents.GroupBy(e => e.StreamKey!, StringComparer.Ordinal)
                 .Select(s => (s.Key, (IReadOnlyCollection<AdEvent>)s.Select(e => (AdEvent)e.Data).ToList(), (int)s.Max(e => e.Version)))
                 .ToList();
-            var (rows, derived) = GoldProjection.Fold(streams, policy);
+            var judged = streams.SelectMany(s => s.Item2).Select(JudgedClick.Of).OfType<JudgedClick>().ToList();
+            var clickFlags = await JudgedClicks.FlagsAsync(conn, tx, judged, policy.Fraud, ct);
+            var (rows, derived, flagged) = GoldProjection.Fold(streams, policy, clickFlags);
             await GoldWriter.UpsertAsync(conn, tx, rows, ct);
+            await FlaggedEventStore.ReplaceAsync(conn, tx, [], flagged, ct);
             await AuditWriter.AppendAsync(conn, derived, ct);
             done += ids.Count;
             events += streamEvents.Count;

@@ -59,17 +59,17 @@ public sealed class TableSchema
         throw new ArgumentException($"Unknown field id {fieldId}.", nameof(fieldId));
     }
 
-    /// <summary>Whether <paramref name="next"/> is this schema with optional columns of new field ids added at the end:
-    /// Iceberg's additive schema evolution, which every existing data file reads under (the new columns as nulls).</summary>
-    public bool EvolvesTo(TableSchema next)
+    /// <summary>Same ids, names, types and nullability, in the same order.</summary>
+    /// <summary>Whether this schema is <paramref name="current"/> with optional columns appended, each with a field id
+    /// above <paramref name="lastColumnId"/> (Iceberg never reuses an id).</summary>
+    public bool Appends(TableSchema current, int lastColumnId)
     {
-        ArgumentNullException.ThrowIfNull(next);
-        return next.Fields.Count > Fields.Count
-               && next.Fields.Take(Fields.Count).SequenceEqual(Fields)
-               && next.Fields.Skip(Fields.Count).All(f => !f.Required && f.Id > LastColumnId);
+        ArgumentNullException.ThrowIfNull(current);
+        return Fields.Count > current.Fields.Count
+            && Fields.Take(current.Fields.Count).SequenceEqual(current.Fields)
+            && Fields.Skip(current.Fields.Count).All(f => !f.Required && f.Id > lastColumnId);
     }
 
-    /// <summary>Same ids, names, types and nullability, in the same order.</summary>
     public bool SameColumnsAs(TableSchema other)
     {
         ArgumentNullException.ThrowIfNull(other);

@@ -3,9 +3,11 @@ using System.Security.Cryptography;
 using System.Text;
 using Attribution.Domain.Attribution;
 using Attribution.Domain.Events;
+using Attribution.Domain.Fraud;
 using Attribution.Projections.Audit;
 using Attribution.Projections.Config;
 using Attribution.Projections.EventStore;
+using Attribution.Projections.Fraud;
 using Attribution.Projections.Gold;
 using Attribution.Projections.Observability;
 using Attribution.Projections.Rollups;
@@ -225,6 +227,7 @@ public sealed class BatchApplier(
 
         var existing = goldBefore.Select(g => g.ImpressionId).ToHashSet(StringComparer.Ordinal);
         var history = await EventStoreReader.LoadStreamsAsync(conn, tx, existing, ct);
+        var clickFlags = await DecideBurstsAsync(conn, tx, policy, touched, goldBefore, existing, history, toAppend, ct);
         var newEvents = new List<NewEvent>(toAppend.Count);
         var versions = touched.ToDictionary(t => t, t => history.TryGetValue(t, out var h) ? h[^1].StreamVersion : 0, StringComparer.Ordinal);
         foreach (var a in toAppend)
@@ -238,12 +241,13 @@ public sealed class BatchApplier(
         var streams = Streams(touched, history, newEvents, versions);
         var folding = Task.Run(() =>
         {
-            var (rows, derived) = GoldProjection.Fold(streams, policy);
-            return (rows, derived, Rollup: HourlyRollup.Delta(goldBefore, rows.Select(r => r.State)));
+            var (rows, derived, flagged) = GoldProjection.Fold(streams, policy, clickFlags);
+            return (rows, derived, flagged, Rollup: HourlyRollup.Delta(goldBefore, rows.Select(r => r.State)));
         }, ct);
         await eventStore.AppendAsync(conn, tx, newEvents, ct);
-        var (rows, derived, rollup) = await folding;
+        var (rows, derived, flagged, rollup) = await folding;
         await GoldWriter.WriteAsync(conn, tx, rows, existing, ct);
+        await FlaggedEventStore.ReplaceAsync(conn, tx, [.. goldBefore.Where(g => g.FraudReasons.Length > 0).Select(g => g.ImpressionId)], flagged, ct);
 
         await AuditWriter.DeleteDerivedAsync(conn, tx, touched, ct);
         audit.AddRange(derived);
@@ -276,6 +280,39 @@ public sealed class BatchApplier(
         foreach (var g in audit.Where(a => !a.Reason.IsDerived()).Concat(derivedNow).GroupBy(a => a.Reason))
             metrics.Audited.WithLabels(g.Key.ToWire()).Inc(g.Count());
         return new BatchResult(records.Count, newEvents.Count, duplicates.Count, parsed.Length - valid.Count, parked.Count, touched.Count);
+    }
+
+    /// <summary>
+    /// The burst rules (issue 22: CLICK_FLOODING, USER_CLICK_VELOCITY) count clicks across impressions, so they are
+    /// decided here, before the fold: the flags of every judged click the batch folds, from the stored clicks of each
+    /// key's minute. A new click that pushes a key over its limit re-flags stored clicks of other impressions: those
+    /// impressions join the batch (their Gold rows locked, their histories loaded) and are folded again.
+    /// </summary>
+    private static async Task<Dictionary<string, FraudRule[]>> DecideBurstsAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        AttributionPolicy policy, List<string> touched, List<GoldState> goldBefore, HashSet<string> existing,
+        Dictionary<string, List<StoredEvent>> history, List<(AdEvent Event, int? Partition, long? Offset, ReadOnlyMemory<byte> Raw)> toAppend,
+        CancellationToken ct)
+    {
+        var added = toAppend.Select(a => JudgedClick.Of(a.Event)).OfType<JudgedClick>().ToList();
+        var folded = history.Values.SelectMany(h => h).Select(s => JudgedClick.Of(s.Event)).OfType<JudgedClick>().Concat(added).ToList();
+        var decision = await JudgedClicks.DecideForBatchAsync(conn, tx, folded, added, policy.Fraud, ct);
+        if (decision.Reflagged.Count == 0) return decision.Flags;
+
+        var rows = await GoldQueries.LockRowsAsync(conn, tx, decision.Reflagged, ct);
+        var joined = rows.Select(r => r.ImpressionId).Where(id => !existing.Contains(id)).ToList();
+        var histories = await EventStoreReader.LoadStreamsAsync(conn, tx, joined, ct);
+        foreach (var id in joined)
+        {
+            touched.Add(id);
+            existing.Add(id);
+            history[id] = histories.GetValueOrDefault(id) ?? [];
+        }
+
+        goldBefore.AddRange(rows.Where(r => joined.Contains(r.ImpressionId)));
+        var theirs = histories.Values.SelectMany(h => h).Select(s => JudgedClick.Of(s.Event)).OfType<JudgedClick>().ToList();
+        await JudgedClicks.LockKeysAsync(conn, tx, theirs, ct);
+        foreach (var (id, rules) in await JudgedClicks.FlagsAsync(conn, tx, theirs, policy.Fraud, ct)) decision.Flags[id] = rules;
+        return decision.Flags;
     }
 
     /// <summary>Each touched impression's stored history followed by its new events, in stream order, for the fold.</summary>

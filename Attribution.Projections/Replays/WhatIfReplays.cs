@@ -2,8 +2,10 @@ using System.Collections.Concurrent;
 using System.Data;
 using Attribution.Domain.Attribution;
 using Attribution.Domain.Events;
+using Attribution.Domain.Fraud;
 using Attribution.Projections.Config;
 using Attribution.Projections.EventStore;
+using Attribution.Projections.Fraud;
 using Attribution.Projections.Gold;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -192,7 +194,9 @@ public sealed class WhatIfReplays(NpgsqlDataSource db, AttributionConfigStore co
 
     private async Task ReplayChunksAsync(NpgsqlConnection conn, ReplayRecord record, IProgress<(long Done, long Total)>? progress, CancellationToken ct)
     {
-        var (rules, live) = (record.Rules, record.LiveRules);
+        // A what-if varies lookback and lateness only: both sides judge fraud by the rules in force.
+        var fraud = await FraudSettingsStore.ReadAsync(conn, null, ct);
+        var (rules, live) = (record.Rules with { Fraud = fraud }, record.LiveRules with { Fraud = fraud });
         await ShadowGold.CreateAsync(conn, record.Id, ct);
         var total = await ReplaySource.CountAsync(conn, record.Range, ct);
         await ReplayStore.ProgressAsync(conn, record.Id, 0, total, 0, ct);
@@ -209,7 +213,10 @@ public sealed class WhatIfReplays(NpgsqlDataSource db, AttributionConfigStore co
             var streams = await EventStoreReader.LoadStreamsAsync(conn, tx, ids, ct);
             var liveRows = await ShadowGold.ReadLiveAsync(conn, tx, ids, ct);
             var events = streams.ToDictionary(s => s.Key, s => (IReadOnlyCollection<AdEvent>)s.Value.Select(e => e.Event).ToList(), StringComparer.Ordinal);
-            var (rows, _) = GoldProjection.Fold(streams.Select(s => (s.Key, events[s.Key], s.Value[^1].StreamVersion)), rules);
+            var judged = events.Values.SelectMany(e => e).Select(JudgedClick.Of).OfType<JudgedClick>().ToList();
+            var flags = await JudgedClicks.FlagsAsync(conn, tx, judged, rules.Fraud, ct);
+            var liveFlags = await JudgedClicks.FlagsAsync(conn, tx, judged, live.Fraud, ct);
+            var (rows, _, _) = GoldProjection.Fold(streams.Select(s => (s.Key, events[s.Key], s.Value[^1].StreamVersion)), rules, flags);
             var explanations = new List<ChangedImpression>();
             foreach (var row in rows)
             {
@@ -218,8 +225,8 @@ public sealed class WhatIfReplays(NpgsqlDataSource db, AttributionConfigStore co
                 if (!WhatIf.OutcomeChanged(liveState, row.State)) continue;
                 changed++;
                 if (explained++ >= WhatIf.ExplainedImpressions) continue;
-                explanations.Add(WhatIf.Explain(liveState, ImpressionAggregate.Fold(id, events[id], live), live,
-                    ImpressionAggregate.Fold(id, events[id], rules), rules));
+                explanations.Add(WhatIf.Explain(liveState, ImpressionAggregate.Fold(id, events[id], live, liveFlags), live,
+                    ImpressionAggregate.Fold(id, events[id], rules, flags), rules));
             }
 
             await ShadowGold.WriteAsync(conn, tx, record.Id, rows, liveRows.Values.Select(r => new GoldRow(r.State, r.StreamVersion)).ToList(),

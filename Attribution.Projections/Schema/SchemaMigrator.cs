@@ -48,8 +48,12 @@ public static class SchemaMigrator
         new(16, "the events view shows each event's ip_address and user_agent (fraud rules, Bronze)", ["EventStore.EventsView.sql"]),
         new(17, "the fraud rules in force (thresholds, bot patterns, IP blocklist), seeded from Fraud:*", ["Fraud.Fraud.sql"]),
         new(18, "Gold gains click_count, invalid_click_count, fraud_suspected and fraud_reasons (clicks counted from the event store)", ["Gold.GoldFraud.sql"]),
+        new(19, "judged clicks by address and user, for the burst rules (CLICK_FLOODING, USER_CLICK_VELOCITY) across impressions",
+            ["Fraud.JudgedClicks.sql"]),
         new(20, "billing: campaigns gain billing_model and cpc_rate (SCD2); closed billing periods and the events they settled",
             ["Campaigns.CampaignBilling.sql", "Billing.Billing.sql"]),
+        new(22, "every event a fraud rule flags, with the spend and revenue its flag excludes (fraud summary and event list)",
+            ["Fraud.FlaggedEvents.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

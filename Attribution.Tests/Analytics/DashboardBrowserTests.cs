@@ -75,7 +75,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             var driver = service.Browser();
             driver.Navigate().GoToUrl(new Uri(service.Address, $"/dashboard/?from={Scenario.Iso(from)}&to={Scenario.Iso(to)}&billing_period=2026-11"));
             new WebDriverWait(driver, TimeSpan.FromSeconds(30)).Until(d =>
-                d.FindElement(By.TagName("body")).GetAttribute("data-state") is "ready" or "error");
+                d.FindElement(By.TagName("body")).GetAttribute("data-state") is "ready" or "error"
+                && d.FindElement(By.Id("fraud")).GetAttribute("data-state") is "ready" or "error");
 
             output.WriteLine($"screenshot: {LiveService.Screenshot(driver, "dashboard")}");
 
@@ -105,12 +106,25 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             Assert.StartsWith("camp-01-cr-1 (control)", arms[0].Text, StringComparison.Ordinal);
             Assert.Matches(@"\d+\.\d\d % \[\d+\.\d\d %, \d+\.\d\d %\]", arms[1].Text);
 
-            // Billing: one line per campaign with a version; camp-01's is every one of its bids (no event carries a
-            // User-Agent or an address, so no impression is flagged), camp-02's a multiple of its rate.
+            // The fraud panel: the bot's impressions as one rule's share over the hours, and its line in the summary.
+            var fraud = driver.FindElement(By.Id("fraud"));
+            Assert.Equal("ready", fraud.GetAttribute("data-state"));
+            var fraudChart = fraud.FindElement(By.CssSelector("div[data-chart='fraud']"));
+            Assert.Equal("1", fraudChart.GetAttribute("data-series"));
+            Assert.True(int.Parse(fraudChart.GetAttribute("data-points") ?? "0", CultureInfo.InvariantCulture) >= 1, "the bot's hours have a share");
+            Assert.NotNull(fraudChart.GetAttribute("data-anomalies"));
+            Assert.NotEmpty(fraudChart.FindElements(By.CssSelector("canvas")));
+            var bot = fraud.FindElement(By.CssSelector("#fraud-summary tbody tr[data-rule='BOT_USER_AGENT']"));
+            Assert.StartsWith("camp-0", bot.Text, StringComparison.Ordinal);
+            Assert.Equal(20, fraud.FindElements(By.CssSelector("#fraud-summary tbody tr")).Sum(r =>
+                int.Parse(r.FindElements(By.TagName("td"))[2].Text, CultureInfo.InvariantCulture)));
+
+            // Billing: one line per campaign with a version; camp-01's is the bids of its impressions but the bot's (the
+            // only events with a User-Agent, all flagged), camp-02's a multiple of its rate.
             var billingRows = driver.FindElements(By.CssSelector("#billing tbody tr"));
             Assert.Equal(["camp-01", "camp-02"], billingRows.Select(r => r.GetAttribute("data-campaign")));
             decimal Amount(IWebElement row) => decimal.Parse(row.GetAttribute("data-amount") ?? "", NumberStyles.Float, CultureInfo.InvariantCulture);
-            Assert.Equal(events.Where(e => (string?)e["event_type"] == "IMPRESSION" && (string?)e["campaign_id"] == "camp-01").Sum(e => (decimal)e["bid_price"]!), Amount(billingRows[0]));
+            Assert.Equal(events.Where(e => (string?)e["event_type"] == "IMPRESSION" && (string?)e["campaign_id"] == "camp-01" && e["user_agent"] is null).Sum(e => (decimal)e["bid_price"]!), Amount(billingRows[0]));
             Assert.True(Amount(billingRows[1]) > 0 && Amount(billingRows[1]) % 0.10m == 0, $"camp-02 bills {Amount(billingRows[1])}");
             Assert.StartsWith("(2026-11, open)", driver.FindElement(By.Id("billing-label")).Text, StringComparison.Ordinal);
             var billingChart = driver.FindElement(By.CssSelector("div[data-chart='billing']"));
@@ -126,11 +140,21 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         });
     }
 
-    /// <summary>Six hours of the simulator's funnel, four campaigns, generous click and conversion rates.</summary>
+    /// <summary>Six hours of the simulator's funnel, four campaigns, generous click and conversion rates, and 20 impressions
+    /// a bot sent (its User-Agent says so: flagged, never clicked).</summary>
     private static List<JsonObject> Traffic()
     {
         var model = new TrafficModel(new TrafficOptions { Seed = 5, Campaigns = 4, Users = 300, ClickRate = 0.2, ConversionRate = 0.3 });
-        return Enumerable.Range(0, 720).SelectMany(i => model.Funnel(Scenario.T0.AddSeconds(30 * i))).Select(e => e.Payload).ToList();
+        var events = Enumerable.Range(0, 720).SelectMany(i => model.Funnel(Scenario.T0.AddSeconds(30 * i))).Select(e => e.Payload).ToList();
+        var bots = events.Where(e => (string?)e["event_type"] == "IMPRESSION").Take(20).Select((e, i) =>
+        {
+            var bot = e.DeepClone().AsObject();
+            bot["event_id"] = $"bot-{i}-i";
+            bot["impression_id"] = $"bot-{i}";
+            bot["user_agent"] = "python-requests/2.31.0";
+            return bot;
+        }).ToList();
+        return [.. events, .. bots];
     }
 
     private sealed record Totals(long Impressions, long Clicks, long Conversions, decimal Cost, decimal Revenue, int Campaigns);

@@ -77,6 +77,49 @@ public sealed class EndToEndTests
     }
 
     [Fact]
+    public async Task The_generators_fraud_share_shows_in_the_fraud_summary_and_is_never_credited()
+    {
+        using var api = new ApiFactory();
+        var model = new TrafficModel(new TrafficOptions { Seed = 11, Users = 500, FraudShare = 0.2 });
+        var simulator = new TrafficSimulator(api.Client(), model, SendMode.Batch, batchSize: 400) { KeepSentEvents = true };
+
+        var run = await simulator.RunAsync(maxEvents: 3000, eventsPerSecond: null, duration: null, CancellationToken.None);
+
+        Assert.Equal(0, run.Errors);
+        Assert.All(run.SentEvents, e => Assert.NotNull(e["user_agent"]));
+        await api.WaitForDrainAsync(run.SentEvents.Count);
+        var times = run.SentEvents.Select(e => DateTimeOffset.FromUnixTimeMilliseconds((long)((double)e["event_timestamp"]!.GetValue<decimal>() * 1000))).ToList();
+        var range = $"from={times.Min().AddHours(-1):yyyy-MM-ddTHH:mm:ssZ}&to={times.Max().AddHours(1):yyyy-MM-ddTHH:mm:ssZ}";
+        var lines = (await api.Client().GetFromJsonAsync<JsonElement>($"/api/v1/fraud/summary?{range}")).GetProperty("lines").EnumerateArray().ToList();
+
+        var rules = lines.Select(l => l.GetProperty("rule").GetString()).ToHashSet();
+        Assert.Superset(new HashSet<string?> { "BOT_USER_AGENT", "GEO_MISMATCH", "CLICK_TO_CONVERSION_TOO_FAST" }, rules);
+        // Every conversion under 10 s after a click that no other rule flagged (the injected ones, and any quick real
+        // one) is flagged, and its impression says so.
+        static string Field(JsonObject e, string name) => e[name]!.ToString();
+        var byType = run.SentEvents.DistinctBy(e => Field(e, "event_id")).ToLookup(e => Field(e, "event_type"));
+        var impressions = byType["IMPRESSION"].ToDictionary(e => Field(e, "impression_id"));
+        var browser = new[] { "bot", "headless", "curl", "python-requests" };
+        var validClicks = byType["CLICK"]
+            .Where(c => !browser.Any(b => Field(c, "user_agent").Contains(b, StringComparison.OrdinalIgnoreCase))
+                        && !browser.Any(b => Field(impressions[Field(c, "impression_id")], "user_agent").Contains(b, StringComparison.OrdinalIgnoreCase))
+                        && Field(c, "geo_country") == Field(impressions[Field(c, "impression_id")], "geo_country")
+                        && !Field(c, "user_id").StartsWith("u-flood-", StringComparison.Ordinal))
+            .ToDictionary(c => Field(c, "impression_id"));
+        var injected = byType["CONVERSION"].Count(v => validClicks.TryGetValue(Field(v, "impression_id"), out var c)
+            && v["event_timestamp"]!.GetValue<decimal>() - c["event_timestamp"]!.GetValue<decimal>() < 10);
+        Assert.True(injected > 0, "the share produced injected conversions");
+        var flaggedConversions = (await api.Client().GetFromJsonAsync<JsonElement>($"/api/v1/fraud/events?{range}&rule=CLICK_TO_CONVERSION_TOO_FAST&limit=1000"))
+            .GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(injected, flaggedConversions.Count);
+        foreach (var f in flaggedConversions.Take(20))
+        {
+            var gold = await api.Client().GetFromJsonAsync<JsonElement>($"/api/v1/impressions/{f.GetProperty("impression_id").GetString()}");
+            Assert.Contains("CLICK_TO_CONVERSION_TOO_FAST", gold.GetProperty("fraud_reasons").EnumerateArray().Select(r => r.GetString()));
+        }
+    }
+
+    [Fact]
     public async Task The_pixel_click_and_postback_path_attributes_conversions_by_click_id()
     {
         using var api = new ApiFactory();

@@ -18,7 +18,8 @@ public static class Db
         var lateness = withLateness ? ", is_late, late_by_ms" : "";
         await using var cmd = db.CreateCommand($"""
             SELECT concat_ws('|', impression_id, campaign_id, creative_id, user_id, geo_country, platform, is_clicked, is_converted,
-                   impression_time, click_time, conversion_time, cost, revenue, eligible, revenue_out_of_window{lateness})
+                   impression_time, click_time, conversion_time, cost, revenue, eligible, revenue_out_of_window{lateness},
+                   click_count, invalid_click_count, fraud_suspected, fraud_reasons)
             FROM ad_performance_state ORDER BY impression_id COLLATE "C"
             """);
         var rows = new List<string>();

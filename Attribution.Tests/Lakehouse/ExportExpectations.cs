@@ -15,14 +15,14 @@ internal static class ExportExpectations
     public static Task<Dictionary<string, object?[]>> BronzeAsync(NpgsqlDataSource db) => ReadAsync(db, LakehouseTables.Bronze.Schema, """
         SELECT event_id, event_type, event_time, stream_id, campaign_id, creative_id, user_id, geo_country, platform,
                bid_price::float8, conversion_value::float8, conversion_type, click_id, ingest_time, kafka_partition,
-               kafka_offset, seq, stream_version, raw_payload::text
+               kafka_offset, seq, stream_version, raw_payload::text, ip_address, user_agent
         FROM events
         """);
 
     public static Task<Dictionary<string, object?[]>> GoldAsync(NpgsqlDataSource db) => ReadAsync(db, LakehouseTables.Gold.Schema, """
         SELECT impression_id, campaign_id, creative_id, user_id, geo_country, platform, is_clicked, is_converted,
                impression_time, click_time, conversion_time, cost::float8, revenue::float8, eligible, is_late, late_by_ms,
-               revenue_out_of_window::float8, last_updated_ts
+               revenue_out_of_window::float8, last_updated_ts, click_count, invalid_click_count, fraud_suspected, fraud_reasons
         FROM ad_performance_state
         """);
 

@@ -393,36 +393,40 @@ public class IcebergTableTests
     }
 
     [Fact]
-    public void A_schema_with_optional_columns_added_becomes_the_next_schema_and_older_files_read_them_as_nulls()
+    public void Appending_optional_columns_evolves_the_schema_and_old_files_read_them_as_nulls()
     {
         using var dir = new TempDirectory();
         var table = Create(dir);
-        table.Append(Rows(0, 10));
-        var first = table.CurrentSnapshotId;
-        var wider = new TableSchema([.. Schema.Fields, new SchemaField(8, "billing_model", ColumnType.String), new SchemaField(9, "cpc_rate", ColumnType.Double)]);
+        table.Append(Rows(0, 300));
+        var before = table.CurrentSnapshotId;
 
+        var wider = new TableSchema([.. Schema.Fields, new SchemaField(8, "ip_address", ColumnType.String)]);
         var evolved = IcebergTable.CreateOrLoad(table.LocalPath, wider, Spec, new IcebergTableOptions { RowsPerRowGroup = 200, Clock = new ManualClock(T0) });
-        evolved.Overwrite("event_id", [[.. Row(3, 9.5), "CPC", 0.25], [.. Row(20, 2.5), null, null]]);
-
+        Assert.Equal(before, evolved.CurrentSnapshotId);
+        Assert.True(evolved.Schema.SameColumnsAs(wider));
         Assert.Equal(1, evolved.Schema.SchemaId);
-        Assert.Equal(first, evolved.Snapshots().Single(s => s.SnapshotId == first).SnapshotId);
-        var rows = evolved.ReadRows().ToDictionary(r => (string)r[0]!);
-        Assert.Equal(11, rows.Count);
-        Assert.Equal(("CPC", 0.25), ((string?)rows["ev-000003"][7], (double?)rows["ev-000003"][8]));
-        Assert.Equal((null, null), ((string?)rows["ev-000004"][7], (double?)rows["ev-000004"][8]));
-        // The first snapshot still reads under the schema it was written with, and both schemas are in the metadata.
-        Assert.Equal(10, evolved.ReadRows(first).Count);
+        evolved.Append([.. Rows(300, 300).Select(r => (object?[])[.. r, $"198.51.100.{r[0]!.ToString()!.Length}"])]);
+
+        // The old schema stays in the metadata for the snapshot written under it; icebird reads both generations.
         var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(evolved.LocalPath, "metadata", evolved.MetadataFileName))).RootElement;
-        Assert.Equal([0, 1], metadata.GetProperty("schemas").EnumerateArray().Select(x => x.GetProperty("schema-id").GetInt32()));
-        Assert.Equal((1, 9), (metadata.GetProperty("current-schema-id").GetInt32(), metadata.GetProperty("last-column-id").GetInt32()));
-        // Loading it again changes nothing; dropping a column is still refused.
-        var version = evolved.MetadataVersion;
-        Assert.Equal(version, IcebergTable.CreateOrLoad(table.LocalPath, wider, Spec).MetadataVersion);
-        Assert.Throws<InvalidOperationException>(() => IcebergTable.CreateOrLoad(table.LocalPath, Schema, Spec));
-        // An independent reader (icebird) reads the evolved table: the old files' rows, the new ones' values.
-        var read = NodeReaders.Iceberg(evolved.LocalPath, null).GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("event_id").GetString()!);
-        Assert.Equal(11, read.Count);
-        Assert.Equal("CPC", read["ev-000003"].GetProperty("billing_model").GetString());
+        Assert.Equal([0, 1], metadata.GetProperty("schemas").EnumerateArray().Select(s => s.GetProperty("schema-id").GetInt32()));
+        Assert.Equal((1, 8), (metadata.GetProperty("current-schema-id").GetInt32(), metadata.GetProperty("last-column-id").GetInt32()));
+        var read = NodeReaders.Iceberg(evolved.LocalPath).GetProperty("rows").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("event_id").GetString()!, r => r.TryGetProperty("ip_address", out var ip) && ip.ValueKind == JsonValueKind.String ? ip.GetString() : null);
+        Assert.Equal(600, read.Count);
+        Assert.Null(read["ev-000007"]);
+        Assert.Equal("198.51.100.9", read["ev-000307"]);
+
+        // Compaction rewrites old files under the new schema, the missing column as nulls.
+        Assert.NotNull(evolved.Compact());
+        var rows = evolved.ReadRows().ToDictionary(r => (string)r[0]!, r => r[7]);
+        Assert.Equal((null, "198.51.100.9"), (rows["ev-000007"], rows["ev-000307"]));
+
+        // Anything but appended optional columns with new ids is refused.
+        var required = new TableSchema([.. wider.Fields, new SchemaField(9, "ua", ColumnType.String, Required: true)]);
+        Assert.Throws<InvalidOperationException>(() => IcebergTable.CreateOrLoad(table.LocalPath, required, Spec));
+        var narrower = new TableSchema([.. Schema.Fields]);
+        Assert.Throws<InvalidOperationException>(() => IcebergTable.CreateOrLoad(table.LocalPath, narrower, Spec));
     }
 
     [Fact]

@@ -41,6 +41,60 @@ public sealed class OrderIndependenceTests
     private static List<string> Unprefixed(IEnumerable<string> rows, string prefix) =>
         rows.Where(r => r.StartsWith(prefix, StringComparison.Ordinal)).Select(r => r[prefix.Length..]).ToList();
 
+    /// <summary>Six clicks of one address on six impressions, at 0, 5, 10, 15, 20 and 70 s, the first three by one user and
+    /// the others by another; with at most 3 clicks an address and 2 a user may make in a minute, the burst rules flag
+    /// 15 s, 20 s and 70 s (flooding: 4, 5 and 4 in their minute) and 10 s and 70 s (velocity: 3 each).</summary>
+    private static List<JsonObject> Bursts(string p, string ip)
+    {
+        var seconds = new[] { 0, 5, 10, 15, 20, 70 };
+        return [.. seconds.SelectMany((s, k) =>
+        {
+            var click = Click($"{p}b{s}", $"{p}b{s}-c", s * S);
+            click["ip_address"] = ip;
+            click["user_id"] = k < 3 ? $"{p}u1" : $"{p}u2";
+            return new[] { Impression($"{p}b{s}", $"{p}b{s}-i", -H + s * S), click };
+        })];
+    }
+
+    [Fact]
+    public Task The_burst_rules_flag_the_same_clicks_of_other_impressions_whatever_the_order_and_batching() => Seeded.RunAsync(async seed =>
+    {
+        var a = Bursts("a-", "198.51.100.1");
+        var b = Bursts("b-", "198.51.100.2");
+        b.Reverse();
+        var random = new Random(seed);
+        var c = Bursts("c-", "198.51.100.3").OrderBy(_ => random.Next()).ToList();
+        var topic = TestKafka.NewTopic(partitions: 1);
+        TestKafka.Produce(topic, a.Concat(b).Concat(c).Select(Message));
+        var db = TestPostgres.NewDatabase("bursts");
+        try
+        {
+            var settings = EngineHost.Settings(db, topic);
+            settings["Kafka:MaxBatchSize"] = "3";
+            settings["Fraud:ClicksPerIpPerMinute"] = "3";
+            settings["Fraud:ClicksPerUserPerMinute"] = "2";
+            await using var engine = await EngineHost.StartAsync(settings);
+            await engine.WaitForDrainAsync(36);
+
+            var gold = await Db.GoldSnapshotAsync(engine.DataSource, withLateness: false);
+            var audit = await Db.AuditSnapshotAsync(engine.DataSource);
+            Assert.Equal(Unprefixed(gold, "a-"), Unprefixed(gold, "b-"));
+            Assert.Equal(Unprefixed(gold, "a-"), Unprefixed(gold, "c-"));
+            Assert.Equal(["b10-c:FRAUD_SUSPECTED", "b15-c:FRAUD_SUSPECTED", "b20-c:FRAUD_SUSPECTED", "b70-c:FRAUD_SUSPECTED"], Unprefixed(audit, "a-"));
+            Assert.Equal(Unprefixed(audit, "a-"), Unprefixed(audit, "b-"));
+            Assert.Equal(Unprefixed(audit, "a-"), Unprefixed(audit, "c-"));
+            Assert.Equal(3, await Db.CountAsync(engine.DataSource,
+                "SELECT count(*) FROM ad_performance_state WHERE impression_id LIKE '%-b70' AND fraud_reasons = 'CLICK_FLOODING,USER_CLICK_VELOCITY' AND NOT is_clicked"));
+            Assert.Equal(3, await Db.CountAsync(engine.DataSource,
+                "SELECT count(*) FROM ad_performance_state WHERE impression_id LIKE '%-b10' AND fraud_reasons = 'USER_CLICK_VELOCITY' AND invalid_click_count = 1"));
+            Assert.Equal(12, await Db.CountAsync(engine.DataSource, "SELECT count(*) FROM fraud_flagged_events"));
+        }
+        finally
+        {
+            TestPostgres.Drop(db);
+        }
+    });
+
     [Fact]
     public Task Three_arrival_orders_of_the_same_scenarios_give_the_same_gold_and_audit() => Seeded.RunAsync(async seed =>
     {

@@ -269,6 +269,8 @@
     $("range-label").textContent = `${from.toISOString()} – ${to.toISOString()}`;
     $("range").disabled = fixed;
     const q = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
+    // The panels in files of their own (fraud.js) load for the same range.
+    document.dispatchEvent(new CustomEvent("dashboard:range", { detail: { from, to, bucket } }));
     try {
       const [byCampaign, series] = await Promise.all([
         getJson(`/api/v1/metrics?${q}&group_by=campaign_id`),

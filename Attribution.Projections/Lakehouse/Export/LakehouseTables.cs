@@ -33,10 +33,13 @@ public static class LakehouseTables
             new SchemaField(16, "kafka_offset", ColumnType.Long),
             new SchemaField(17, "seq", ColumnType.Long, Required: true),
             new SchemaField(18, "stream_version", ColumnType.Int, Required: true),
-            new SchemaField(19, "raw_payload", ColumnType.String, Required: true)),
+            new SchemaField(19, "raw_payload", ColumnType.String, Required: true),
+            // Issue 22 (fraud rules): the client as /pixel and /click saw it; null for server-side events.
+            new SchemaField(20, "ip_address", ColumnType.String),
+            new SchemaField(21, "user_agent", ColumnType.String)),
         PartitionSpec.Of(PartitionFieldDefinition.Hour("event_time")));
 
-    /// <summary>The 18 Gold columns of design 000 §3.2.2; money as double, as the design's schema says.</summary>
+    /// <summary>The 18 Gold columns of design 000 §3.2.2 and issue 22's fraud columns; money as double, as the design's schema says.</summary>
     public static LakehouseTableDefinition Gold { get; } = new("gold", "ad_performance_state",
         new TableSchema(
             new SchemaField(1, "impression_id", ColumnType.String, Required: true),
@@ -56,7 +59,12 @@ public static class LakehouseTables
             new SchemaField(15, "is_late", ColumnType.Boolean, Required: true),
             new SchemaField(16, "late_by_ms", ColumnType.Long, Required: true),
             new SchemaField(17, "revenue_out_of_window", ColumnType.Double, Required: true),
-            new SchemaField(18, "last_updated_ts", ColumnType.TimestampTz, Required: true)),
+            new SchemaField(18, "last_updated_ts", ColumnType.TimestampTz, Required: true),
+            // Issue 22 (fraud rules), appended as optional columns: files written before read them as nulls.
+            new SchemaField(19, "click_count", ColumnType.Int),
+            new SchemaField(20, "invalid_click_count", ColumnType.Int),
+            new SchemaField(21, "fraud_suspected", ColumnType.Boolean),
+            new SchemaField(22, "fraud_reasons", ColumnType.String)),
         PartitionSpec.Of(PartitionFieldDefinition.Bucket("impression_id", 16)));
 
     /// <summary>

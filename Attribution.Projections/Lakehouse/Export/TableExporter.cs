@@ -234,6 +234,8 @@ public sealed class BronzeExporter(
         row[16] = stored.Sequence;
         row[17] = stored.StreamVersion;
         row[18] = stored.RawPayload;
+        row[19] = e.IpAddress;
+        row[20] = e.UserAgent;
     }
 
     protected override TableWrite BeginWrite(IcebergTable table) => table.BeginAppend();
@@ -265,7 +267,7 @@ public sealed class GoldExporter(
     private const string PageSql = """
         SELECT change_seq, impression_id, campaign_id, creative_id, user_id, geo_country, platform, is_clicked, is_converted,
                impression_time, click_time, conversion_time, cost, revenue, eligible, is_late, late_by_ms,
-               revenue_out_of_window, last_updated_ts
+               revenue_out_of_window, last_updated_ts, click_count, invalid_click_count, fraud_suspected, fraud_reasons
         FROM ad_performance_state WHERE change_seq > $1 AND change_seq <= $2 ORDER BY change_seq LIMIT $3
         """;
 

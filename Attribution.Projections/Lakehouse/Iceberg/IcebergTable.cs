@@ -97,45 +97,33 @@ public sealed class IcebergTable
                 // Another writer created the table at the same moment; use theirs below.
             }
         }
-        var loaded = Load(local, options);
-        if (loaded._metadata.Spec.SameAs(bound) && loaded.Schema.EvolvesTo(schema))
+        for (var attempt = 1; ; attempt++)
         {
-            loaded.AddColumns(schema);
-            return loaded;
-        }
-
-        if (!loaded.Schema.SameColumnsAs(schema) || !loaded._metadata.Spec.SameAs(bound))
-            throw new InvalidOperationException($"The table at {local} exists with another schema or partition spec; only added optional columns are supported.");
-        return loaded;
-    }
-
-    /// <summary>Iceberg's "add column": a new current schema with the next schema id, the old ones kept for the
-    /// snapshots that name them. Existing files are not touched; readers project them by field id (nulls for the new
-    /// columns). Another writer that evolved the table first wins, and its (equal) schema is taken.</summary>
-    private void AddColumns(TableSchema schema)
-    {
-        lock (_writeLock)
-        {
-            var metadata = _metadata;
-            var nextId = metadata.PastSchemas.Select(p => p.SchemaId).Append(metadata.Schema.SchemaId).Max() + 1;
-            var next = metadata with
-            {
-                Schema = new TableSchema(schema.Fields, nextId),
-                PastSchemas = [.. metadata.PastSchemas, metadata.Schema],
-            };
+            var loaded = Load(local, options);
+            if (!loaded._metadata.Spec.SameAs(bound))
+                throw new InvalidOperationException($"The table at {local} exists with another partition spec; partition evolution is not supported.");
+            if (loaded.Schema.SameColumnsAs(schema)) return loaded;
+            if (!schema.Appends(loaded.Schema, loaded._metadata.LastColumnId))
+                throw new InvalidOperationException($"The table at {local} exists with another schema; only optional columns appended with new field ids evolve it.");
             try
             {
-                CommitMetadata(next, new Attempt());
+                loaded.AppendColumns(schema);
+                return loaded;
             }
-            catch (CommitConflictException)
+            catch (CommitConflictException) when (attempt < 5)
             {
-                var version = FindLatestVersion(LocalPath)!.Value;
-                _metadata = TableMetadata.Parse(File.ReadAllText(Path.Combine(LocalPath, MetadataFolder, MetadataName(version))));
-                _version = version;
-                if (!_metadata.Schema.SameColumnsAs(schema))
-                    throw new InvalidOperationException($"The table at {LocalPath} was changed to another schema while this writer added columns.");
+                // Another writer committed meanwhile (perhaps the same evolution): look again.
             }
         }
+    }
+
+    /// <summary>Schema evolution by appending optional columns (Iceberg's add-column): a new schema id, the old schema
+    /// kept for the snapshots written under it, and data files without the new columns read them as nulls.</summary>
+    private void AppendColumns(TableSchema target)
+    {
+        var evolved = new TableSchema(target.Fields, _metadata.PastSchemas.Select(s => s.SchemaId).Append(_metadata.Schema.SchemaId).Max() + 1);
+        var next = _metadata with { Schema = evolved, PastSchemas = [.. _metadata.PastSchemas, _metadata.Schema] };
+        CommitMetadata(next, new Attempt());
     }
 
     /// <summary>Iceberg's table properties for what this writer does; the level only where the codec has one.</summary>

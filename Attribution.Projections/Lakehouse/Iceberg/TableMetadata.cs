@@ -19,7 +19,7 @@ internal sealed record SnapshotLogEntry(long TimestampMs, long SnapshotId);
 internal sealed record MetadataLogEntry(long TimestampMs, string MetadataFile);
 
 /// <summary>
-/// Iceberg v2 table metadata (one schema, one partition spec, the unsorted order), written and read as the spec's
+/// Iceberg v2 table metadata (the current schema and those it grew from, one partition spec, the unsorted order), written and read as the spec's
 /// JSON. Every field a v2 reader requires is written, including <c>refs.main</c> equal to the current snapshot.
 /// </summary>
 internal sealed record TableMetadata(
@@ -35,13 +35,13 @@ internal sealed record TableMetadata(
     IReadOnlyList<SnapshotLogEntry> SnapshotLog,
     IReadOnlyList<MetadataLogEntry> MetadataLog)
 {
-    public SnapshotRecord? CurrentSnapshot => CurrentSnapshotId is { } id ? Snapshots.First(s => s.SnapshotId == id) : null;
-
-    /// <summary>The schemas before <see cref="Schema"/> (a table that gained columns): kept, as older snapshots name them.</summary>
+    /// <summary>The schemas before the current one (columns appended since): snapshots written under them name them.</summary>
     public IReadOnlyList<TableSchema> PastSchemas { get; init; } = [];
 
-    /// <summary>Iceberg's last-column-id: the highest field id any schema of the table ever used.</summary>
-    public int LastColumnId => PastSchemas.Select(p => p.LastColumnId).Append(Schema.LastColumnId).Max();
+    /// <summary>The highest field id ever assigned: a new column takes a greater one, never a dropped column's.</summary>
+    public int LastColumnId => PastSchemas.Select(s => s.LastColumnId).Append(Schema.LastColumnId).Max();
+
+    public SnapshotRecord? CurrentSnapshot => CurrentSnapshotId is { } id ? Snapshots.First(s => s.SnapshotId == id) : null;
 
     public string ToJson()
     {
@@ -219,13 +219,14 @@ internal sealed record TableMetadata(
         if (version != 2) throw new NotSupportedException($"Only format version 2 is supported, not {version}.");
 
         var schemaId = root["current-schema-id"]!.GetValue<int>();
-        var schemas = root["schemas"]!.AsArray().Select(node => new TableSchema(
-            node!["fields"]!.AsArray().Select(f => new SchemaField(
+        static TableSchema ParseSchema(JsonNode node) => new(
+            node["fields"]!.AsArray().Select(f => new SchemaField(
                 f!["id"]!.GetValue<int>(),
                 f["name"]!.GetValue<string>(),
                 ParseType(f["type"]!.GetValue<string>()),
                 f["required"]!.GetValue<bool>())),
-            node["schema-id"]!.GetValue<int>())).ToList();
+            node["schema-id"]!.GetValue<int>());
+        var schemas = root["schemas"]!.AsArray().Select(s => ParseSchema(s!)).ToList();
         var schema = schemas.First(s => s.SchemaId == schemaId);
 
         var specId = root["default-spec-id"]!.GetValue<int>();
@@ -268,7 +269,7 @@ internal sealed record TableMetadata(
             (root["metadata-log"]?.AsArray() ?? []).Select(e => new MetadataLogEntry(
                 e!["timestamp-ms"]!.GetValue<long>(), e["metadata-file"]!.GetValue<string>())).ToList())
         {
-            PastSchemas = schemas.Where(s => s.SchemaId != schemaId).ToList(),
+            PastSchemas = [.. schemas.Where(s => s.SchemaId != schemaId)],
         };
     }
 

@@ -135,4 +135,36 @@ public class FraudFoldTests
                 Assert.Equal(fold.Outcomes.Select(o => (o.Event.EventId, o.Reason, o.Detail)).Order(), shuffled.Outcomes.Select(o => (o.Event.EventId, o.Reason, o.Detail)).Order());
                 Assert.Equal(fold.Gold.ClickCount + fold.Gold.InvalidClickCount, events.Count(e => e is AdClicked));
             }));
+
+    [Fact]
+    public void Given_a_flagged_click_that_a_conversion_needed_then_the_click_carries_the_revenue_excluded()
+    {
+        JsonObject[] events = [
+            From(Impression("imp-1", "i", 0 * S, bid: 1.25m), country: "US"), From(Click("imp-1", "c", 30 * S), country: "DE"),
+            Conversion("imp-1", "v", 300 * S, 25m)];
+        var fold = Given(events);
+
+        var flagged = FlaggedEvents.Of(fold, events.Select(Parse), AttributionPolicy.Default);
+
+        // Judged by no rule, the conversion is credited to that click; with the rules it has no click to be credited to.
+        Assert.Equal(AuditReason.NoPriorClick, Of(fold, "v").Reason);
+        var click = Assert.Single(flagged);
+        Assert.Equal(("c", AdEventType.Click, 0m, 25m), (click.EventId, click.Type, click.SpendExcluded, click.RevenueExcluded));
+        Assert.Equal([FraudRule.GeoMismatch], click.Rules);
+    }
+
+    [Fact]
+    public void Given_a_flagged_click_beside_a_valid_one_then_nothing_is_excluded_but_the_flag()
+    {
+        JsonObject[] events = [
+            From(Impression("imp-1", "i", 0 * S), country: "US"), From(Click("imp-1", "c1", 30 * S), country: "US"),
+            From(Click("imp-1", "c2", 60 * S), country: "DE"), Conversion("imp-1", "v", 300 * S, 25m)];
+        var fold = Given(events);
+
+        var flagged = Assert.Single(FlaggedEvents.Of(fold, events.Select(Parse), AttributionPolicy.Default));
+
+        // The conversion goes to c1 instead of c2: the revenue is credited all the same.
+        Assert.Equal(("c2", 0m), (flagged.EventId, flagged.RevenueExcluded));
+        Assert.Equal(25m, fold.Gold.Revenue);
+    }
 }
