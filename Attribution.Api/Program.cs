@@ -1,5 +1,6 @@
 using Attribution.Api.Analytics;
 using Attribution.Api.Audit;
+using Attribution.Api.Billing;
 using Attribution.Api.Campaigns;
 using Attribution.Api.Cli;
 using Attribution.Api.Config;
@@ -47,6 +48,7 @@ queriesAndAdmin.MapMultiTouch();
 queriesAndAdmin.MapCampaigns();
 queriesAndAdmin.MapExperiments();
 queriesAndAdmin.MapFraud();
+queriesAndAdmin.MapBilling();
 queriesAndAdmin.MapUsers();
 queriesAndAdmin.MapAudience();
 queriesAndAdmin.MapIngestKeys();

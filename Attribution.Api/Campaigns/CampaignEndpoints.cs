@@ -1,5 +1,6 @@
 using Attribution.Api.Analytics;
 using Attribution.Api.Infrastructure;
+using Attribution.Domain.Billing;
 using Attribution.Domain.Campaigns;
 using Attribution.Domain.Tracking;
 using Attribution.Projections.Campaigns;
@@ -25,9 +26,11 @@ public static class CampaignEndpoints
         group.MapGet("/campaigns/{campaignId}/history", History).WithName("CampaignHistory")
             .WithSummary("Every version of the campaign, oldest first: [start_ts, end_ts) with no gap and no overlap");
         group.MapPut("/campaigns/{campaignId}", Put).WithName("ChangeCampaign").RequireAdminKey()
-            .WithSummary("Changes budget, status, name, budget type or landing domains now (or at effective_at): closes the current version and opens a new one atomically, only when something changed (needs X-Admin-Key)")
+            .WithSummary("Changes budget, status, name, budget type, landing domains or billing now (or at effective_at): closes the current version and opens a new one atomically, only when something changed (needs X-Admin-Key)")
             .WithDescription("landing_domains lists the hosts /click may redirect to for this campaign without a signature: \"shop.example\" exactly, " +
-                             "\"*.example.com\" any subdomain of example.com (not example.com itself). Stored lowercase with IDN hosts as punycode; [] clears the list.");
+                             "\"*.example.com\" any subdomain of example.com (not example.com itself). Stored lowercase with IDN hosts as punycode; [] clears the list. " +
+                             "billing_model is CPM (the default: each billable impression costs its bid_price) or CPC (each billable click costs cpc_rate, " +
+                             "which CPC needs); see GET /api/v1/billing.");
         group.MapPost("/campaigns:batch", Stage).WithName("StageCampaignChanges").RequireAdminKey()
             .WithSummary("Stages a batch of campaign changes (the batch feed) for the scheduled SCD2 merge (needs X-Admin-Key)");
         group.MapPost("/campaigns:merge", Merge).WithName("MergeCampaignChanges").RequireAdminKey()
@@ -39,22 +42,24 @@ public static class CampaignEndpoints
 
     public sealed record CampaignVersionView(
         long CampaignKey, string CampaignId, string Name, decimal BudgetAmount, string BudgetType, string Status,
-        DateTimeOffset StartTs, DateTimeOffset EndTs, bool IsCurrent, IReadOnlyList<string> LandingDomains)
+        DateTimeOffset StartTs, DateTimeOffset EndTs, bool IsCurrent, IReadOnlyList<string> LandingDomains, string BillingModel, decimal? CpcRate)
     {
         public static CampaignVersionView From(CampaignVersion v) =>
-            new(v.CampaignKey, v.CampaignId, v.Name, v.BudgetAmount, v.BudgetType, v.Status.ToCode(), v.StartTs, v.EndTs, v.IsCurrent, v.LandingDomains.Entries);
+            new(v.CampaignKey, v.CampaignId, v.Name, v.BudgetAmount, v.BudgetType, v.Status.ToCode(), v.StartTs, v.EndTs, v.IsCurrent, v.LandingDomains.Entries,
+                v.BillingModel.ToCode(), v.CpcRate);
     }
 
     /// <summary>A change; attributes left out keep their current value, and a new campaign needs name, budget_amount,
     /// budget_type and status (landing_domains starts empty). status is ACTIVE or PAUSED, budget_type DAILY or LIFETIME;
-    /// effective_at (now when absent) may not be before the current version's start.</summary>
+    /// effective_at (now when absent) may not be before the current version's start. billing_model is CPM (the default
+    /// of a new campaign) or CPC, which needs a cpc_rate.</summary>
     public sealed record CampaignUpdate(string? Name, decimal? BudgetAmount, string? BudgetType, string? Status, DateTimeOffset? EffectiveAt,
-        IReadOnlyList<string?>? LandingDomains = null);
+        IReadOnlyList<string?>? LandingDomains = null, string? BillingModel = null, decimal? CpcRate = null);
 
     public sealed record CampaignChangeView(string Outcome, bool Changed, CampaignVersionView? Current);
 
     public sealed record StagedChange(string? CampaignId, string? Name, decimal? BudgetAmount, string? BudgetType, string? Status, DateTimeOffset? EffectiveAt,
-        IReadOnlyList<string?>? LandingDomains = null);
+        IReadOnlyList<string?>? LandingDomains = null, string? BillingModel = null, decimal? CpcRate = null);
 
     public sealed record StageRequest(IReadOnlyList<StagedChange>? Changes);
 
@@ -81,10 +86,11 @@ public static class CampaignEndpoints
     private static async Task<Results<Created<CampaignChangeView>, Ok<CampaignChangeView>, ProblemHttpResult>> Put(
         string campaignId, CampaignUpdate update, CampaignDimension campaigns, TimeProvider clock, CancellationToken ct)
     {
-        var change = Validate(campaignId, update.Name, update.BudgetAmount, update.BudgetType, update.Status, update.EffectiveAt, update.LandingDomains, clock, out var error);
+        var change = Validate(campaignId, update.Name, update.BudgetAmount, update.BudgetType, update.Status, update.EffectiveAt, update.LandingDomains,
+            update.BillingModel, update.CpcRate, clock, out var error);
         if (change is null) return Problems.BadRequest(error!);
-        if (update is { Name: null, BudgetAmount: null, BudgetType: null, Status: null, LandingDomains: null })
-            return Problems.BadRequest("nothing to change: give at least one of name, budget_amount, budget_type, status, landing_domains");
+        if (update is { Name: null, BudgetAmount: null, BudgetType: null, Status: null, LandingDomains: null, BillingModel: null, CpcRate: null })
+            return Problems.BadRequest("nothing to change: give at least one of name, budget_amount, budget_type, status, landing_domains, billing_model, cpc_rate");
         var outcome = await campaigns.ChangeAsync(change, ct);
         var current = outcome.Current is null ? null : CampaignVersionView.From(outcome.Current);
         return outcome.Decision switch
@@ -113,7 +119,8 @@ public static class CampaignEndpoints
                 continue;
             }
 
-            var change = Validate(c.CampaignId, c.Name, c.BudgetAmount, c.BudgetType, c.Status, c.EffectiveAt, c.LandingDomains, clock, out var error);
+            var change = Validate(c.CampaignId, c.Name, c.BudgetAmount, c.BudgetType, c.Status, c.EffectiveAt, c.LandingDomains, c.BillingModel, c.CpcRate,
+                clock, out var error);
             if (change is null) errors.Add($"changes[{i}]: {error}");
             else changes.Add(change);
         }
@@ -136,10 +143,11 @@ public static class CampaignEndpoints
 
     /// <summary>The API's contract on a change; what the change does to history (and whether it may) is the domain's call.</summary>
     private static CampaignChange? Validate(string? campaignId, string? name, decimal? budget, string? budgetType, string? status,
-        DateTimeOffset? effectiveAt, IReadOnlyList<string?>? landingDomains, TimeProvider clock, out string? error)
+        DateTimeOffset? effectiveAt, IReadOnlyList<string?>? landingDomains, string? billingModel, decimal? cpcRate, TimeProvider clock, out string? error)
     {
         error = null;
         CampaignStatus? parsedStatus = null;
+        BillingModel? parsedModel = null;
         LandingDomains? parsedDomains = null;
         if (string.IsNullOrWhiteSpace(campaignId) || campaignId.Length > 200) error = "campaign_id must be 1 to 200 characters";
         else if (name is not null && (string.IsNullOrWhiteSpace(name) || name.Length > 500)) error = "name must be 1 to 500 characters";
@@ -158,11 +166,20 @@ public static class CampaignEndpoints
 
         if (error is null && landingDomains is not null && !LandingDomains.TryParse(landingDomains, out parsedDomains, out var domainsError))
             error = domainsError;
+        if (error is null && billingModel is not null)
+        {
+            if (BillingModels.TryParse(billingModel, out var m)) parsedModel = m;
+            else error = $"billing_model must be {BillingModels.Cpm} or {BillingModels.Cpc}, got '{billingModel}'";
+        }
+
+        // Whether the model and rate fit together is the domain's call (CampaignChange.Open); the range is the storage's.
+        if (error is null && cpcRate is not null && BillingModels.RateError(BillingModel.Cpm, cpcRate) is { } rateError) error = rateError;
 
         if (error is not null) return null;
         var at = effectiveAt ?? clock.GetUtcNow();
         // Stored times have microsecond precision; a change effective in between would not round-trip.
         at = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % 10), TimeSpan.Zero);
-        return new CampaignChange(campaignId!, at, name, budget, budgetType, parsedStatus, LandingDomains: parsedDomains);
+        return new CampaignChange(campaignId!, at, name, budget, budgetType, parsedStatus, LandingDomains: parsedDomains,
+            BillingModel: parsedModel, CpcRate: cpcRate);
     }
 }

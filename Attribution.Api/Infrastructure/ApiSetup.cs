@@ -7,6 +7,7 @@ using Attribution.Projections;
 using Attribution.Projections.Ingest;
 using Attribution.Projections.Jobs;
 using Attribution.Projections.Analytics;
+using Attribution.Projections.Billing;
 using Attribution.Projections.Experiments;
 using Attribution.Projections.Fraud;
 using Attribution.Projections.Replays;
@@ -45,6 +46,7 @@ public static class ApiSetup
         services.AddWhatIfReplays();
         services.AddExperiments();
         services.AddFraudReports();
+        services.AddBilling();
         services.AddAttributionHealthChecks(builder.Configuration);
         services.AddPrometheusMetrics(builder.Configuration.GetSection("Observability"));
         services.AddSingleton(TimeProvider.System);

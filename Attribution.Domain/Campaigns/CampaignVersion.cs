@@ -1,3 +1,4 @@
+using Attribution.Domain.Billing;
 using Attribution.Domain.Dimensions;
 using Attribution.Domain.Tracking;
 
@@ -57,6 +58,12 @@ public sealed record CampaignVersion(
     /// <summary>The hosts /click may redirect to for this campaign without a signature (issue 19).</summary>
     public LandingDomains LandingDomains { get; init; } = LandingDomains.Empty;
 
+    /// <summary>How this version bills (issue 22): CPM bills its impressions' bid prices, CPC its valid clicks at <see cref="CpcRate"/>.</summary>
+    public BillingModel BillingModel { get; init; } = BillingModel.Cpm;
+
+    /// <summary>The price of one valid click under CPC; kept (unused) when a later version switches back to CPM.</summary>
+    public decimal? CpcRate { get; init; }
+
     /// <summary>The end of a version that is still current (design 3.4: the 9999-12-31 high watermark).</summary>
     public static DateTimeOffset OpenEnd => Scd2.OpenEnd;
 
@@ -78,7 +85,9 @@ public sealed record CampaignVersion(
             && BudgetAmount == other.BudgetAmount
             && string.Equals(BudgetType, other.BudgetType, StringComparison.Ordinal)
             && Status == other.Status
-            && LandingDomains.Equals(other.LandingDomains);
+            && LandingDomains.Equals(other.LandingDomains)
+            && BillingModel == other.BillingModel
+            && CpcRate == other.CpcRate;
     }
 }
 
@@ -88,6 +97,8 @@ public sealed record CampaignVersion(
 /// </summary>
 /// <param name="Sequence">Orders changes with the same effective time (e.g. the staging row id); later wins.</param>
 /// <param name="LandingDomains">The new landing domains (an empty list clears them); null keeps the current ones, and a new campaign starts with none.</param>
+/// <param name="BillingModel">CPM or CPC; null keeps the current model, and a new campaign starts with CPM.</param>
+/// <param name="CpcRate">The price of a valid click; null keeps the current rate (CPC needs one).</param>
 public sealed record CampaignChange(
     string CampaignId,
     DateTimeOffset EffectiveAt,
@@ -96,7 +107,9 @@ public sealed record CampaignChange(
     string? BudgetType = null,
     CampaignStatus? Status = null,
     long Sequence = 0,
-    LandingDomains? LandingDomains = null) : IScd2Change<CampaignChange, CampaignVersion>
+    LandingDomains? LandingDomains = null,
+    BillingModel? BillingModel = null,
+    decimal? CpcRate = null) : IScd2Change<CampaignChange, CampaignVersion>
 {
     string IScd2Change<CampaignChange, CampaignVersion>.MemberId => CampaignId;
 
@@ -111,6 +124,8 @@ public sealed record CampaignChange(
         var status = Status ?? current?.Status;
         // Landing domains are optional: a campaign without any redirects only signed clicks (issue 19).
         var landingDomains = LandingDomains ?? current?.LandingDomains ?? Tracking.LandingDomains.Empty;
+        var billingModel = BillingModel ?? current?.BillingModel ?? Billing.BillingModel.Cpm;
+        var cpcRate = CpcRate ?? current?.CpcRate;
         if (name is null || budget is null || budgetType is null || status is null)
         {
             var missing = new[] { ("name", name is null), ("budget_amount", budget is null), ("budget_type", budgetType is null), ("status", status is null) }
@@ -133,9 +148,17 @@ public sealed record CampaignChange(
             return null;
         }
 
+        if (BillingModels.RateError(billingModel, cpcRate) is { } rateError)
+        {
+            error = rateError;
+            return null;
+        }
+
         return new CampaignVersion(0, CampaignId, name, budget.Value, budgetType, status.Value, effective, CampaignVersion.OpenEnd, IsCurrent: true)
         {
             LandingDomains = landingDomains,
+            BillingModel = billingModel,
+            CpcRate = cpcRate,
         };
     }
 
@@ -150,6 +173,8 @@ public sealed record CampaignChange(
             BudgetType = later.BudgetType ?? BudgetType,
             Status = later.Status ?? Status,
             LandingDomains = later.LandingDomains ?? LandingDomains,
+            BillingModel = later.BillingModel ?? BillingModel,
+            CpcRate = later.CpcRate ?? CpcRate,
             Sequence = Math.Max(Sequence, later.Sequence),
         };
     }

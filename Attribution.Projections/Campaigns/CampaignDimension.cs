@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Attribution.Domain.Billing;
 using Attribution.Domain.Campaigns;
 using Attribution.Domain.Dimensions;
 using Attribution.Projections.Dimensions;
@@ -29,7 +30,7 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
     /// <summary>Every writer of dim_campaigns takes this lock, so a direct change and a merge never interleave.</summary>
     public const long WriteLock = 0x4174_7472_0010;
 
-    private const string Columns = "campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains";
+    private const string Columns = "campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains, billing_model, cpc_rate";
 
     public async Task<CampaignVersion?> CurrentAsync(string campaignId, CancellationToken ct) =>
         (await ReadAsync("WHERE campaign_id = $1 AND is_current", [campaignId], ct)).SingleOrDefault();
@@ -43,6 +44,16 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
 
     public Task<List<CampaignVersion>> AllVersionsAsync(CancellationToken ct) =>
         ReadAsync("ORDER BY campaign_id, start_ts", [], ct);
+
+    /// <summary>The versions in force at some instant of [from, to), of one campaign or all, by campaign then start:
+    /// what a bill of that range has a line for.</summary>
+    internal static Task<List<CampaignVersion>> InForceAsync(
+        NpgsqlConnection conn, NpgsqlTransaction? tx, DateTimeOffset from, DateTimeOffset to, string? campaignId, CancellationToken ct) =>
+        ReadAsync(conn, tx, $"""
+            SELECT {Columns} FROM dim_campaigns
+            WHERE start_ts < $1 AND end_ts > $2 AND ($3::text IS NULL OR campaign_id = $3)
+            ORDER BY campaign_id, start_ts
+            """, [to, from, (object?)campaignId ?? DBNull.Value], ct);
 
     /// <summary>The versions that have not ended (the current ones, and those a future-dated current one will close):
     /// what the landing-domain cache holds.</summary>
@@ -94,10 +105,10 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
         var ids = new List<long>(changes.Count);
         if (changes.Count == 0) return ids;
         await using var cmd = dataSource.CreateCommand("""
-            INSERT INTO dim_campaigns_staging (campaign_id, effective_at, name, budget_amount, budget_type, status, landing_domains)
-            SELECT campaign_id, effective_at, name, budget_amount, budget_type, status, string_to_array(landing_domains, ',')
-            FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY
-                 AS s(campaign_id, effective_at, name, budget_amount, budget_type, status, landing_domains, n)
+            INSERT INTO dim_campaigns_staging (campaign_id, effective_at, name, budget_amount, budget_type, status, landing_domains, billing_model, cpc_rate)
+            SELECT campaign_id, effective_at, name, budget_amount, budget_type, status, string_to_array(landing_domains, ','), billing_model, cpc_rate
+            FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::text[], $8::text[], $9::numeric[]) WITH ORDINALITY
+                 AS s(campaign_id, effective_at, name, budget_amount, budget_type, status, landing_domains, billing_model, cpc_rate, n)
             ORDER BY n
             RETURNING staging_id
             """);
@@ -108,6 +119,8 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.BudgetType).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.Status?.ToCode()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = changes.Select(c => Joined(c.LandingDomains)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = changes.Select(c => c.BillingModel?.ToCode()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = changes.Select(c => c.CpcRate).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Numeric });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) ids.Add(reader.GetInt64(0));
         return ids;
@@ -125,7 +138,7 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
         var staged = new List<CampaignChange>();
         await using (var take = new NpgsqlCommand("""
             DELETE FROM dim_campaigns_staging
-            RETURNING staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, landing_domains
+            RETURNING staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, landing_domains, billing_model, cpc_rate
             """, conn, tx))
         await using (var reader = await take.ExecuteReaderAsync(ct))
         {
@@ -139,9 +152,11 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
                 }
 
                 var domains = reader.IsDBNull(7) ? null : ReadLandingDomains(reader, 7, $"staged change {reader.GetInt64(0)}");
+                var model = reader.IsDBNull(8) ? (BillingModel?)null : ReadBillingModel(reader, 8, $"staged change {reader.GetInt64(0)}");
                 staged.Add(new CampaignChange(reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2),
                     reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetDecimal(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5), status, Sequence: reader.GetInt64(0), LandingDomains: domains));
+                    reader.IsDBNull(5) ? null : reader.GetString(5), status, Sequence: reader.GetInt64(0), LandingDomains: domains,
+                    BillingModel: model, CpcRate: reader.IsDBNull(9) ? null : reader.GetDecimal(9)));
             }
         }
 
@@ -185,10 +200,12 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
             await using var update = new NpgsqlCommand("""
                 UPDATE dim_campaigns d SET name = u.name, budget_amount = u.budget_amount, budget_type = u.budget_type,
                        status = u.status, start_ts = u.start_ts, end_ts = u.end_ts, is_current = u.is_current,
-                       landing_domains = string_to_array(u.landing_domains, ','), merge_seq = $11
+                       landing_domains = string_to_array(u.landing_domains, ','), billing_model = u.billing_model, cpc_rate = u.cpc_rate,
+                       merge_seq = $11
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::timestamptz[],
-                            $8::timestamptz[], $9::boolean[], $10::text[])
-                     AS u(campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains)
+                            $8::timestamptz[], $9::boolean[], $10::text[], $12::text[], $13::numeric[])
+                     AS u(campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains,
+                          billing_model, cpc_rate)
                 WHERE d.campaign_key = u.campaign_key AND d.campaign_id = u.campaign_id
                 """, conn, tx);
             Bind(update, updates, merge);
@@ -201,10 +218,11 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
             await using var insert = new NpgsqlCommand($"""
                 INSERT INTO dim_campaigns ({Columns}, merge_seq)
                 SELECT campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current,
-                       string_to_array(landing_domains, ','), $11
+                       string_to_array(landing_domains, ','), billing_model, cpc_rate, $11
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[],
-                            $7::timestamptz[], $8::timestamptz[], $9::boolean[], $10::text[])
-                     AS u(campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains)
+                            $7::timestamptz[], $8::timestamptz[], $9::boolean[], $10::text[], $12::text[], $13::numeric[])
+                     AS u(campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current, landing_domains,
+                          billing_model, cpc_rate)
                 """, conn, tx);
             Bind(insert, opens, merge);
             await insert.ExecuteNonQueryAsync(ct);
@@ -224,6 +242,8 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.IsCurrent).ToArray() });
         cmd.Parameters.Add(new() { Value = rows.Select(r => Joined(r.LandingDomains)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = merge });
+        cmd.Parameters.Add(new() { Value = rows.Select(r => r.BillingModel.ToCode()).ToArray() });
+        cmd.Parameters.Add(new() { Value = rows.Select(r => r.CpcRate).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Numeric });
     }
 
     // A list per row cannot ride in unnest (PostgreSQL arrays of arrays are rectangular and unnest flattens them), so
@@ -236,14 +256,22 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
             ? domains
             : throw new InvalidDataException($"{row} has landing_domains that do not parse: {error}");
 
+    private static BillingModel ReadBillingModel(DbDataReader r, int ordinal, string row) =>
+        BillingModels.TryParse(r.GetString(ordinal), out var model)
+            ? model
+            : throw new InvalidDataException($"{row} has billing_model {r.GetString(ordinal)}");
+
     private static async Task RecordRejectionsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Scd2Decision.Rejected> rejections, CancellationToken ct)
     {
         if (rejections.Count == 0) return;
         await using var cmd = new NpgsqlCommand("""
-            INSERT INTO dim_campaigns_rejections (staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason, landing_domains)
-            SELECT staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason, string_to_array(landing_domains, ',')
-            FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::numeric[], $6::text[], $7::text[], $8::text[], $9::text[])
-                 AS r(staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason, landing_domains)
+            INSERT INTO dim_campaigns_rejections (staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason, landing_domains,
+                                                  billing_model, cpc_rate)
+            SELECT staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason, string_to_array(landing_domains, ','),
+                   billing_model, cpc_rate
+            FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::numeric[], $6::text[], $7::text[], $8::text[], $9::text[],
+                        $10::text[], $11::numeric[])
+                 AS r(staging_id, campaign_id, effective_at, name, budget_amount, budget_type, status, reason, landing_domains, billing_model, cpc_rate)
             """, conn, tx);
         var changes = rejections.Select(r => r.Change).ToList();
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.Sequence).ToArray() });
@@ -255,6 +283,8 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
         cmd.Parameters.Add(new() { Value = changes.Select(c => c.Status?.ToCode()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = rejections.Select(r => r.Reason).ToArray() });
         cmd.Parameters.Add(new() { Value = changes.Select(c => Joined(c.LandingDomains)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = changes.Select(c => c.BillingModel?.ToCode()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = changes.Select(c => c.CpcRate).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Numeric });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -282,6 +312,8 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
             r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7), r.GetBoolean(8))
         {
             LandingDomains = ReadLandingDomains(r, 9, $"dim_campaigns row {r.GetInt64(0)}"),
+            BillingModel = ReadBillingModel(r, 10, $"dim_campaigns row {r.GetInt64(0)}"),
+            CpcRate = r.IsDBNull(11) ? null : r.GetDecimal(11),
         };
     }
 }

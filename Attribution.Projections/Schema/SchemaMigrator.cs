@@ -50,6 +50,8 @@ public static class SchemaMigrator
         new(18, "Gold gains click_count, invalid_click_count, fraud_suspected and fraud_reasons (clicks counted from the event store)", ["Gold.GoldFraud.sql"]),
         new(19, "judged clicks by address and user, for the burst rules (CLICK_FLOODING, USER_CLICK_VELOCITY) across impressions",
             ["Fraud.JudgedClicks.sql"]),
+        new(20, "billing: campaigns gain billing_model and cpc_rate (SCD2); closed billing periods and the events they settled",
+            ["Campaigns.CampaignBilling.sql", "Billing.Billing.sql"]),
         new(22, "every event a fraud rule flags, with the spend and revenue its flag excludes (fraud summary and event list)",
             ["Fraud.FlaggedEvents.sql"]),
     ];

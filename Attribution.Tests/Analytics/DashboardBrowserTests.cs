@@ -12,7 +12,7 @@ namespace Attribution.Tests.Analytics;
 
 /// <summary>The dashboard in headless Chromium against the real service (Kestrel, Kafka, consumer, PostgreSQL) with data
 /// sent through the tracking API: the totals on the page are the ones the events imply, every chart has lines, and an
-/// experiment shows its arms with intervals.</summary>
+/// experiment shows its arms with intervals, and the billing panel shows the month's lines.</summary>
 public sealed class DashboardBrowserTests(ITestOutputHelper output)
 {
     private static readonly string[] Charts = ["impressions", "clicks", "cost", "revenue", "roas", "ctr"];
@@ -54,10 +54,26 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
                 Assert.True(created.IsSuccessStatusCode, $"POST /api/v1/experiments: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
             }
 
+            // camp-01 bills per impression, camp-02 per click at 0.10, for the whole of November.
+            foreach (var (campaign, model, rate) in new[] { ("camp-01", "CPM", (decimal?)null), ("camp-02", "CPC", 0.10m) })
+            {
+                using var put = new HttpRequestMessage(HttpMethod.Put, new Uri($"/api/v1/campaigns/{campaign}", UriKind.Relative))
+                {
+                    Content = JsonContent.Create(new
+                    {
+                        name = campaign, budget_amount = 1000m, budget_type = "LIFETIME", status = "ACTIVE", effective_at = "2026-10-01T00:00:00Z",
+                        billing_model = model, cpc_rate = rate,
+                    }),
+                };
+                put.Headers.Add("X-Admin-Key", ApiFactory.AdminKey);
+                var created = await http.SendAsync(put);
+                Assert.True(created.IsSuccessStatusCode, $"PUT {campaign}: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+            }
+
             var expected = Expected(events);
             var (from, to) = (Scenario.T0, Scenario.T0.AddHours(6));
             var driver = service.Browser();
-            driver.Navigate().GoToUrl(new Uri(service.Address, $"/dashboard/?from={Scenario.Iso(from)}&to={Scenario.Iso(to)}"));
+            driver.Navigate().GoToUrl(new Uri(service.Address, $"/dashboard/?from={Scenario.Iso(from)}&to={Scenario.Iso(to)}&billing_period=2026-11"));
             new WebDriverWait(driver, TimeSpan.FromSeconds(30)).Until(d =>
                 d.FindElement(By.TagName("body")).GetAttribute("data-state") is "ready" or "error"
                 && d.FindElement(By.Id("fraud")).GetAttribute("data-state") is "ready" or "error");
@@ -102,6 +118,18 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             Assert.StartsWith("camp-0", bot.Text, StringComparison.Ordinal);
             Assert.Equal(20, fraud.FindElements(By.CssSelector("#fraud-summary tbody tr")).Sum(r =>
                 int.Parse(r.FindElements(By.TagName("td"))[2].Text, CultureInfo.InvariantCulture)));
+
+            // Billing: one line per campaign with a version; camp-01's is the bids of its impressions but the bot's (the
+            // only events with a User-Agent, all flagged), camp-02's a multiple of its rate.
+            var billingRows = driver.FindElements(By.CssSelector("#billing tbody tr"));
+            Assert.Equal(["camp-01", "camp-02"], billingRows.Select(r => r.GetAttribute("data-campaign")));
+            decimal Amount(IWebElement row) => decimal.Parse(row.GetAttribute("data-amount") ?? "", NumberStyles.Float, CultureInfo.InvariantCulture);
+            Assert.Equal(events.Where(e => (string?)e["event_type"] == "IMPRESSION" && (string?)e["campaign_id"] == "camp-01" && e["user_agent"] is null).Sum(e => (decimal)e["bid_price"]!), Amount(billingRows[0]));
+            Assert.True(Amount(billingRows[1]) > 0 && Amount(billingRows[1]) % 0.10m == 0, $"camp-02 bills {Amount(billingRows[1])}");
+            Assert.StartsWith("(2026-11, open)", driver.FindElement(By.Id("billing-label")).Text, StringComparison.Ordinal);
+            var billingChart = driver.FindElement(By.CssSelector("div[data-chart='billing']"));
+            Assert.Equal("2", billingChart.GetAttribute("data-lines"));
+            Assert.NotEmpty(billingChart.FindElements(By.CssSelector("canvas")));
 
             Assert.Equal("0", driver.FindElement(By.CssSelector("[data-testid='pipeline-lag']")).Text);
             // The spool this instance acknowledged into: on the embedded broker it keeps entries until they are applied.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Attribution.Domain.Billing;
 using Attribution.Domain.Campaigns;
 using Attribution.Domain.Dimensions;
 using Attribution.Domain.Users;
@@ -50,7 +51,7 @@ public sealed class DimsExportTests
         await campaigns.StageAsync([
             new CampaignChange("camp-a", t0.AddHours(2), BudgetAmount: 300m),
             new CampaignChange("camp-b", t0.AddHours(-1), "B", 50m, "LIFETIME", CampaignStatus.Active),
-            new CampaignChange("camp-b", t0.AddMinutes(30), Status: CampaignStatus.Paused, BudgetAmount: 75m),
+            new CampaignChange("camp-b", t0.AddMinutes(30), Status: CampaignStatus.Paused, BudgetAmount: 75m, BillingModel: BillingModel.Cpc, CpcRate: 0.4m),
         ], CancellationToken.None);
         await campaigns.MergeStagedAsync(CancellationToken.None);
         Assert.Equal(4, (await host.RunOkAsync("export-dims")).RowsTouched); // camp-a: closed, opened; camp-b: two opened
@@ -69,7 +70,7 @@ public sealed class DimsExportTests
         var history = await campaigns.AllVersionsAsync(CancellationToken.None);
         var read = Query(host, """
             SELECT campaign_key, campaign_id, name, budget_amount, budget_type, status, epoch_us(start_ts) AS start_us,
-                   epoch_us(end_ts) AS end_us, is_current, landing_domains
+                   epoch_us(end_ts) AS end_us, is_current, landing_domains, billing_model, cpc_rate
             FROM dims.dim_campaigns ORDER BY campaign_key
             """).GetProperty("rows").EnumerateArray().ToList();
         Assert.Equal(history.Count, read.Count);
@@ -85,6 +86,8 @@ public sealed class DimsExportTests
             Assert.Equal(Micros(want.EndTs), actual.GetProperty("end_us").ToString());
             Assert.Equal(want.IsCurrent, actual.GetProperty("is_current").GetBoolean());
             Assert.Equal(string.Join(',', want.LandingDomains.Entries), actual.GetProperty("landing_domains").GetString());
+            Assert.Equal(want.BillingModel.ToCode(), actual.GetProperty("billing_model").GetString());
+            Assert.Equal(want.CpcRate is { } rate ? (double?)rate : null, actual.GetProperty("cpc_rate").ValueKind == JsonValueKind.Null ? null : actual.GetProperty("cpc_rate").GetDouble());
         }
 
         Assert.Equal(Micros(CampaignVersion.OpenEnd), read.Single(r => r.GetProperty("campaign_key").ToString() == history

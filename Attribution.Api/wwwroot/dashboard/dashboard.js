@@ -1,5 +1,5 @@
-// The dashboard: reads /api/v1/metrics, /api/v1/experiments and /api/v1/pipeline/status; charts are uPlot's (lib/,
-// fetched from npm by the build).
+// The dashboard: reads /api/v1/metrics, /api/v1/experiments, /api/v1/billing/periods and /api/v1/pipeline/status;
+// charts are uPlot's (lib/, fetched from npm by the build).
 (() => {
   "use strict";
   const HOUR = 3600 * 1000;
@@ -178,6 +178,45 @@
     return figure;
   }
 
+  // This month's bill (or ?billing_period=yyyy-mm): a line per campaign version, and the adjustments it carries for
+  // late events of closed months. Amounts are exact decimals from the API; the chart is for the eye only.
+  async function loadBilling() {
+    const period = params.get("billing_period") || new Date().toISOString().slice(0, 7);
+    const bill = await getJson(`/api/v1/billing/periods/${encodeURIComponent(period)}`);
+    const label = $("billing-label");
+    label.dataset.total = String(bill.total_amount);
+    label.textContent = `(${bill.period}, ${bill.status}${bill.closed_at ? " at " + bill.closed_at : ""}) · total ${money(bill.total_amount)}`;
+    const body = document.querySelector("#billing tbody");
+    body.replaceChildren();
+    const lines = bill.lines;
+    for (const l of lines) {
+      const tr = document.createElement("tr");
+      tr.dataset.campaign = l.campaign_id;
+      tr.dataset.amount = String(l.amount);
+      const kind = l.line_type === "adjustment" ? `adjustment of ${l.corrects_period}` : l.line_type;
+      const billable = l.billing_model === "CPM" ? `${count(l.billable_impressions)} impressions` : `${count(l.billable_clicks)} clicks at ${l.cpc_rate}`;
+      const excluded = l.billing_model === "CPM" ? l.excluded_impressions : l.excluded_clicks;
+      const cells = [kind, l.campaign_id, l.version_start.slice(0, 16).replace("T", " "), l.billing_model, billable, money(l.amount),
+        count(excluded), money(l.excluded_amount), `${count(l.lineage.event_count)} (sha256 ${l.lineage.events_sha256.slice(0, 12)}…)`,
+        l.lineage.bronze_snapshot_id === null ? "not exported yet" : String(l.lineage.bronze_snapshot_id)];
+      for (const c of cells) tr.appendChild(Object.assign(document.createElement("td"), { textContent: c }));
+      body.appendChild(tr);
+    }
+
+    const div = document.querySelector('div[data-chart="billing"]');
+    const names = lines.map(l => l.campaign_id + (l.line_type === "adjustment" ? " (adj.)" : ""));
+    const bars = uPlot.paths.bars({ size: [0.35, 60] });
+    plot(div, {
+      width: 480, height: 200,
+      legend: { show: true },
+      scales: { x: { time: false, range: [-0.5, Math.max(names.length, 1) - 0.5] } },
+      axes: [{ values: (u, splits) => splits.map(i => Number.isInteger(i) ? names[i] ?? "" : ""), incrs: [1] }, { values: (u, splits) => splits.map(money), size: 72 }],
+      series: [{}, { label: "billed", stroke: COLORS[0], fill: COLORS[0], paths: bars, points: { show: false } },
+        { label: "excluded", stroke: COLORS[3], fill: COLORS[3], paths: bars, points: { show: false } }],
+    }, [names.map((_, i) => i), lines.map(l => l.amount), lines.map(l => l.excluded_amount)]);
+    div.dataset.lines = String(lines.length);
+  }
+
   async function loadPipeline() {
     try {
       const s = await getJson("/api/v1/pipeline/status");
@@ -242,6 +281,7 @@
       renderCharts(series.rows, byCampaign.rows, from, to, bucket);
       $("error").textContent = "";
       await loadExperiments();
+      await loadBilling();
       await loadPipeline();
       document.body.dataset.state = "ready";
     } catch (e) {

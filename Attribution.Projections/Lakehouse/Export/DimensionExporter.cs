@@ -50,7 +50,7 @@ public sealed class CampaignDimensionExporter(
 
     protected override string PageSql => """
         SELECT merge_seq, campaign_key, campaign_id, name, budget_amount, budget_type, status, start_ts, end_ts, is_current,
-               array_to_string(landing_domains, ',')
+               array_to_string(landing_domains, ','), billing_model, cpc_rate
         FROM dim_campaigns
         WHERE merge_seq = (SELECT min(merge_seq) FROM dim_campaigns WHERE merge_seq > $1 AND merge_seq <= $2)
         ORDER BY campaign_key

@@ -71,7 +71,8 @@ public static class LakehouseTables
     /// dim_campaigns, SCD type 2 (design 000 §3.4), every version: the point-in-time join is
     /// <c>f.campaign_id = d.campaign_id AND f.impression_time &gt;= d.start_ts AND f.impression_time &lt; d.end_ts</c>.
     /// Lists are comma-joined strings (sorted, distinct; their entries hold no comma) until the schema model has a
-    /// list type.
+    /// list type. billing_model and cpc_rate (issue 22) came later: optional, so tables written before gain them as
+    /// an added schema (their earlier rows read null).
     /// </summary>
     public static LakehouseTableDefinition DimCampaigns { get; } = new("dims", "dim_campaigns",
         new TableSchema(
@@ -84,7 +85,9 @@ public static class LakehouseTables
             new SchemaField(7, "start_ts", ColumnType.TimestampTz, Required: true),
             new SchemaField(8, "end_ts", ColumnType.TimestampTz, Required: true),
             new SchemaField(9, "is_current", ColumnType.Boolean, Required: true),
-            new SchemaField(10, "landing_domains", ColumnType.String, Required: true)),
+            new SchemaField(10, "landing_domains", ColumnType.String, Required: true),
+            new SchemaField(11, "billing_model", ColumnType.String),
+            new SchemaField(12, "cpc_rate", ColumnType.Double)),
         PartitionSpec.Unpartitioned);
 
     /// <summary>dim_users, SCD type 2 like dim_campaigns: demographics as bands (null where not known), every version.</summary>
