@@ -147,39 +147,8 @@ public sealed class BatchApplier(
         var policy = await config.ReadAsync(conn, tx, ct);
 
         var audit = new List<AuditEntry>();
-        var valid = new List<(KafkaRecord Record, AdEvent Event)>(parsed.Length);
-        foreach (var (record, result) in parsed)
-        {
-            if (result.Event is { } e) valid.Add((record, e));
-            else
-            {
-                var r = result.Rejection!;
-                audit.Add(new AuditEntry(r.EventId, r.ImpressionId, r.EventType, AuditReason.Invalid, r.Detail,
-                    record.Partition, record.Offset, Encoding.UTF8.GetString(record.Value)));
-            }
-        }
-
-        // Rule 10 (click_id postbacks): resolve to the click's impression, or park until that click arrives.
-        var orphans = valid.Where(v => v.Event.ImpressionId is null).ToList();
-        var hasClicks = valid.Any(v => v.Event is AdClicked);
-        if (orphans.Count > 0) await AdvisoryLock(conn, tx, ClickResolutionLock, shared: false, ct);
-        else if (hasClicks) await AdvisoryLock(conn, tx, ClickResolutionLock, shared: true, ct);
-        if (orphans.Count > 0)
-        {
-            var clickImpressions = valid.Where(v => v.Event is AdClicked)
-                .GroupBy(v => v.Event.EventId).ToDictionary(g => g.Key, g => g.First().Event.ImpressionId!, StringComparer.Ordinal);
-            var unknown = orphans.Select(o => ((ConversionReported)o.Event).ClickId!).Where(c => !clickImpressions.ContainsKey(c)).Distinct().ToList();
-            foreach (var (click, impression) in await EventStoreReader.ClickImpressionsAsync(conn, tx, unknown, ct))
-                clickImpressions[click] = impression;
-            for (var i = 0; i < valid.Count; i++)
-            {
-                if (valid[i].Event is ConversionReported { ImpressionId: null, ClickId: { } clickId } c &&
-                    clickImpressions.TryGetValue(clickId, out var impressionId))
-                {
-                    valid[i] = (valid[i].Record, c with { ImpressionId = impressionId });
-                }
-            }
-        }
+        var valid = ValidOrAudited(parsed, audit);
+        await ResolveClickIdsAsync(conn, tx, valid, ct);
 
         // Rule 1 (dedup) against everything stored so far and within the batch.
         var known = await EventStoreReader.KnownEventIdsAsync(conn, tx, valid.ConvertAll(v => v.Event.EventId), ct);
@@ -280,6 +249,48 @@ public sealed class BatchApplier(
         foreach (var g in audit.Where(a => !a.Reason.IsDerived()).Concat(derivedNow).GroupBy(a => a.Reason))
             metrics.Audited.WithLabels(g.Key.ToWire()).Inc(g.Count());
         return new BatchResult(records.Count, newEvents.Count, duplicates.Count, parsed.Length - valid.Count, parked.Count, touched.Count);
+    }
+
+    /// <summary>The events that parsed; every message that did not is audited INVALID with its bytes.</summary>
+    private static List<(KafkaRecord Record, AdEvent Event)> ValidOrAudited((KafkaRecord Record, EventParseResult Result)[] parsed, List<AuditEntry> audit)
+    {
+        var valid = new List<(KafkaRecord Record, AdEvent Event)>(parsed.Length);
+        foreach (var (record, result) in parsed)
+        {
+            if (result.Event is { } e) valid.Add((record, e));
+            else
+            {
+                var r = result.Rejection!;
+                audit.Add(new AuditEntry(r.EventId, r.ImpressionId, r.EventType, AuditReason.Invalid, r.Detail,
+                    record.Partition, record.Offset, Encoding.UTF8.GetString(record.Value)));
+            }
+        }
+
+        return valid;
+    }
+
+    /// <summary>Rule 10 (click_id postbacks): a conversion that names only its click gets that click's impression, from
+    /// this batch or the store; one whose click is unknown yet stays without and is parked later.</summary>
+    private static async Task ResolveClickIdsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<(KafkaRecord Record, AdEvent Event)> valid, CancellationToken ct)
+    {
+        var orphans = valid.Where(v => v.Event.ImpressionId is null).ToList();
+        if (orphans.Count > 0) await AdvisoryLock(conn, tx, ClickResolutionLock, shared: false, ct);
+        else if (valid.Any(v => v.Event is AdClicked)) await AdvisoryLock(conn, tx, ClickResolutionLock, shared: true, ct);
+        if (orphans.Count == 0) return;
+
+        var clickImpressions = valid.Where(v => v.Event is AdClicked)
+            .GroupBy(v => v.Event.EventId).ToDictionary(g => g.Key, g => g.First().Event.ImpressionId!, StringComparer.Ordinal);
+        var unknown = orphans.Select(o => ((ConversionReported)o.Event).ClickId!).Where(c => !clickImpressions.ContainsKey(c)).Distinct().ToList();
+        foreach (var (click, impression) in await EventStoreReader.ClickImpressionsAsync(conn, tx, unknown, ct))
+            clickImpressions[click] = impression;
+        for (var i = 0; i < valid.Count; i++)
+        {
+            if (valid[i].Event is ConversionReported { ImpressionId: null, ClickId: { } clickId } c &&
+                clickImpressions.TryGetValue(clickId, out var impressionId))
+            {
+                valid[i] = (valid[i].Record, c with { ImpressionId = impressionId });
+            }
+        }
     }
 
     /// <summary>
