@@ -16,7 +16,17 @@ public enum BillingEventKind
 /// <param name="BidPrice">The impression's bid price (0 when it had none); unused for clicks.</param>
 /// <param name="Excluded">Whether the rules excluded it: fraud-flagged (itself or its impression), or a duplicate impression.</param>
 /// <param name="Seq">Its position in the event store, the Bronze export's mark.</param>
-public sealed record BillingEvent(string EventId, BillingEventKind Kind, string CampaignId, DateTimeOffset Time, decimal BidPrice, bool Excluded, long Seq);
+public sealed record BillingEvent(string EventId, BillingEventKind Kind, string CampaignId, DateTimeOffset Time, decimal BidPrice, bool Excluded, long Seq)
+{
+    /// <summary>How a closed month's bill settled it: billed (true) or excluded (false) at <see cref="SettledPrice"/>;
+    /// null when no closed bill carried it.</summary>
+    public bool? SettledAsBilled { get; init; }
+
+    public decimal? SettledPrice { get; init; }
+}
+
+/// <summary>An event as a bill settled it: billed or excluded, at its price then.</summary>
+public sealed record SettledEvent(string EventId, bool Billed, decimal Price);
 
 /// <summary>Ties a line to the events it bills: how many, a hash of their sorted ids, and the Bronze snapshot holding them.</summary>
 /// <param name="MaxSeq">The highest event-store sequence among them (0 when none): the Bronze export mark that covers them.</param>
@@ -45,7 +55,7 @@ public sealed record BillingLine(
     public bool IsAdjustment => CorrectsPeriod is not null;
 
     /// <summary>Every event the line judged, billed or excluded: what a period's close records as settled.</summary>
-    public IReadOnlyList<string> SettledEventIds { get; init; } = [];
+    public IReadOnlyList<SettledEvent> Settled { get; init; } = [];
 }
 
 /// <summary>
@@ -103,7 +113,7 @@ public static class BillingLines
                 tally.Impressions, tally.Clicks, tally.Amount, tally.ExcludedImpressions, tally.ExcludedClicks, tally.ExcludedAmount,
                 Lineage(tally.Billed), corrects)
             {
-                SettledEventIds = tally.Settled,
+                Settled = tally.Settled,
             });
         }
 
@@ -137,11 +147,17 @@ public static class BillingLines
 
         public List<BillingEvent> Billed { get; } = [];
 
-        public List<string> Settled { get; } = [];
+        public List<SettledEvent> Settled { get; } = [];
 
         public void Add(BillingEvent e, decimal price)
         {
-            Settled.Add(e.EventId);
+            if (e.SettledAsBilled is { } billed)
+            {
+                Reverse(e, billed, e.SettledPrice ?? price, price);
+                return;
+            }
+
+            Settled.Add(new SettledEvent(e.EventId, !e.Excluded, price));
             // Issue 22: duplicates, invalid and fraud-flagged events are never billed; the flagged ones are shown as excluded.
             if (e.Excluded)
             {
@@ -155,6 +171,30 @@ public static class BillingLines
             else Clicks++;
             Amount += price;
             Billed.Add(e);
+        }
+
+        // Issue 22 (closed periods): an event a closed bill settled whose verdict changed since (a click a later click
+        // pushed over a burst limit, say) moves between billed and excluded in an adjustment: a credit of exactly what
+        // was billed, or a charge of what is billable now in place of what was excluded.
+        private void Reverse(BillingEvent e, bool wasBilled, decimal settledPrice, decimal price)
+        {
+            var sign = wasBilled ? -1 : 1;
+            var moved = wasBilled ? settledPrice : price;
+            if (e.Kind == BillingEventKind.Impression)
+            {
+                Impressions += sign;
+                ExcludedImpressions -= sign;
+            }
+            else
+            {
+                Clicks += sign;
+                ExcludedClicks -= sign;
+            }
+
+            Amount += sign * moved;
+            ExcludedAmount -= sign * settledPrice;
+            if (!wasBilled) Billed.Add(e);
+            Settled.Add(new SettledEvent(e.EventId, !wasBilled, moved));
         }
     }
 }

@@ -31,16 +31,22 @@ public sealed class BillingLedger(NpgsqlDataSource dataSource, LakehouseCatalog 
     // An impression bills for its own campaign, a click for its impression of record's (Gold). Excluded: the
     // impression is fraud-flagged (Gold), or the fold audited the event itself with a derived reason (fraud-flagged
     // click, duplicate impression). Duplicate event ids are never stored and invalid events only audited: neither is here.
+    // With $5 (an adjustment of a closed month): the events no close settled, and the settled ones whose verdict has
+    // changed since (billed then, excluded now, or the reverse), with that verdict and its price.
     private const string EventsSql = """
-        SELECT e.event_id, e.event_type, e.event_time, e.seq, coalesce(e.bid_price, 0),
-               CASE WHEN e.event_type = 'IMPRESSION' THEN e.campaign_id ELSE g.campaign_id END AS billed_campaign,
-               coalesce(g.fraud_suspected, false)
-                 OR EXISTS (SELECT 1 FROM audit_log a WHERE a.event_id = e.event_id AND a.reason = ANY($4)) AS excluded
-        FROM events e
-        LEFT JOIN ad_performance_state g ON g.impression_id = e.stream_id
-        WHERE e.event_type IN ('IMPRESSION', 'CLICK') AND e.event_time >= $1 AND e.event_time < $2
-          AND ($3::text IS NULL OR CASE WHEN e.event_type = 'IMPRESSION' THEN e.campaign_id ELSE g.campaign_id END = $3)
-          AND (NOT $5 OR NOT EXISTS (SELECT 1 FROM billing_settled_events s WHERE s.event_id = e.event_id))
+        SELECT * FROM (
+            SELECT e.event_id, e.event_type, e.event_time, e.seq, coalesce(e.bid_price, 0),
+                   CASE WHEN e.event_type = 'IMPRESSION' THEN e.campaign_id ELSE g.campaign_id END AS billed_campaign,
+                   coalesce(g.fraud_suspected, false)
+                     OR EXISTS (SELECT 1 FROM audit_log a WHERE a.event_id = e.event_id AND a.reason = ANY($4)) AS excluded,
+                   s.event_id IS NOT NULL AS settled, s.billed, s.price
+            FROM events e
+            LEFT JOIN ad_performance_state g ON g.impression_id = e.stream_id
+            LEFT JOIN billing_settled_events s ON $5 AND s.event_id = e.event_id
+            WHERE e.event_type IN ('IMPRESSION', 'CLICK') AND e.event_time >= $1 AND e.event_time < $2
+              AND ($3::text IS NULL OR CASE WHEN e.event_type = 'IMPRESSION' THEN e.campaign_id ELSE g.campaign_id END = $3)
+        ) x
+        WHERE NOT x.settled OR x.billed = x.excluded
         """;
 
     /// <summary>The bill of [from, to) from the current state: one line per campaign version in force.</summary>
@@ -109,16 +115,19 @@ public sealed class BillingLedger(NpgsqlDataSource dataSource, LakehouseCatalog 
             await insert.ExecuteNonQueryAsync(ct);
         }
 
-        var settled = lines.SelectMany(l => l.SettledEventIds.Select(id => (Id: id, Of: (l.CorrectsPeriod ?? period).ToString()))).ToList();
+        var settled = lines.SelectMany(l => l.Settled.Select(e => (Event: e, Of: (l.CorrectsPeriod ?? period).ToString()))).ToList();
+        // A reversed event is settled again, with its new verdict, by the bill that reversed it.
         await using (var record = new NpgsqlCommand("""
-            INSERT INTO billing_settled_events (event_id, event_period, billed_in)
-            SELECT event_id, event_period, $3 FROM unnest($1::text[], $2::text[]) AS s(event_id, event_period)
-            ON CONFLICT (event_id) DO NOTHING
+            INSERT INTO billing_settled_events (event_id, event_period, billed_in, billed, price)
+            SELECT event_id, event_period, $3, billed, price FROM unnest($1::text[], $2::text[], $4::boolean[], $5::numeric[]) AS s(event_id, event_period, billed, price)
+            ON CONFLICT (event_id) DO UPDATE SET billed_in = EXCLUDED.billed_in, billed = EXCLUDED.billed, price = EXCLUDED.price
             """, conn, tx))
         {
-            record.Parameters.Add(new() { Value = settled.Select(s => s.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            record.Parameters.Add(new() { Value = settled.Select(s => s.Event.EventId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             record.Parameters.Add(new() { Value = settled.Select(s => s.Of).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             record.Parameters.Add(new() { Value = period.ToString() });
+            record.Parameters.Add(new() { Value = settled.Select(s => s.Event.Billed).ToArray() });
+            record.Parameters.Add(new() { Value = settled.Select(s => s.Event.Price).ToArray() });
             await record.ExecuteNonQueryAsync(ct);
         }
 
@@ -153,7 +162,11 @@ public sealed class BillingLedger(NpgsqlDataSource dataSource, LakehouseCatalog 
                 if (reader.IsDBNull(5)) continue; // a click whose impression has not arrived: no campaign to bill yet
                 events.Add(new BillingEvent(reader.GetString(0),
                     reader.GetString(1) == "IMPRESSION" ? BillingEventKind.Impression : BillingEventKind.Click,
-                    reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(2), reader.GetDecimal(4), reader.GetBoolean(6), reader.GetInt64(3)));
+                    reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(2), reader.GetDecimal(4), reader.GetBoolean(6), reader.GetInt64(3))
+                {
+                    SettledAsBilled = reader.GetBoolean(7) ? reader.GetBoolean(8) : null,
+                    SettledPrice = reader.GetBoolean(7) && !reader.IsDBNull(9) ? reader.GetDecimal(9) : null,
+                });
             }
         }
 

@@ -54,6 +54,8 @@ public static class SchemaMigrator
             ["Campaigns.CampaignBilling.sql", "Billing.Billing.sql"]),
         new(22, "every event a fraud rule flags, with the spend and revenue its flag excludes (fraud summary and event list)",
             ["Fraud.FlaggedEvents.sql"]),
+        new(23, "settled billing events keep their verdict and price, so a verdict changed after the close is reversed in the next open month",
+            ["Billing.BillingSettledVerdicts.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

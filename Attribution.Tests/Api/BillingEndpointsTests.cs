@@ -19,7 +19,11 @@ namespace Attribution.Tests.Api;
 public sealed class BillingEndpointsTests : IDisposable
 {
     private static readonly TimeSpan M = TimeSpan.FromMinutes(1);
-    private readonly ApiFactory _api = ApiFactory.With(new Dictionary<string, string?> { ["Fraud:IpBlocklist:0"] = "203.0.113.0/24" });
+    private readonly ApiFactory _api = ApiFactory.With(new Dictionary<string, string?>
+    {
+        ["Fraud:IpBlocklist:0"] = "203.0.113.0/24",
+        ["Fraud:ClicksPerIpPerMinute"] = "3",
+    });
     private readonly HttpClient _http;
 
     public BillingEndpointsTests() => _http = _api.Client();
@@ -210,5 +214,49 @@ public sealed class BillingEndpointsTests : IDisposable
         Assert.Equal([("charge", null, cpc, 1, 0.25m, Sha("b-7-c")), ("adjustment", "2026-11", cpc, 2, 0.50m, Sha("b-5-c2", "b-6-c"))], lines);
         Assert.Equal(0.75m, december.GetProperty("total_amount").GetDecimal());
         Assert.Equal(HttpStatusCode.BadRequest, (await _http.GetAsync("/api/v1/billing/periods/26-12")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_click_flagged_after_its_month_closed_is_credited_in_the_next_open_month_exactly_once()
+    {
+        var (_, cpc) = await CreateCampaignAsync("bill-c");
+        static JsonObject From(JsonObject click) => With(click, "ip_address", "198.51.100.77");
+        // November, under CPC at 0.25: one click of 198.51.100.77 at T0 + 120 min, billed.
+        await SendAsync([Impression("r-1", "r-1-i", 119 * M, 0.5m, "bill-c"), From(Click("r-1", "r-1-c", 120 * M))], stored: 2);
+        var closed = await _http.SendAsync(Admin(HttpMethod.Post, "/api/v1/billing/periods/2026-11/close"));
+        Assert.True(closed.StatusCode == HttpStatusCode.OK, await closed.Content.ReadAsStringAsync());
+        Assert.Equal(0.25m, (await closed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("total_amount").GetDecimal());
+
+        // Three late clicks of the same address 30, 20 and 10 s before it: four in its minute, so it is flooding now.
+        // The three are November's late events (0.75); the click November billed is credited (−0.25).
+        var seconds = new[] { 30, 20, 10 };
+        await SendAsync([.. seconds.SelectMany(b => new[]
+        {
+            Impression($"r-{b}", $"r-{b}-i", 119 * M, 0.5m, "bill-c"),
+            From(Click($"r-{b}", $"r-{b}-c", 120 * M - TimeSpan.FromSeconds(b))),
+        })], stored: 8);
+
+        static (int, decimal, int, decimal, string?) Adjustment(JsonElement period) => period.GetProperty("lines").EnumerateArray()
+            .Where(l => l.GetProperty("line_type").GetString() == "adjustment")
+            .Select(l => (l.GetProperty("billable_clicks").GetInt32(), l.GetProperty("amount").GetDecimal(), l.GetProperty("excluded_clicks").GetInt32(),
+                l.GetProperty("excluded_amount").GetDecimal(), l.GetProperty("corrects_period").GetString()))
+            .Single();
+        var december = await _http.GetFromJsonAsync<JsonElement>("/api/v1/billing/periods/2026-12");
+        Assert.Equal((2, 0.50m, 1, 0.25m, "2026-11"), Adjustment(december));
+        Assert.Equal(cpc, december.GetProperty("lines").EnumerateArray().Single(l => l.GetProperty("line_type").GetString() == "adjustment").GetProperty("campaign_key").GetInt64());
+
+        // November's own bill and the live view: the bytes stay; the click is excluded now.
+        var live = await _http.GetFromJsonAsync<JsonElement>("/api/v1/billing?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z&campaign_id=bill-c");
+        Assert.Equal(0.75m, live.GetProperty("total_amount").GetDecimal());
+        Assert.Equal(HttpStatusCode.Conflict, (await _http.SendAsync(Admin(HttpMethod.Post, "/api/v1/billing/periods/2026-12/close"))).StatusCode);
+
+        // December closes in January (the clock of this close, not the machine's): it settles the reversal with its new
+        // verdict, so January carries nothing more for November.
+        var december2 = await _api.Services.GetRequiredService<Attribution.Projections.Billing.BillingLedger>().CloseAsync(
+            new Attribution.Domain.Billing.BillingPeriod(2026, 12), new DateTimeOffset(2027, 1, 2, 0, 0, 0, TimeSpan.Zero), (_, _, _) => ([], []), CancellationToken.None);
+        Assert.Null(december2.Error);
+        var january = await _http.GetFromJsonAsync<JsonElement>("/api/v1/billing/periods/2027-01");
+        Assert.DoesNotContain(january.GetProperty("lines").EnumerateArray(), l => l.GetProperty("line_type").GetString() == "adjustment");
+        Assert.Equal(0m, january.GetProperty("total_amount").GetDecimal());
     }
 }

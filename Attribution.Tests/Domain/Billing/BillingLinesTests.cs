@@ -48,7 +48,7 @@ public class BillingLinesTests
         Assert.Equal((0, 2, 0.70m, 0, 1, 0.35m), (cpc.BillableImpressions, cpc.BillableClicks, cpc.Amount, cpc.ExcludedImpressions, cpc.ExcludedClicks, cpc.ExcludedAmount));
         Assert.Equal((2, Sha("i1\ni2\n"), 5L), (cpm.Lineage.EventCount, cpm.Lineage.EventsSha256, cpm.Lineage.MaxSeq));
         Assert.Equal((2, Sha("k2\nk3\n"), 9L), (cpc.Lineage.EventCount, cpc.Lineage.EventsSha256, cpc.Lineage.MaxSeq));
-        Assert.Equal(["i1", "i2", "i3"], cpm.SettledEventIds.Order(StringComparer.Ordinal));
+        Assert.Equal(["i1", "i2", "i3"], cpm.Settled.Select(s => s.EventId).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -97,4 +97,20 @@ public class BillingLinesTests
     }
 
     private static string Sha(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    [Fact]
+    public void Given_settled_events_whose_verdict_changed_then_the_adjustment_moves_exactly_their_settled_and_current_prices()
+    {
+        var lines = BillingLines.Compute([Cpm], [
+            // Billed at 0.40 when its month closed, flagged now: credited the 0.40 it was billed.
+            Imp("was-billed", Nov1.AddDays(1), 0.45m, excluded: true) with { SettledAsBilled = true, SettledPrice = 0.40m },
+            // Excluded at 0.30 then, billable now at 0.45.
+            Imp("was-excluded", Nov1.AddDays(2), 0.45m) with { SettledAsBilled = false, SettledPrice = 0.30m },
+        ], Nov1, Nov15, idleVersions: false, corrects: new BillingPeriod(2026, 11));
+
+        var line = Assert.Single(lines);
+        Assert.Equal((0, 0.05m, 0, 0.10m), (line.BillableImpressions, line.Amount, line.ExcludedImpressions, line.ExcludedAmount));
+        Assert.Equal([new SettledEvent("was-billed", false, 0.40m), new SettledEvent("was-excluded", true, 0.45m)], line.Settled);
+        Assert.Equal(1, line.Lineage.EventCount);
+    }
 }
