@@ -17,7 +17,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
 {
     private static readonly string[] Charts = ["impressions", "clicks", "cost", "revenue", "roas", "ctr"];
 
+    /// <summary>Forward pass only: a service process, broker, spool and database of its own (LiveService).</summary>
     [Fact]
+    [Trait(TestOrder.PassTrait, TestOrder.ForwardOnly)]
     public async Task The_dashboard_shows_the_right_totals_and_non_empty_charts_for_a_running_service()
     {
         LiveService.RequireBrowser();

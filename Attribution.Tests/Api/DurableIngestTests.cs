@@ -10,7 +10,9 @@ namespace Attribution.Tests.Api;
 /// default set-up whose embedded broker loses everything with the process.</summary>
 public sealed class DurableIngestTests
 {
+    /// <summary>Forward pass only: a service process, broker, spool and database of its own (LiveService).</summary>
     [Fact]
+    [Trait(TestOrder.PassTrait, TestOrder.ForwardOnly)]
     public async Task Every_acknowledged_event_reaches_the_event_store_once_after_the_service_is_killed_and_started_again()
     {
         var db = TestPostgres.NewDatabase("durable");

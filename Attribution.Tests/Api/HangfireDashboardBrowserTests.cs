@@ -13,7 +13,9 @@ public sealed class HangfireDashboardBrowserTests(ITestOutputHelper output)
     private const string AdminKey = "browser-admin-key";
     private static readonly string[] Jobs = ["compact", "expire-snapshots", "export-bronze", "export-dims", "export-gold", "retention", "scd2-merge"];
 
+    /// <summary>Forward pass only: a service process, broker, spool and database of its own (LiveService).</summary>
     [Fact]
+    [Trait(TestOrder.PassTrait, TestOrder.ForwardOnly)]
     public async Task The_dashboard_opened_with_the_admin_key_lists_every_recurring_job_and_runs_one_on_request()
     {
         LiveService.RequireBrowser();
