@@ -294,15 +294,8 @@ public sealed class CampaignDimension(NpgsqlDataSource dataSource, LandingDomain
         return await ReadAsync(conn, null, $"SELECT {Columns} FROM dim_campaigns {where}", args, ct);
     }
 
-    private static async Task<List<CampaignVersion>> ReadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, object[] args, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var a in args) cmd.Parameters.Add(new() { Value = a });
-        var rows = new List<CampaignVersion>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
-        return rows;
-    }
+    private static Task<List<CampaignVersion>> ReadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, object[] args, CancellationToken ct) =>
+        DimensionReads.RowsAsync(conn, tx, sql, args, Read, ct);
 
     private static CampaignVersion Read(DbDataReader r)
     {

@@ -38,7 +38,8 @@ public sealed class FraudBacktest(NpgsqlDataSource db, AttributionConfigStore co
         var impressions = await ImpressionsAsync(conn, tx, from, to, ct);
         if (impressions is null) return null;
 
-        var outcome = new BacktestOutcome(impressions.Count, new FraudSummary(), new FraudSummary(), new Dictionary<FraudRule, List<string>>());
+        var samples = new Dictionary<FraudRule, List<string>>();
+        var outcome = new BacktestOutcome(impressions.Count, new FraudSummary(), new FraudSummary(), samples);
         foreach (var ids in impressions.Chunk(Chunk))
         {
             var streams = await EventStoreReader.LoadStreamsAsync(conn, tx, ids, ct);
@@ -53,8 +54,8 @@ public sealed class FraudBacktest(NpgsqlDataSource db, AttributionConfigStore co
                     outcome.Proposed.Add(e);
                     foreach (var rule in e.Rules)
                     {
-                        if (!outcome.Samples.TryGetValue(rule, out var samples)) ((Dictionary<FraudRule, List<string>>)outcome.Samples)[rule] = samples = [];
-                        if (samples.Count < SamplesPerRule) samples.Add(e.EventId);
+                        if (!samples.TryGetValue(rule, out var ofRule)) samples[rule] = ofRule = [];
+                        if (ofRule.Count < SamplesPerRule) ofRule.Add(e.EventId);
                     }
                 }
 
