@@ -9,6 +9,8 @@ pg_port="${ATTRIBUTION_PG_PORT:-55432}"
 need=()
 command -v dotnet >/dev/null || { echo "setup: the .NET SDK (dotnet) is required" >&2; exit 1; }
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
+# HyperLogLog sketches for the audience cube's unique reach (migration 24 creates the extension).
+[ -f /usr/share/postgresql/15/extension/hll.control ] || need+=(postgresql-15-hll)
 command -v node >/dev/null || need+=(nodejs npm)
 if [ "${ATTRIBUTION_BROWSER_TESTS:-0}" = 1 ]; then
   command -v chromium >/dev/null || need+=(chromium chromium-driver)

@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
+using Attribution.Projections.Users;
+using Microsoft.Extensions.Logging.Abstractions;
 using NpgsqlTypes;
 
 namespace Attribution.Api.Cli;
 
-internal sealed record AudienceResult(long Impressions, int Users, long Versions, double GoldLoadSeconds, double UsersLoadSeconds, IReadOnlyList<QueryResult> Queries);
+internal sealed record AudienceResult(long Impressions, int Users, long Versions, double GoldLoadSeconds, double UsersLoadSeconds, AudienceRefresh Cube,
+    IReadOnlyList<QueryResult> Queries);
 
 /// <summary>
 /// Part 6: GET /api/v1/audience over the Gold table of part 4 (M impressions over 30 days, users u-0000000 ..
@@ -43,7 +46,10 @@ internal static class BenchAudience
         sw.Restart();
         var versions = await LoadUsersAsync(db, users, now, ct);
         var usersLoad = sw.Elapsed.TotalSeconds;
-        say($"audience: {versions:N0} user versions loaded in {usersLoad:N0} s; starting the service");
+        say($"audience: {versions:N0} user versions loaded in {usersLoad:N0} s; building the audience cube");
+        // What the service's refresher does at its first tick after a load, timed on its own.
+        var cube = await new AudienceCube(db.DataSource, NullLogger<AudienceCube>.Instance).RefreshAsync(ct);
+        say($"audience: cube of {cube.Days} days ({cube.Cells:N0} cells) built in {cube.Took.TotalSeconds:N0} s; starting the service");
 
         await using var service = await ServiceProcess.StartAsync(db.ConnectionString, new Dictionary<string, string>
         {
@@ -72,7 +78,7 @@ internal static class BenchAudience
             say($"audience: {name}: p50 {results[^1].P50Ms:N1} ms, p95 {results[^1].P95Ms:N1} ms ({rows} groups)");
         }
 
-        return new AudienceResult(impressions, users, versions, goldLoad, usersLoad, results);
+        return new AudienceResult(impressions, users, versions, goldLoad, usersLoad, cube, results);
     }
 
     /// <summary>Profiles in bands, as the traffic generator makes them; indexes rebuilt after the load, as for Gold.</summary>

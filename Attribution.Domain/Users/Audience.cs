@@ -1,3 +1,5 @@
+using Attribution.Domain.Dimensions;
+
 namespace Attribution.Domain.Users;
 
 /// <summary>
@@ -42,4 +44,17 @@ public static class Audience
         "interest" => profile is null || profile.Interests.IsEmpty ? [UserProfile.Unknown] : profile.Interests,
         _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "not an audience dimension"),
     };
+
+    /// <summary>
+    /// The earliest impression time whose group a dim_users write can change (the audience cube refreshes its days from
+    /// there on). An opened or corrected version changes its whole validity; a closed one only what follows its end, unless
+    /// the same merge corrected it first (a change at its very start, <paramref name="changeInstants"/>).
+    /// </summary>
+    public static DateTimeOffset RegroupsFrom(Scd2Write<UserVersion> write, IReadOnlySet<(string UserId, DateTimeOffset At)> changeInstants)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        ArgumentNullException.ThrowIfNull(changeInstants);
+        var row = write.Row;
+        return write.Kind == Scd2WriteKind.Close && !changeInstants.Contains((row.UserId, row.StartTs)) ? row.EndTs : row.StartTs;
+    }
 }

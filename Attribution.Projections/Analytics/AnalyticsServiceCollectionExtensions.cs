@@ -24,6 +24,9 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddSingleton<PacingQueries>();
         services.TryAddSingleton<UserDimension>();
         services.AddSingleton<AudienceQueries>();
+        services.AddSingleton<AudienceCube>();
+        services.AddOptions<AudienceOptions>().BindConfiguration("Audience");
+        services.AddHostedService<AudienceRefresher>();
         return services;
     }
 }

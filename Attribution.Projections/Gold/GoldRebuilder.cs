@@ -8,6 +8,7 @@ using Attribution.Projections.Pipeline;
 using Attribution.Projections.Rollups;
 using Marten;
 using Marten.Services;
+using Attribution.Projections.Users;
 using Npgsql;
 
 namespace Attribution.Projections.Gold;
@@ -56,6 +57,7 @@ public sealed class GoldRebuilder(NpgsqlDataSource dataSource, IDocumentStore st
         }
 
         await FlaggedEventStore.ClearForRebuildAsync(conn, tx, ct);
+        await AudienceCube.ClearForRebuildAsync(conn, tx, ct);
         long done = 0, events = 0;
         var after = "";
         while (true)

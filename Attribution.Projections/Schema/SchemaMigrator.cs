@@ -56,6 +56,8 @@ public static class SchemaMigrator
             ["Fraud.FlaggedEvents.sql"]),
         new(23, "settled billing events keep their verdict and price, so a verdict changed after the close is reversed in the next open month",
             ["Billing.BillingSettledVerdicts.sql"]),
+        new(24, "the audience cube: per day and campaign and per hour, sums and user sketches (hll) of every grouping by up to two bands",
+            ["Users.AudienceCube.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

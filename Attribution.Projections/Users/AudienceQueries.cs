@@ -1,5 +1,7 @@
+using System.Data;
 using Attribution.Domain.Users;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Attribution.Projections.Users;
 
@@ -8,50 +10,32 @@ public sealed record AudienceRow(IReadOnlyList<string> Keys, long Impressions, l
 
 /// <summary>
 /// Audience analysis over Gold and dim_users: each impression joined to the user version valid at its impression
-/// time (design 000 §3.4's point-in-time join), grouped by bands with Audience's rules (absent is "unknown"; an
-/// impression counts in each of its user's interests).
+/// time (design 000 §3.4's point-in-time join), grouped by bands with Audience's rules. The whole buckets of clean days
+/// come from the audience cube (<see cref="AudienceCube"/>), the rest of the range from Gold, all in one snapshot;
+/// unique reach is the union of their user sketches.
 /// </summary>
 public sealed class AudienceQueries(NpgsqlDataSource dataSource)
 {
-    /// <summary>The SQL expression of each dimension's group over the joined user version <c>u</c> (and the unnested
-    /// interest <c>i</c>); the names come from Audience.Dimensions only, so they may be spliced into the text.</summary>
-    private static readonly Dictionary<string, string> GroupSql = new(StringComparer.Ordinal)
-    {
-        ["age_band"] = $"coalesce(u.age_band, '{UserProfile.Unknown}')",
-        ["gender"] = $"coalesce(u.gender, '{UserProfile.Unknown}')",
-        ["country"] = $"coalesce(u.country, '{UserProfile.Unknown}')",
-        ["segment"] = $"coalesce(u.segment, '{UserProfile.Unknown}')",
-        ["interest"] = "i.interest",
-    };
-
     public async Task<List<AudienceRow>> QueryAsync(DateTime from, DateTime to, IReadOnlyList<string> groupBy, string? campaignId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(groupBy);
-        var keys = groupBy.Select(d => GroupSql.TryGetValue(d, out var sql) ? sql : throw new ArgumentException($"'{d}' is not an audience dimension", nameof(groupBy))).ToList();
-        var select = keys.Count == 0 ? "" : string.Join(", ", keys) + ", ";
-        var group = keys.Count == 0 ? "" : "GROUP BY " + string.Join(", ", Enumerable.Range(1, keys.Count)) + " ORDER BY " + string.Join(", ", Enumerable.Range(1, keys.Count));
-        var interests = groupBy.Contains("interest")
-            ? $"CROSS JOIN LATERAL unnest(CASE WHEN cardinality(u.interests) > 0 THEN u.interests ELSE ARRAY['{UserProfile.Unknown}'] END) AS i(interest)"
-            : "";
-        var sql = $"""
-            SELECT {select}count(*), count(DISTINCT f.user_id), count(*) FILTER (WHERE f.is_clicked), count(*) FILTER (WHERE f.is_converted),
-                   coalesce(sum(f.cost), 0), coalesce(sum(f.revenue), 0)
-            FROM ad_performance_state f
-            LEFT JOIN dim_users u ON u.user_id = f.user_id AND f.impression_time >= u.start_ts AND f.impression_time < u.end_ts
-            {interests}
-            WHERE f.impression_time >= $1 AND f.impression_time < $2{(campaignId is null ? "" : " AND f.campaign_id = $3")}
-            {group}
-            """;
+        foreach (var d in groupBy)
+        {
+            if (!AudienceSql.Group.ContainsKey(d)) throw new ArgumentException($"'{d}' is not an audience dimension", nameof(groupBy));
+        }
+
+        from = DateTime.SpecifyKind(from, DateTimeKind.Utc);
+        to = DateTime.SpecifyKind(to, DateTimeKind.Utc);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        cmd.Parameters.Add(new() { Value = DateTime.SpecifyKind(from, DateTimeKind.Utc) });
-        cmd.Parameters.Add(new() { Value = DateTime.SpecifyKind(to, DateTimeKind.Utc) });
-        // Only a filter that is there goes into the text: "$3 IS NULL OR campaign_id = $3" keeps the planner off the
-        // (campaign_id, impression_time) index.
-        if (campaignId is not null) cmd.Parameters.Add(new() { Value = campaignId });
+        // The cube's days, the watermark that says which are clean and Gold's rows are read from one snapshot.
+        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        var clean = groupBy.Count <= AudiencePlan.MaxCubeDimensions ? await CleanDaysAsync(conn, tx, from, to, ct) : [];
+        var plan = AudiencePlan.For(from, to, campaignId is not null, groupBy.Count, clean);
+        if (plan.CubeBuckets.Count == 0 && plan.Live.Count == 0) return [];
+        await using var cmd = Command(plan, groupBy, campaignId, conn, tx);
         var rows = new List<AudienceRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var n = keys.Count;
+        var n = groupBy.Count;
         while (await reader.ReadAsync(ct))
         {
             if (reader.GetInt64(n) == 0) continue; // no group at all: the empty range's single row of zeros
@@ -60,5 +44,77 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
         }
 
         return rows;
+    }
+
+    private static async Task<HashSet<DateOnly>> CleanDaysAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DateTime from, DateTime to, CancellationToken ct)
+    {
+        var built = new HashSet<DateOnly>();
+        await using (var cmd = new NpgsqlCommand("SELECT day FROM audience_days WHERE day >= $1 AND day <= $2", conn, tx))
+        {
+            cmd.Parameters.Add(new() { Value = DateOnly.FromDateTime(from) });
+            cmd.Parameters.Add(new() { Value = DateOnly.FromDateTime(to) });
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) built.Add(reader.GetFieldValue<DateOnly>(0));
+        }
+
+        if (built.Count == 0) return built;
+        var dirty = await DirtyDays.ReadAsync(conn, tx, long.MaxValue, long.MaxValue, ct);
+        built.RemoveWhere(dirty.Contains);
+        return built;
+    }
+
+    /// <summary>The cube's cells of the plan's buckets and Gold's rows of its live ranges, summed per group.</summary>
+    private static NpgsqlCommand Command(AudiencePlan plan, IReadOnlyList<string> groupBy, string? campaignId, NpgsqlConnection conn, NpgsqlTransaction tx)
+    {
+        var n = groupBy.Count;
+        var keys = Enumerable.Range(1, n).Select(i => $"k{i}").ToList();
+        var parts = new List<string>();
+        var cmd = new NpgsqlCommand { Connection = conn, Transaction = tx };
+        if (plan.CubeBuckets.Count > 0)
+        {
+            // The cells keep a grouping's groups in Audience.Dimensions' order; the answer wants them in group_by's.
+            var canonical = groupBy.OrderBy(AudienceSql.Index).ToList();
+            var select = string.Concat(groupBy.Select((d, i) => $"key{canonical.IndexOf(d) + 1} AS k{i + 1}, "));
+            parts.Add($"""
+                SELECT {select}impressions, reach, clicks, conversions, cost, revenue
+                FROM audience_cells WHERE dims = $1 AND hourly = $2 AND campaign_id = $3 AND bucket = ANY($4)
+                """);
+        }
+
+        cmd.Parameters.Add(new() { Value = AudienceSql.Bits(groupBy) });
+        cmd.Parameters.Add(new() { Value = campaignId is null });
+        cmd.Parameters.Add(new() { Value = campaignId ?? "" });
+        cmd.Parameters.Add(new() { Value = plan.CubeBuckets.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        if (plan.Live.Count > 0)
+        {
+            var select = string.Concat(groupBy.Select((d, i) => $"{AudienceSql.Group[d]} AS k{i + 1}, "));
+            var interests = groupBy.Contains("interest") ? $"CROSS JOIN LATERAL unnest({AudienceSql.Interests}) AS i(interest)" : "";
+            var group = n == 0 ? "" : "GROUP BY " + string.Join(", ", Enumerable.Range(1, n));
+            // Only a filter that is there goes into the text: "$7 IS NULL OR campaign_id = $7" keeps the planner off the
+            // (campaign_id, impression_time) index.
+            parts.Add($"""
+                SELECT {select}count(*) AS impressions, {AudienceSql.ReachSketch()} AS reach,
+                       count(*) FILTER (WHERE f.is_clicked) AS clicks, count(*) FILTER (WHERE f.is_converted) AS conversions,
+                       coalesce(sum(f.cost), 0) AS cost, coalesce(sum(f.revenue), 0) AS revenue
+                FROM unnest($5::timestamptz[], $6::timestamptz[]) AS r(s, e)
+                JOIN ad_performance_state f ON f.impression_time >= r.s AND f.impression_time < r.e{(campaignId is null ? "" : " AND f.campaign_id = $3")}
+                {AudienceSql.ProfileJoin}
+                {interests}
+                {group}
+                """);
+        }
+
+        cmd.Parameters.Add(new() { Value = plan.Live.Select(r => r.From).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = plan.Live.Select(r => r.To).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        var keyList = n == 0 ? "" : string.Join(", ", keys) + ", ";
+        var outer = n == 0 ? "" : "GROUP BY " + string.Join(", ", keys) + " ORDER BY " + string.Join(", ", keys);
+        var union = string.Join("\nUNION ALL\n", parts);
+        cmd.CommandText = $"""
+            SELECT {keyList}coalesce(sum(impressions), 0)::bigint, coalesce(round(hll_cardinality(hll_union_agg(reach))), 0)::bigint,
+                   coalesce(sum(clicks), 0)::bigint, coalesce(sum(conversions), 0)::bigint, coalesce(sum(cost), 0), coalesce(sum(revenue), 0)
+            FROM ({union}) AS parts
+            {outer}
+            """;
+        return cmd;
     }
 }

@@ -49,7 +49,7 @@ public sealed class UserDimension(NpgsqlDataSource dataSource)
             UserDecision.Corrected c => [new(Scd2WriteKind.Correct, c.After)],
             _ => [],
         };
-        await WriteAsync(conn, tx, writes, ct);
+        await WriteAsync(conn, tx, writes, new HashSet<(string, DateTimeOffset)> { (change.UserId, change.EffectiveAt) }, ct);
         await tx.CommitAsync(ct);
         return (decision, decision switch
         {
@@ -71,7 +71,7 @@ public sealed class UserDimension(NpgsqlDataSource dataSource)
         var current = await ReadAsync(conn, tx, $"SELECT {Columns} FROM dim_users WHERE is_current AND user_id = ANY($1)", [ids], ct);
         var keys = await AllocateKeysAsync(conn, tx, changes.Count, ct);
         var result = Scd2.Merge(current, changes, keys.Dequeue);
-        await WriteAsync(conn, tx, result.Writes, ct);
+        await WriteAsync(conn, tx, result.Writes, changes.Select(c => (c.UserId, c.EffectiveAt)).ToHashSet(), ct);
         await tx.CommitAsync(ct);
         return new UserMergeCounts(changes.Count,
             result.Writes.Count(w => w.Kind == Scd2WriteKind.Open),
@@ -86,22 +86,24 @@ public sealed class UserDimension(NpgsqlDataSource dataSource)
     private static Task<Queue<long>> AllocateKeysAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int count, CancellationToken ct) =>
         DimensionWrites.AllocateKeysAsync(conn, tx, "dim_users_key_seq", count, ct);
 
-    /// <summary>Closes and corrections first, then opens, all stamped with this merge's marker.</summary>
-    private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Scd2Write<UserVersion>> writes, CancellationToken ct)
+    /// <summary>Closes and corrections first, then opens, all stamped with this merge's marker and the instant from which
+    /// each write can change an impression's audience group (the audience cube's refresh reads it).</summary>
+    private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Scd2Write<UserVersion>> writes,
+        IReadOnlySet<(string UserId, DateTimeOffset At)> changeInstants, CancellationToken ct)
     {
         if (writes.Count == 0) return;
         var merge = await DimensionMerge.NextAsync(conn, tx, ct);
-        var updates = writes.Where(w => w.Kind != Scd2WriteKind.Open).Select(w => w.Row).ToList();
-        var opens = writes.Where(w => w.Kind == Scd2WriteKind.Open).Select(w => w.Row).ToList();
+        var updates = writes.Where(w => w.Kind != Scd2WriteKind.Open).Select(w => (w.Row, Audience.RegroupsFrom(w, changeInstants))).ToList();
+        var opens = writes.Where(w => w.Kind == Scd2WriteKind.Open).Select(w => (w.Row, Audience.RegroupsFrom(w, changeInstants))).ToList();
         if (updates.Count > 0)
         {
             await using var update = new NpgsqlCommand("""
                 UPDATE dim_users d SET age_band = u.age_band, gender = u.gender, country = u.country,
                        interests = string_to_array(u.interests, ','), segment = u.segment, start_ts = u.start_ts,
-                       end_ts = u.end_ts, is_current = u.is_current, merge_seq = $11
+                       end_ts = u.end_ts, is_current = u.is_current, merge_seq = $11, regroups_from = u.regroups_from
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                            $8::timestamptz[], $9::timestamptz[], $10::boolean[])
-                     AS u(user_key, user_id, age_band, gender, country, interests, segment, start_ts, end_ts, is_current)
+                            $8::timestamptz[], $9::timestamptz[], $10::boolean[], $12::timestamptz[])
+                     AS u(user_key, user_id, age_band, gender, country, interests, segment, start_ts, end_ts, is_current, regroups_from)
                 WHERE d.user_key = u.user_key AND d.user_id = u.user_id
                 """, conn, tx);
             Bind(update, updates, merge);
@@ -112,11 +114,11 @@ public sealed class UserDimension(NpgsqlDataSource dataSource)
         if (opens.Count > 0)
         {
             await using var insert = new NpgsqlCommand($"""
-                INSERT INTO dim_users ({Columns}, merge_seq)
-                SELECT user_key, user_id, age_band, gender, country, string_to_array(interests, ','), segment, start_ts, end_ts, is_current, $11
+                INSERT INTO dim_users ({Columns}, merge_seq, regroups_from)
+                SELECT user_key, user_id, age_band, gender, country, string_to_array(interests, ','), segment, start_ts, end_ts, is_current, $11, regroups_from
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                            $8::timestamptz[], $9::timestamptz[], $10::boolean[])
-                     AS u(user_key, user_id, age_band, gender, country, interests, segment, start_ts, end_ts, is_current)
+                            $8::timestamptz[], $9::timestamptz[], $10::boolean[], $12::timestamptz[])
+                     AS u(user_key, user_id, age_band, gender, country, interests, segment, start_ts, end_ts, is_current, regroups_from)
                 """, conn, tx);
             Bind(insert, opens, merge);
             await insert.ExecuteNonQueryAsync(ct);
@@ -124,8 +126,9 @@ public sealed class UserDimension(NpgsqlDataSource dataSource)
     }
 
     // Interests travel as one comma-joined text per row (unnest flattens arrays of arrays); labels hold no comma.
-    private static void Bind(NpgsqlCommand cmd, List<UserVersion> rows, long merge)
+    private static void Bind(NpgsqlCommand cmd, List<(UserVersion Row, DateTimeOffset RegroupsFrom)> writes, long merge)
     {
+        var rows = writes.Select(w => w.Row).ToList();
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.UserKey).ToArray() });
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.UserId).ToArray() });
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.Profile.AgeBand).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -137,6 +140,7 @@ public sealed class UserDimension(NpgsqlDataSource dataSource)
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.EndTs).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.IsCurrent).ToArray() });
         cmd.Parameters.Add(new() { Value = merge });
+        cmd.Parameters.Add(new() { Value = writes.Select(w => w.RegroupsFrom).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
     }
 
     private async Task<List<UserVersion>> ReadAsync(string where, object[] args, CancellationToken ct)

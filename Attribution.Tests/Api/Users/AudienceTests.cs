@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Attribution.Projections.Users;
 using Attribution.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 using static Attribution.Tests.Fixtures.Scenario;
 
 namespace Attribution.Tests.Api.Users;
@@ -38,15 +40,22 @@ public sealed class AudienceTests : IAsyncLifetime
     {
         _client = _api.CreateClient();
         _client.DefaultRequestHeaders.Add("X-Admin-Key", ApiFactory.AdminKey);
-        foreach (var (user, from, p) in Profiles)
-        {
-            var response = await _client.PutAsJsonAsync(new Uri($"/api/v1/users/{user}", UriKind.Relative),
-                new { age_band = p.Age, gender = p.Gender, segment = p.Segment, interests = p.Interests, effective_at = new DateTimeOffset(T0 + from) });
-            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        }
+        foreach (var profile in Profiles) await PutProfile(profile);
+        await Apply(Impressions);
+    }
 
+    private async Task PutProfile((string User, TimeSpan From, Profile Profile) profile)
+    {
+        var (user, from, p) = profile;
+        var response = await _client.PutAsJsonAsync(new Uri($"/api/v1/users/{user}", UriKind.Relative),
+            new { age_band = p.Age, gender = p.Gender, segment = p.Segment, interests = p.Interests, effective_at = new DateTimeOffset(T0 + from) });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task Apply(IEnumerable<Imp> impressions)
+    {
         var events = new List<JsonObject>();
-        foreach (var m in Impressions)
+        foreach (var m in impressions)
         {
             events.Add(Impression(m.Id, $"{m.Id}-i", m.At, m.Bid, m.Campaign, m.User));
             if (m.Clicked) events.Add(Click(m.Id, $"{m.Id}-c", m.At + TimeSpan.FromSeconds(30)));
@@ -63,8 +72,12 @@ public sealed class AudienceTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private static Profile? ProfileAt(string user, TimeSpan at) =>
-        Profiles.Where(p => p.User == user && p.From <= at).OrderBy(p => p.From).Select(p => p.Profile).LastOrDefault();
+    // What the test has sent: the fixed data above, then whatever a test adds.
+    private readonly List<(string User, TimeSpan From, Profile Profile)> _profiles = [.. Profiles];
+    private readonly List<Imp> _impressions = [.. Impressions];
+
+    private Profile? ProfileAt(string user, TimeSpan at) =>
+        _profiles.Where(p => p.User == user && p.From <= at).OrderBy(p => p.From).Select(p => p.Profile).LastOrDefault();
 
     private static IEnumerable<string> Groups(Profile? p, string dimension) => dimension switch
     {
@@ -76,12 +89,12 @@ public sealed class AudienceTests : IAsyncLifetime
     };
 
     /// <summary>The expected rows, keyed by their groups joined with '|'.</summary>
-    private static Dictionary<string, (long Imps, long Reach, long Clicks, long Conv, decimal Cost, decimal Revenue)> Expected(
+    private Dictionary<string, (long Imps, long Reach, long Clicks, long Conv, decimal Cost, decimal Revenue)> Expected(
         string[] groupBy, TimeSpan from, TimeSpan to, string? campaign)
     {
         IEnumerable<IEnumerable<string>> Keys(Profile? p) => groupBy.Aggregate(
             (IEnumerable<IEnumerable<string>>)[[]], (acc, d) => acc.SelectMany(prefix => Groups(p, d).Select(g => prefix.Append(g))));
-        return Impressions
+        return _impressions
             .Where(m => m.At >= from && m.At < to && (campaign is null || m.Campaign == campaign))
             .SelectMany(m => Keys(ProfileAt(m.User, m.At)).Select(k => (Key: string.Join('|', k), m)))
             .GroupBy(x => x.Key, x => x.m)
@@ -138,6 +151,51 @@ public sealed class AudienceTests : IAsyncLifetime
         Assert.Equal(Count("u-1", t => t >= TimeSpan.FromHours(1)), rows["35-44"]);
         Assert.Equal(Count("u-4", t => t >= TimeSpan.FromHours(2)), rows["65+"]);
         Assert.Equal(Count("u-3", _ => true) + Count("u-4", t => t < TimeSpan.FromHours(2)), rows["unknown"]);
+    }
+
+    /// <summary>Shapes that read the cube once it is built: hour buckets (all campaigns), day buckets (one campaign, a
+    /// whole day), both with live edges; and shapes it never serves (three bands and more).</summary>
+    private async Task AssertEveryShape()
+    {
+        var day = T0.Date - T0;
+        await AssertAudience(["age_band", "gender"], TimeSpan.FromHours(-1), TimeSpan.FromHours(6));
+        await AssertAudience(["interest", "segment"], TimeSpan.FromMinutes(-25), TimeSpan.FromMinutes(290));
+        await AssertAudience(["segment"], day, day + TimeSpan.FromDays(1), campaign: "camp-x");
+        await AssertAudience(["gender", "interest"], day, day + TimeSpan.FromDays(2), campaign: "camp-y");
+        await AssertAudience([], day - TimeSpan.FromDays(1), day + TimeSpan.FromDays(1));
+        await AssertAudience(["age_band", "gender", "segment", "interest"], TimeSpan.FromHours(-1), TimeSpan.FromHours(6));
+    }
+
+    [Fact]
+    public async Task The_cube_answers_as_gold_does_and_an_impression_or_a_profile_changed_after_its_refresh_counts_at_once()
+    {
+        var cube = _api.Services.GetRequiredService<AudienceCube>();
+        await AssertEveryShape(); // nothing built yet: all from Gold
+        var refresh = await cube.RefreshAsync(CancellationToken.None);
+        Assert.Equal(1, refresh.Days); // every impression is on T0's day
+        Assert.True(refresh.Cells > 0);
+        await AssertEveryShape();
+
+        // The answer comes from the cells: a cell changed behind the cube's back shows (and is put back).
+        var day = T0.Date - T0;
+        var db = _api.DataSource;
+        await Db.CountAsync(db, "UPDATE audience_cells SET impressions = impressions + 1000 WHERE dims = 0 AND NOT hourly AND campaign_id = 'camp-x'");
+        var tampered = await _client.GetFromJsonAsync<JsonElement>(new Uri(
+            $"/api/v1/audience?from={Uri.EscapeDataString(Iso(T0.Date))}&to={Uri.EscapeDataString(Iso(T0.Date.AddDays(1)))}&campaign_id=camp-x", UriKind.Relative));
+        Assert.Equal(Expected([], day, day + TimeSpan.FromDays(1), "camp-x").Single().Value.Imps + 1000,
+            tampered.GetProperty("rows")[0].GetProperty("impressions").GetInt64());
+        await Db.CountAsync(db, "UPDATE audience_cells SET impressions = impressions - 1000 WHERE dims = 0 AND NOT hourly AND campaign_id = 'camp-x'");
+
+        // After the refresh: a new impression, and a profile for u-3 from T0+3h, are in the very next answers.
+        Imp[] late = [new("aud-late", "u-2", TimeSpan.FromMinutes(95), 1.5m, "camp-x", Clicked: true, Converted: 9m)];
+        await Apply(late);
+        _impressions.AddRange(late);
+        (string, TimeSpan, Profile) u3 = ("u-3", TimeSpan.FromHours(3), new("45-54", "male", "gold", ["cooking"]));
+        await PutProfile(u3);
+        _profiles.Add(u3);
+        await AssertEveryShape();
+        Assert.Equal(1, (await cube.RefreshAsync(CancellationToken.None)).Days);
+        await AssertEveryShape();
     }
 
     [Theory]
