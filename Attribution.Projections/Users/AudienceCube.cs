@@ -133,7 +133,8 @@ public sealed class AudienceCube(NpgsqlDataSource dataSource, ILogger<AudienceCu
         {
             await using var cmd = new NpgsqlCommand(insert, conn, tx);
             cmd.Parameters.Add(new() { Value = from });
-            cells += await cmd.ExecuteNonQueryAsync(ct);
+            var rows = await cmd.ExecuteNonQueryAsync(ct);
+            if (insert.StartsWith("INSERT", StringComparison.Ordinal)) cells += rows;
         }
 
         await using (var built = new NpgsqlCommand(

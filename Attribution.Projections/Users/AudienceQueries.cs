@@ -29,8 +29,9 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // The cube's days, the watermark that says which are clean and Gold's rows are read from one snapshot.
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-        var clean = groupBy.Count <= AudiencePlan.MaxCubeDimensions ? await CleanDaysAsync(conn, tx, from, to, ct) : [];
-        var plan = AudiencePlan.For(from, to, campaignId is not null, groupBy.Count, clean);
+        var covered = AudiencePlan.Covers(groupBy);
+        var clean = covered ? await CleanDaysAsync(conn, tx, from, to, ct) : [];
+        var plan = AudiencePlan.For(from, to, campaignId is not null, covered, clean);
         if (plan.CubeBuckets.Count == 0 && plan.Live.Count == 0) return [];
         await using var cmd = Command(plan, groupBy, campaignId, conn, tx);
         var rows = new List<AudienceRow>();

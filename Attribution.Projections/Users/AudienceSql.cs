@@ -42,43 +42,54 @@ internal static class AudienceSql
         Audience.Dimensions.Select((d, i) => (d, i)).Single(x => string.Equals(x.d, dimension, StringComparison.Ordinal)).i;
 
     /// <summary>
-    /// The two statements that fill one day's cells from the staged <c>audience_day</c> rows ($1: the day): groupings
-    /// without interest over the rows, groupings with it over the rows unnested by interest. Each statement makes both
-    /// kinds of bucket in one pass (grouping sets by campaign for the day, by hour for all campaigns).
+    /// The statements that fill one day's cells from the staged <c>audience_day</c> rows ($1: the day), each making
+    /// both kinds of bucket (by campaign for the day, by hour for all campaigns) in one pass of grouping sets: the
+    /// finest cells (all four bands) with one sketch update per impression, the band groupings as unions of those
+    /// (a sketch update costs about as much as a union, and there are far fewer fine cells than impressions), and
+    /// interest alone over the rows unnested by interest.
     /// </summary>
     public static IReadOnlyList<string> CellInserts { get; } = BuildCellInserts();
 
     private static List<string> BuildCellInserts()
     {
-        var dims = Audience.Dimensions;
-        var groupings = Enumerable.Range(0, 1 << dims.Count)
+        var bands = Audience.Dimensions.Where(d => d != "interest").ToList();
+        var groupings = Enumerable.Range(0, 1 << bands.Count)
             .Where(bits => int.PopCount(bits) <= AudiencePlan.MaxCubeDimensions)
-            .Select(bits => dims.Where((_, i) => (bits & 1 << i) != 0).ToList())
-            .ToList();
+            .Select(bits => "(" + string.Join(", ", bands.Where((_, i) => (bits & 1 << i) != 0)) + ")");
+        var all = string.Join(", ", bands);
+        var measures = $"count(*) AS impressions, count(*) FILTER (WHERE is_clicked) AS clicks, count(*) FILTER (WHERE is_converted) AS conversions, " +
+                       $"sum(cost) AS cost, sum(revenue) AS revenue, {ReachSketch("user_id")} AS reach";
         return
         [
-            CellInsert(groupings.Where(g => !g.Contains("interest")), "audience_day", "NULL::text"),
-            CellInsert(groupings.Where(g => g.Contains("interest")), "audience_day, unnest(interests) AS i(interest)", "interest"),
+            $"""
+            CREATE TEMP TABLE audience_fine ON COMMIT DROP AS
+            SELECT CASE WHEN GROUPING(hour) = 0 THEN hour ELSE $1 END AS bucket, GROUPING(hour) = 0 AS hourly,
+                   CASE WHEN GROUPING(campaign_id) = 0 THEN campaign_id ELSE '' END AS campaign_id, {all}, {measures}
+            FROM audience_day
+            GROUP BY GROUPING SETS ((campaign_id, {all}), (hour, {all}))
+            """,
+            CellInsert(Audience.Dimensions.Select(d => d == "interest" ? "NULL::text" : d).ToList(),
+                "sum(impressions), sum(clicks), sum(conversions), sum(cost), sum(revenue), hll_union_agg(reach)",
+                "audience_fine", $"bucket, hourly, campaign_id, GROUPING SETS ({string.Join(", ", groupings)})", "bucket", "hourly", "campaign_id"),
+            CellInsert(Audience.Dimensions.Select(d => d == "interest" ? "interest" : "NULL::text").ToList(),
+                measures, "audience_day, unnest(interests) AS i(interest)", "GROUPING SETS ((campaign_id, interest), (hour, interest))",
+                "CASE WHEN GROUPING(hour) = 0 THEN hour ELSE $1 END", "GROUPING(hour) = 0", "CASE WHEN GROUPING(campaign_id) = 0 THEN campaign_id ELSE '' END"),
         ];
     }
 
-    private static string CellInsert(IEnumerable<List<string>> groupings, string from, string interest)
+    /// <summary>An INSERT of cells: <paramref name="columns"/> are the groups of Audience.Dimensions as columns of the
+    /// source (NULL::text where a statement has none), null where a grouping set leaves one out.</summary>
+    private static string CellInsert(List<string> columns, string measures, string from, string groupBy, string bucket, string hourly, string campaign)
     {
-        var columns = Audience.Dimensions.Select(d => d == "interest" ? interest : d).ToList();
-        var sets = groupings.SelectMany(g => new[] { "campaign_id", "hour" }.Select(grain => "(" + string.Join(", ", g.Prepend(grain)) + ")"));
         // Groups are never null (absent is "unknown"), so a null column is one the grouping set leaves out.
         var bits = string.Join(" + ", columns.Select((c, i) => $"CASE WHEN {c} IS NULL THEN 0 ELSE {1 << i} END"));
         var key2 = "CASE " + string.Join(" ", columns.SkipLast(1).Select((c, i) =>
             $"WHEN {c} IS NOT NULL THEN coalesce({string.Join(", ", columns.Skip(i + 1))}, '')")) + " ELSE '' END";
         return $"""
             INSERT INTO audience_cells (bucket, hourly, campaign_id, dims, key1, key2, impressions, clicks, conversions, cost, revenue, reach)
-            SELECT CASE WHEN GROUPING(hour) = 0 THEN hour ELSE $1 END, GROUPING(hour) = 0,
-                   CASE WHEN GROUPING(campaign_id) = 0 THEN campaign_id ELSE '' END,
-                   ({bits})::smallint, coalesce({string.Join(", ", columns)}, ''), {key2},
-                   count(*), count(*) FILTER (WHERE is_clicked), count(*) FILTER (WHERE is_converted), sum(cost), sum(revenue),
-                   {ReachSketch("user_id")}
+            SELECT {bucket}, {hourly}, {campaign}, ({bits})::smallint, coalesce({string.Join(", ", columns)}, ''), {key2}, {measures}
             FROM {from}
-            GROUP BY GROUPING SETS ({string.Join(", ", sets)})
+            GROUP BY {groupBy}
             """;
     }
 }

@@ -20,18 +20,19 @@ public static class TestKafka
         return topic;
     }
 
-    public static IProducer<string?, byte[]> Producer() =>
+    /// <summary>A producer to the shared cluster, or to <paramref name="bootstrapServers"/> (a test's own broker).</summary>
+    public static IProducer<string?, byte[]> Producer(string? bootstrapServers = null) =>
         new ProducerBuilder<string?, byte[]>(new ProducerConfig
         {
-            BootstrapServers = BootstrapServers,
+            BootstrapServers = bootstrapServers ?? BootstrapServers,
             EnableIdempotence = true,
             Acks = Acks.All,
             LingerMs = 5,
         }).Build();
 
-    public static void Produce(string topic, IEnumerable<(string? Key, byte[] Value)> messages)
+    public static void Produce(string topic, IEnumerable<(string? Key, byte[] Value)> messages, string? bootstrapServers = null)
     {
-        using var producer = Producer();
+        using var producer = Producer(bootstrapServers);
         foreach (var (key, value) in messages)
         {
             while (true)

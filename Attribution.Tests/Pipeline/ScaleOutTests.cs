@@ -15,19 +15,25 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
 {
     private const int Partitions = 8;
 
+    /// <summary>Runs in the forward pass of scripts/test.sh only: it shares nothing (a broker and databases of its own)
+    /// and spends half a minute waiting on rebalances, so a second order cannot change its outcome.</summary>
     [Fact]
+    [Trait(TestOrder.PassTrait, TestOrder.ForwardOnly)]
     public async Task Two_instances_split_the_partitions_and_a_rebalance_mid_stream_loses_and_duplicates_nothing()
     {
         var events = GeneratedEvents(seed: 21, impressions: 6000);
         var distinct = events.Select(e => e["event_id"]!.ToString()).Distinct().Count();
-        var (referenceGold, referenceAudit) = await ReferenceRunAsync(events);
+        using var broker = new EmbeddedKafkaCluster();
+        var (referenceGold, referenceAudit) = await ReferenceRunAsync(events, broker);
 
-        var topic = TestKafka.NewTopic(Partitions);
+        const string topic = "scaleout";
+        broker.CreateTopic(topic, Partitions);
         var db = TestPostgres.NewDatabase("scaleout");
         var bTookOver = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
             var settings = EngineHost.Settings(db, topic, group: $"g-{Guid.NewGuid():N}");
+            settings["Kafka:BootstrapServers"] = broker.BootstrapServers;
             // Batches that fill for up to 400 ms out of a steady stream: a rebalance almost always finds one half full.
             settings["Kafka:MaxBatchSize"] = "2000";
             settings["Kafka:MaxBatchWaitMs"] = "400";
@@ -35,7 +41,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
 
             // Events keep arriving across both rebalances (~5 s each on the mock cluster); the last tenth is held back until
             // B has taken over from A, so A always stops with the stream still flowing.
-            var producer = Task.Run(() => ProduceSteadily(topic, events, TimeSpan.FromSeconds(26), holdBackUntil: bTookOver.Task));
+            var producer = Task.Run(() => ProduceSteadily(broker, topic, events, TimeSpan.FromSeconds(26), holdBackUntil: bTookOver.Task));
 
             var a = await EngineHost.StartAsync(settings);
             await Eventually.TrueAsync(async () => await Db.CountAsync(probe, "SELECT count(*) FROM events") > 0, "instance A applies events");
@@ -89,14 +95,17 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<(List<string> Gold, List<string> Audit)> ReferenceRunAsync(List<JsonObject> events)
+    private static async Task<(List<string> Gold, List<string> Audit)> ReferenceRunAsync(List<JsonObject> events, EmbeddedKafkaCluster broker)
     {
-        var topic = TestKafka.NewTopic(Partitions);
+        const string topic = "reference";
+        broker.CreateTopic(topic, Partitions);
         var db = TestPostgres.NewDatabase("scaleref");
         try
         {
-            TestKafka.Produce(topic, events.Select(Message));
-            await using var engine = await EngineHost.StartAsync(EngineHost.Settings(db, topic));
+            TestKafka.Produce(topic, events.Select(Message), broker.BootstrapServers);
+            var settings = EngineHost.Settings(db, topic);
+            settings["Kafka:BootstrapServers"] = broker.BootstrapServers;
+            await using var engine = await EngineHost.StartAsync(settings);
             await engine.WaitForDrainAsync(events.Select(e => e["event_id"]!.ToString()).Distinct().Count());
             return (await Db.GoldSnapshotAsync(engine.DataSource), await Db.AuditSnapshotAsync(engine.DataSource));
         }
@@ -108,9 +117,9 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
 
     /// <summary>Produces the events in 800 chunks paced over <paramref name="over"/>; the last tenth only once
     /// <paramref name="holdBackUntil"/> has completed.</summary>
-    private static void ProduceSteadily(string topic, List<JsonObject> events, TimeSpan over, Task holdBackUntil)
+    private static void ProduceSteadily(EmbeddedKafkaCluster broker, string topic, List<JsonObject> events, TimeSpan over, Task holdBackUntil)
     {
-        using var producer = TestKafka.Producer();
+        using var producer = TestKafka.Producer(broker.BootstrapServers);
         const int chunks = 800;
         var size = (events.Count + chunks - 1) / chunks;
         var started = DateTime.UtcNow;

@@ -154,14 +154,16 @@ public sealed class AudienceTests : IAsyncLifetime
     }
 
     /// <summary>Shapes that read the cube once it is built: hour buckets (all campaigns), day buckets (one campaign, a
-    /// whole day), both with live edges; and shapes it never serves (three bands and more).</summary>
+    /// whole day), both with live edges; and shapes it never serves (interest with a band, three bands and more).</summary>
     private async Task AssertEveryShape()
     {
         var day = T0.Date - T0;
         await AssertAudience(["age_band", "gender"], TimeSpan.FromHours(-1), TimeSpan.FromHours(6));
-        await AssertAudience(["interest", "segment"], TimeSpan.FromMinutes(-25), TimeSpan.FromMinutes(290));
+        await AssertAudience(["interest"], TimeSpan.FromMinutes(-25), TimeSpan.FromMinutes(290));
+        await AssertAudience(["interest", "segment"], TimeSpan.FromHours(-1), TimeSpan.FromHours(6));
         await AssertAudience(["segment"], day, day + TimeSpan.FromDays(1), campaign: "camp-x");
-        await AssertAudience(["gender", "interest"], day, day + TimeSpan.FromDays(2), campaign: "camp-y");
+        await AssertAudience(["interest"], day, day + TimeSpan.FromDays(2), campaign: "camp-y");
+        await AssertAudience(["segment", "gender"], day, day + TimeSpan.FromDays(2), campaign: "camp-y");
         await AssertAudience([], day - TimeSpan.FromDays(1), day + TimeSpan.FromDays(1));
         await AssertAudience(["age_band", "gender", "segment", "interest"], TimeSpan.FromHours(-1), TimeSpan.FromHours(6));
     }

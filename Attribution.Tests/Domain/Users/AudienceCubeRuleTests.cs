@@ -20,13 +20,13 @@ public class AudienceCubeRuleTests
             from fromMinute in Gen.Choose(0, 5 * 1440)
             from length in Gen.Choose(0, 4 * 1440)
             from oneCampaign in Gen.Elements(true, false)
-            from dimensions in Gen.Choose(0, 3)
+            from covered in Gen.Elements(true, false)
             from clean in Gen.ListOf(Gen.Choose(-1, 10))
-            select (From: Day0.AddMinutes(fromMinute), To: Day0.AddMinutes(fromMinute + length), oneCampaign, dimensions,
+            select (From: Day0.AddMinutes(fromMinute), To: Day0.AddMinutes(fromMinute + length), oneCampaign, covered,
                 Clean: clean.Select(d => DateOnly.FromDateTime(Day0.AddDays(d))).ToHashSet());
         Seeded.Check(Runs, Prop.ForAll(cases.ToArbitrary(), c =>
         {
-            var plan = AudiencePlan.For(c.From, c.To, c.oneCampaign, c.dimensions, c.Clean);
+            var plan = AudiencePlan.For(c.From, c.To, c.oneCampaign, c.covered, c.Clean);
             var step = c.oneCampaign ? TimeSpan.FromDays(1) : TimeSpan.FromHours(1);
             var pieces = plan.CubeBuckets.Select(b => (From: b, To: b + step)).Concat(plan.Live).OrderBy(p => p.From).ToList();
             var at = c.From;
@@ -43,17 +43,29 @@ public class AudienceCubeRuleTests
                 Assert.Equal(0, b.Ticks % step.Ticks);
                 Assert.Contains(DateOnly.FromDateTime(b), c.Clean);
             });
-            if (c.dimensions > AudiencePlan.MaxCubeDimensions) Assert.Empty(plan.CubeBuckets);
+            if (!c.covered) Assert.Empty(plan.CubeBuckets);
             // Live ranges are as few as can be: none touches another.
             Assert.All(plan.Live.Zip(plan.Live.Skip(1)), p => Assert.True(p.First.To < p.Second.From));
             // A whole clean bucket inside the range is never read live.
             for (var b = new DateTime(c.From.Ticks - c.From.Ticks % step.Ticks, DateTimeKind.Utc); b + step <= c.To; b += step)
             {
-                if (b >= c.From && c.Clean.Contains(DateOnly.FromDateTime(b)) && c.dimensions <= AudiencePlan.MaxCubeDimensions)
+                if (b >= c.From && c.Clean.Contains(DateOnly.FromDateTime(b)) && c.covered)
                     Assert.Contains(b, plan.CubeBuckets);
             }
         }));
     }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("segment", true)]
+    [InlineData("interest", true)]
+    [InlineData("age_band,gender", true)]
+    [InlineData("country,segment", true)]
+    [InlineData("interest,segment", false)]
+    [InlineData("age_band,interest", false)]
+    [InlineData("age_band,gender,segment", false)]
+    public void The_cube_covers_up_to_two_bands_or_interest_alone(string groupBy, bool covered) =>
+        Assert.Equal(covered, AudiencePlan.Covers(groupBy.Split(',', StringSplitOptions.RemoveEmptyEntries)));
 
     private static readonly string[] Users = ["u-1", "u-2"];
 
