@@ -116,6 +116,7 @@ internal sealed class LiveService : IDisposable
                 ["Kafka__SessionTimeoutMs"] = "6000",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Logging__LogLevel__Default"] = "Warning",
+                ["Audience__RefreshSeconds"] = "0", // as ApiFactory: the cube's refresh is not what these services test
                 ["Lakehouse__WarehousePath"] = Path.Combine(warehouse.FullName, "warehouse"),
                 ["Ingest__SpoolPath"] = Path.Combine(warehouse.FullName, "spool"),
                 [TestIngestKey.EnvironmentVariable] = TestIngestKey.Secret,
