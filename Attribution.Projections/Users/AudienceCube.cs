@@ -12,7 +12,7 @@ public sealed record AudienceRefresh(int Days, long Cells, TimeSpan Took);
 
 /// <summary>
 /// The audience cube (AudienceCube.sql): per day and campaign, and per hour over all campaigns, the sums and a user
-/// sketch of every grouping by at most <see cref="AudiencePlan.MaxCubeDimensions"/> bands. A refresh rebuilds, each in
+/// sketch of every grouping it covers (<see cref="AudiencePlan.Covers"/>). A refresh rebuilds, each in
 /// a transaction of its own, the days whose Gold rows or profiles changed since the last one, then moves the
 /// watermark; until then <see cref="AudienceQueries"/> reads those days from Gold, so an answer never lags.
 /// </summary>
@@ -93,57 +93,27 @@ public sealed class AudienceCube(NpgsqlDataSource dataSource, ILogger<AudienceCu
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>One day's cells from Gold joined to the profile valid at each impression, in one pass of grouping sets.</summary>
+    /// <summary>One day's cells from Gold joined to the profile valid at each impression (AudienceSql's statements), in
+    /// one transaction.</summary>
     private async Task<long> RebuildDayAsync(DateOnly day, CancellationToken ct)
     {
         var from = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var staging = new[]
+        async Task<int> Exec(string sql, params object[] args)
         {
-            "SET LOCAL work_mem = '64MB'",
-            $"""
-            CREATE TEMP TABLE audience_day ON COMMIT DROP AS
-            SELECT coalesce(f.campaign_id, '') AS campaign_id,
-                   date_bin('1 hour', f.impression_time, timestamptz '2000-01-01 00:00:00+00') AS hour,
-                   f.user_id, f.is_clicked, f.is_converted, coalesce(f.cost, 0) AS cost, coalesce(f.revenue, 0) AS revenue,
-                   {AudienceSql.Group["age_band"]} AS age_band, {AudienceSql.Group["gender"]} AS gender,
-                   {AudienceSql.Group["country"]} AS country, {AudienceSql.Group["segment"]} AS segment,
-                   {AudienceSql.Interests} AS interests
-            FROM ad_performance_state f
-            {AudienceSql.ProfileJoin}
-            WHERE f.impression_time >= $1 AND f.impression_time < $2
-            """,
-            "DELETE FROM audience_cells WHERE bucket >= $1 AND bucket < $2",
-        };
-        foreach (var sql in staging)
-        {
-            await using var stage = new NpgsqlCommand(sql, conn, tx);
-            if (sql.Contains("$1", StringComparison.Ordinal))
-            {
-                stage.Parameters.Add(new() { Value = from });
-                stage.Parameters.Add(new() { Value = from.AddDays(1) });
-            }
-
-            await stage.ExecuteNonQueryAsync(ct);
+            await using var cmd = new NpgsqlCommand(sql, conn, tx);
+            foreach (var arg in args) cmd.Parameters.Add(new() { Value = arg });
+            return await cmd.ExecuteNonQueryAsync(ct);
         }
 
+        await Exec("SET LOCAL work_mem = '64MB'");
+        await Exec(AudienceSql.StageDay, from, from.AddDays(1));
+        await Exec("DELETE FROM audience_cells WHERE bucket >= $1 AND bucket < $2", from, from.AddDays(1));
+        await Exec(AudienceSql.StageFineCells, from);
         long cells = 0;
-        foreach (var insert in AudienceSql.CellInserts)
-        {
-            await using var cmd = new NpgsqlCommand(insert, conn, tx);
-            cmd.Parameters.Add(new() { Value = from });
-            var rows = await cmd.ExecuteNonQueryAsync(ct);
-            if (insert.StartsWith("INSERT", StringComparison.Ordinal)) cells += rows;
-        }
-
-        await using (var built = new NpgsqlCommand(
-            "INSERT INTO audience_days (day) VALUES ($1) ON CONFLICT (day) DO UPDATE SET refreshed_at = now()", conn, tx))
-        {
-            built.Parameters.Add(new() { Value = day });
-            await built.ExecuteNonQueryAsync(ct);
-        }
-
+        foreach (var insert in AudienceSql.CellInserts) cells += await Exec(insert, from);
+        await Exec("INSERT INTO audience_days (day) VALUES ($1) ON CONFLICT (day) DO UPDATE SET refreshed_at = now()", day);
         await tx.CommitAsync(ct);
         return cells;
     }

@@ -1,9 +1,10 @@
 -- The audience cube (issue 21: audience p95 < 500 ms over 10 M impressions and 1 M users). Joining Gold to the user
 -- version valid at each impression costs a row store some 5-10 M joined rows a second, so long ranges cannot be joined
--- at query time. The cube keeps, per bucket, the sums of every grouping by at most two bands and a HyperLogLog sketch
--- of the users (postgresql-hll: unique reach is a union of sketches, exact up to 640 users a group and within about
--- 1.2 % (one standard error) above). Buckets are days per campaign and hours for all campaigns together; AudienceCube refreshes the days
--- whose Gold rows or profiles changed, and the query reads a day's buckets only while the day is clean.
+-- at query time. The cube keeps, per bucket, the sums of every grouping by at most two of the bands (or by interest
+-- alone: AudiencePlan.Covers) and a HyperLogLog sketch of the users (postgresql-hll: unique reach is a union of
+-- sketches, exact up to 640 users a group and within about 1.2 % (one standard error) above). Buckets are days per
+-- campaign and hours for all campaigns together; AudienceCube refreshes the days whose Gold rows or profiles changed,
+-- and the query reads a day's buckets only while the day is clean.
 CREATE EXTENSION IF NOT EXISTS hll;
 
 CREATE TABLE IF NOT EXISTS audience_cells (

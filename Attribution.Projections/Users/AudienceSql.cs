@@ -41,38 +41,56 @@ internal static class AudienceSql
     public static int Index(string dimension) =>
         Audience.Dimensions.Select((d, i) => (d, i)).Single(x => string.Equals(x.d, dimension, StringComparison.Ordinal)).i;
 
+    /// <summary>One day's impressions ($1, $2: its bounds) with the groups of the profile valid at each, staged once for
+    /// the statements below.</summary>
+    public static string StageDay { get; } = $"""
+        CREATE TEMP TABLE audience_day ON COMMIT DROP AS
+        SELECT coalesce(f.campaign_id, '') AS campaign_id,
+               date_bin('1 hour', f.impression_time, timestamptz '2000-01-01 00:00:00+00') AS hour,
+               f.user_id, f.is_clicked, f.is_converted, coalesce(f.cost, 0) AS cost, coalesce(f.revenue, 0) AS revenue,
+               {Group["age_band"]} AS age_band, {Group["gender"]} AS gender, {Group["country"]} AS country, {Group["segment"]} AS segment,
+               {Interests} AS interests
+        FROM ad_performance_state f
+        {ProfileJoin}
+        WHERE f.impression_time >= $1 AND f.impression_time < $2
+        """;
+
+    private static readonly List<string> Bands = Audience.Dimensions.Where(d => d != "interest").ToList();
+
+    private static readonly string Measures =
+        "count(*) AS impressions, count(*) FILTER (WHERE is_clicked) AS clicks, count(*) FILTER (WHERE is_converted) AS conversions, " +
+        $"sum(cost) AS cost, sum(revenue) AS revenue, {ReachSketch("user_id")} AS reach";
+
     /// <summary>
-    /// The statements that fill one day's cells from the staged <c>audience_day</c> rows ($1: the day), each making
-    /// both kinds of bucket (by campaign for the day, by hour for all campaigns) in one pass of grouping sets: the
-    /// finest cells (all four bands) with one sketch update per impression, the band groupings as unions of those
-    /// (a sketch update costs about as much as a union, and there are far fewer fine cells than impressions), and
-    /// interest alone over the rows unnested by interest.
+    /// The finest cells of the staged day ($1: the day), all four bands, with one sketch update per impression, for
+    /// both kinds of bucket in one pass of grouping sets: by campaign for the day, by hour for all campaigns. The band
+    /// groupings are unions of these (a sketch update costs about as much as a union, and there are far fewer fine
+    /// cells than impressions).
     /// </summary>
+    public static string StageFineCells { get; } = $"""
+        CREATE TEMP TABLE audience_fine ON COMMIT DROP AS
+        SELECT CASE WHEN GROUPING(hour) = 0 THEN hour ELSE $1 END AS bucket, GROUPING(hour) = 0 AS hourly,
+               CASE WHEN GROUPING(campaign_id) = 0 THEN campaign_id ELSE '' END AS campaign_id, {string.Join(", ", Bands)}, {Measures}
+        FROM audience_day
+        GROUP BY GROUPING SETS ((campaign_id, {string.Join(", ", Bands)}), (hour, {string.Join(", ", Bands)}))
+        """;
+
+    /// <summary>The cells of the groupings the cube covers (<see cref="AudiencePlan.Covers"/>) for the staged day ($1):
+    /// the band groupings from the fine cells, interest alone from the rows unnested by interest.</summary>
     public static IReadOnlyList<string> CellInserts { get; } = BuildCellInserts();
 
     private static List<string> BuildCellInserts()
     {
-        var bands = Audience.Dimensions.Where(d => d != "interest").ToList();
-        var groupings = Enumerable.Range(0, 1 << bands.Count)
+        var groupings = Enumerable.Range(0, 1 << Bands.Count)
             .Where(bits => int.PopCount(bits) <= AudiencePlan.MaxCubeDimensions)
-            .Select(bits => "(" + string.Join(", ", bands.Where((_, i) => (bits & 1 << i) != 0)) + ")");
-        var all = string.Join(", ", bands);
-        var measures = $"count(*) AS impressions, count(*) FILTER (WHERE is_clicked) AS clicks, count(*) FILTER (WHERE is_converted) AS conversions, " +
-                       $"sum(cost) AS cost, sum(revenue) AS revenue, {ReachSketch("user_id")} AS reach";
+            .Select(bits => "(" + string.Join(", ", Bands.Where((_, i) => (bits & 1 << i) != 0)) + ")");
         return
         [
-            $"""
-            CREATE TEMP TABLE audience_fine ON COMMIT DROP AS
-            SELECT CASE WHEN GROUPING(hour) = 0 THEN hour ELSE $1 END AS bucket, GROUPING(hour) = 0 AS hourly,
-                   CASE WHEN GROUPING(campaign_id) = 0 THEN campaign_id ELSE '' END AS campaign_id, {all}, {measures}
-            FROM audience_day
-            GROUP BY GROUPING SETS ((campaign_id, {all}), (hour, {all}))
-            """,
             CellInsert(Audience.Dimensions.Select(d => d == "interest" ? "NULL::text" : d).ToList(),
                 "sum(impressions), sum(clicks), sum(conversions), sum(cost), sum(revenue), hll_union_agg(reach)",
                 "audience_fine", $"bucket, hourly, campaign_id, GROUPING SETS ({string.Join(", ", groupings)})", "bucket", "hourly", "campaign_id"),
             CellInsert(Audience.Dimensions.Select(d => d == "interest" ? "interest" : "NULL::text").ToList(),
-                measures, "audience_day, unnest(interests) AS i(interest)", "GROUPING SETS ((campaign_id, interest), (hour, interest))",
+                Measures, "audience_day, unnest(interests) AS i(interest)", "GROUPING SETS ((campaign_id, interest), (hour, interest))",
                 "CASE WHEN GROUPING(hour) = 0 THEN hour ELSE $1 END", "GROUPING(hour) = 0", "CASE WHEN GROUPING(campaign_id) = 0 THEN campaign_id ELSE '' END"),
         ];
     }
