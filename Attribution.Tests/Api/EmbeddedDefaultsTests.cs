@@ -5,14 +5,15 @@ using Attribution.Tests.Fixtures;
 
 namespace Attribution.Tests.Api;
 
-/// <summary>The service on its embedded default: no Kafka configured, so it starts librdkafka's mock cluster itself.</summary>
+/// <summary>The service on its embedded defaults, as a newcomer starts it: no Kafka configured, so it starts librdkafka's
+/// mock cluster itself, and a database that does not exist yet, which it creates and migrates.</summary>
 public sealed class EmbeddedDefaultsTests(EmbeddedDefaultsTests.EmbeddedApi api) : IClassFixture<EmbeddedDefaultsTests.EmbeddedApi>
 {
     public sealed class EmbeddedApi() : ApiFactory(new Dictionary<string, string?>
     {
         ["Kafka:BootstrapServers"] = "",
         ["Kafka:Topic"] = "ad_events",
-    });
+    }, createdByTheService: true);
 
     [Fact]
     public async Task A_pixel_hit_becomes_gold_state_on_the_embedded_broker_with_sixteen_partitions()

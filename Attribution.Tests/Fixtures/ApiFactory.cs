@@ -28,12 +28,15 @@ public class ApiFactory : WebApplicationFactory<Program>
 
     /// <summary>A service with these settings over the defaults (a null value removes one), on a database of its own or,
     /// given <paramref name="sameDatabaseAs"/>, on that one as another instance of the same service (its owner drops it).
+    /// The database is a copy of the run's migrated template unless <paramref name="createdByTheService"/>: then the
+    /// service creates and migrates it from nothing, as on a newcomer's machine.
     /// Protected: xunit wants one public constructor on a class fixture; <see cref="With"/> calls this one.</summary>
-    protected ApiFactory(IReadOnlyDictionary<string, string?> settings, ApiFactory? sameDatabaseAs = null)
+    protected ApiFactory(IReadOnlyDictionary<string, string?> settings, ApiFactory? sameDatabaseAs = null, bool createdByTheService = false)
     {
         _settings = settings;
         _ownsDatabase = sameDatabaseAs is null;
-        ConnectionString = sameDatabaseAs?.ConnectionString ?? TestPostgres.NewDatabase("api");
+        ConnectionString = sameDatabaseAs?.ConnectionString
+            ?? (createdByTheService ? TestPostgres.NewDatabaseName("api") : TestPostgres.NewDatabase("api"));
         Topic = TestKafka.NewTopic(partitions: 4);
     }
 

@@ -21,7 +21,7 @@ public sealed class EventStoreMigrationTests
     [Fact]
     public async Task Events_written_before_Marten_move_into_its_tables_with_their_sequence_version_origin_and_payload()
     {
-        var connectionString = TestPostgres.NewDatabase("tomarten");
+        var connectionString = TestPostgres.NewDatabaseName("tomarten");
         try
         {
             await SchemaMigrator.EnsureDatabaseAsync(connectionString);

@@ -9,7 +9,7 @@ public sealed class SchemaMigratorTests
     [Fact]
     public async Task A_database_the_service_creates_compares_text_byte_by_byte_and_keeps_the_servers_character_classes()
     {
-        var connectionString = TestPostgres.NewDatabase("collate");
+        var connectionString = TestPostgres.NewDatabaseName("collate");
         try
         {
             await SchemaMigrator.EnsureDatabaseAsync(connectionString);
@@ -35,7 +35,7 @@ public sealed class SchemaMigratorTests
     [Fact]
     public async Task A_database_migrated_when_jobs_ran_on_quartz_loses_the_quartz_store_and_the_run_history_and_keeps_everything_else()
     {
-        var connectionString = TestPostgres.NewDatabase("unquartz");
+        var connectionString = TestPostgres.NewDatabaseName("unquartz");
         try
         {
             await SchemaMigrator.EnsureDatabaseAsync(connectionString);
@@ -70,7 +70,7 @@ public sealed class SchemaMigratorTests
     [Fact]
     public async Task A_database_migrated_before_landing_domains_gets_an_empty_list_on_every_campaign_version_and_its_campaigns_still_read()
     {
-        var connectionString = TestPostgres.NewDatabase("landing");
+        var connectionString = TestPostgres.NewDatabaseName("landing");
         try
         {
             await SchemaMigrator.EnsureDatabaseAsync(connectionString);
