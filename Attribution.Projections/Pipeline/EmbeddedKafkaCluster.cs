@@ -31,6 +31,11 @@ public sealed class EmbeddedKafkaCluster : IDisposable
             throw new InvalidOperationException("librdkafka could not start its mock cluster");
         }
 
+        // A real broker waits group.initial.rebalance.delay.ms (3 s, the mock's default too) before the first
+        // assignment of a new group, to gather members starting together. The embedded broker serves the consumers of
+        // one service, so that wait only delays every start; later joiners still rebalance as on a real broker.
+        Librdkafka.MockGroupInitialRebalanceDelay(_cluster, 0);
+
         BootstrapServers = Marshal.PtrToStringUTF8(Librdkafka.MockClusterBootstraps(_cluster))
                            ?? throw new InvalidOperationException("the mock cluster has no bootstrap address");
 

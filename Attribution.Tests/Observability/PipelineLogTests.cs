@@ -18,7 +18,7 @@ public sealed class PipelineLogTests
     public async Task A_failing_batch_is_logged_with_its_offsets_and_its_event_and_impression_ids()
     {
         // A database without the schema: every attempt fails with "relation does not exist" and is retried.
-        var connectionString = TestPostgres.NewDatabase("logs");
+        var connectionString = TestPostgres.NewDatabaseName("logs");
         await SchemaMigrator.EnsureDatabaseAsync(connectionString);
         try
         {
