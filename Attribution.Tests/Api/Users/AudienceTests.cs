@@ -136,6 +136,7 @@ public sealed class AudienceTests : IAsyncLifetime
         await AssertAudience(["age_band", "gender", "segment", "interest"], TimeSpan.FromHours(-1), TimeSpan.FromHours(6));
         await AssertAudience(["age_band"], TimeSpan.FromHours(-1), TimeSpan.FromHours(6));
         await AssertAudience(["interest"], TimeSpan.FromMinutes(30), TimeSpan.FromHours(3), campaign: "camp-x");
+        await AssertAudience(["age_band", "gender", "segment"], TimeSpan.FromHours(-1), TimeSpan.FromHours(6), campaign: "camp-x");
         await AssertAudience([], TimeSpan.FromHours(-1), TimeSpan.FromHours(6));
     }
 
