@@ -28,28 +28,11 @@ public static class TestOrder
     }
 }
 
-/// <summary>Test classes (each its own collection unless it names one) in the order of <see cref="TestOrder"/>; in the
-/// forward pass the classes with a <see cref="TestOrder.ForwardOnly"/> test go first (by name too), so that their
-/// minutes overlap the short tests instead of ending the pass on one core.</summary>
+/// <summary>Test classes (each its own collection unless it names one) in the order of <see cref="TestOrder"/>.</summary>
 public sealed class ByNameCollectionOrderer : ITestCollectionOrderer
 {
-    private const string PerClass = "Test collection for ";
-
-    public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections)
-    {
-        var ordered = TestOrder.ByName(testCollections, c => c.DisplayName);
-        return TestOrder.Reversed ? ordered : ordered.OrderBy(c => HasForwardOnlyTests(c) ? 0 : 1);
-    }
-
-    private static bool HasForwardOnlyTests(ITestCollection collection)
-    {
-        if (!collection.DisplayName.StartsWith(PerClass, StringComparison.Ordinal)) return false;
-        var type = typeof(ByNameCollectionOrderer).Assembly.GetType(collection.DisplayName[PerClass.Length..]);
-        // xunit's TraitAttribute keeps its name and value only as constructor arguments.
-        return type is not null && type.GetMethods().SelectMany(m => m.GetCustomAttributesData())
-            .Any(a => a.AttributeType == typeof(TraitAttribute)
-                      && a.ConstructorArguments is [{ Value: TestOrder.PassTrait }, { Value: TestOrder.ForwardOnly }]);
-    }
+    public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>
+        TestOrder.ByName(testCollections, c => c.DisplayName);
 }
 
 /// <summary>The tests of a class (theory cases included) in the order of <see cref="TestOrder"/>.</summary>

@@ -15,30 +15,31 @@ public static class TestPostgres
     /// nothing to do; tests of creating or migrating a database take <see cref="NewDatabaseName"/>.</summary>
     public static string NewDatabase(string prefix)
     {
-        var connectionString = NewDatabaseName(prefix);
-        var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        var name = UniqueName(prefix);
         using var conn = new NpgsqlConnection(Admin);
         conn.Open();
         // Names are ours (a prefix and a GUID), never user input; an identifier cannot be a parameter.
         using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\" TEMPLATE \"{Template.Value}\"", conn);
         cmd.ExecuteNonQuery();
-        return connectionString;
+        return ConnectionStringFor(name);
     }
 
     /// <summary>Only a name: the code under test creates the database and migrates it from nothing.</summary>
-    public static string NewDatabaseName(string prefix)
+    public static string NewDatabaseName(string prefix) => ConnectionStringFor(UniqueName(prefix));
+
+    private static string UniqueName(string prefix)
     {
         var name = $"t_{prefix.ToLowerInvariant()}_{Guid.NewGuid():N}";
-        name = name[..Math.Min(name.Length, 48)];
-        var builder = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name, MaxPoolSize = 40 };
-        return builder.ConnectionString;
+        return name[..Math.Min(name.Length, 48)];
     }
 
-    private static string Admin =>
-        new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = "postgres", Pooling = false }.ConnectionString;
+    private static string ConnectionStringFor(string database, bool pooling = true) =>
+        new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = database, MaxPoolSize = 40, Pooling = pooling }.ConnectionString;
 
-    /// <summary>One migrated database per test run, named after the run's process: about 300 test databases are
-    /// copied from it (~0.2 s each) instead of each running every migration (~0.6 s on a quiet machine, more under
+    private static string Admin => ConnectionStringFor("postgres", pooling: false);
+
+    /// <summary>One migrated database per test run, named after the run's process: every test database is copied
+    /// from it (~0.2 s each) instead of running every migration (~0.6 s on a quiet machine, more under
     /// the suite's load). Built by the service's own migrator (schema only: seeding the attribution config and the
     /// fraud rules stays with each service start, which reads its own settings). Dropped when the run ends; a run
     /// killed before that leaves one behind, which the next run drops.</summary>
@@ -46,7 +47,8 @@ public static class TestPostgres
     {
         var name = $"t_template_{Environment.ProcessId}";
         DropTemplatesOfEndedRuns();
-        var connectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name, Pooling = false }.ConnectionString;
+        // Unpooled: a copy fails while any session is connected to its template.
+        var connectionString = ConnectionStringFor(name, pooling: false);
         Drop(connectionString);
         Task.Run(async () =>
         {
@@ -82,7 +84,7 @@ public static class TestPostgres
         foreach (var name in leftovers)
         {
             if (int.TryParse(name["t_template_".Length..], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
-                Drop(new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString);
+                Drop(ConnectionStringFor(name));
         }
     }
 
