@@ -58,6 +58,8 @@ public static class SchemaMigrator
             ["Billing.BillingSettledVerdicts.sql"]),
         new(24, "the audience cube: per day and campaign and per hour, sums and user sketches (hll) of every grouping by up to two bands",
             ["Users.AudienceCube.sql"]),
+        new(25, "the audience facts: each impression of the cube's days with its user's groups as codes, for the groupings the cube does not cover",
+            ["Users.AudienceFacts.sql"]),
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken ct = default)

@@ -12,7 +12,8 @@ public sealed record AudienceRefresh(int Days, long Cells, TimeSpan Took);
 
 /// <summary>
 /// The audience cube (AudienceCube.sql): per day and campaign, and per hour over all campaigns, the sums and a user
-/// sketch of every grouping it covers (<see cref="AudiencePlan.Covers"/>). A refresh rebuilds, each in
+/// sketch of every grouping it covers (<see cref="AudiencePlan.Covers"/>), and every impression of its days with its
+/// groups as codes for the groupings it does not (AudienceFacts.sql). A refresh rebuilds, each in
 /// a transaction of its own, the days whose Gold rows or profiles changed since the last one, then moves the
 /// watermark; until then <see cref="AudienceQueries"/> reads those days from Gold, so an answer never lags.
 /// </summary>
@@ -37,7 +38,7 @@ public sealed class AudienceCube(NpgsqlDataSource dataSource, ILogger<AudienceCu
             var goldTo = await ExportBarrier.ReadAsync(dataSource, "SELECT coalesce(max(change_seq), 0) FROM ad_performance_state", BarrierTimeout, ct);
             var usersTo = await ExportBarrier.ReadAsync(dataSource, "SELECT coalesce(max(merge_seq), 0) FROM dim_users", BarrierTimeout, ct,
                 UserDimension.WriteLock);
-            var dirty = await DirtyDays.ReadAsync(lockConn, null, goldTo, usersTo, ct);
+            var dirty = await AudienceChanges.ReadAsync(lockConn, null, goldTo, usersTo, ct);
             var days = await dirty.DaysToRebuildAsync(lockConn, ct);
             long cells = 0;
             foreach (var day in days) cells += await RebuildDayAsync(day, ct);
@@ -62,7 +63,7 @@ public sealed class AudienceCube(NpgsqlDataSource dataSource, ILogger<AudienceCu
     /// <summary>A Gold replay empties the cube in its transaction: every day is read from Gold until rebuilt.</summary>
     public static async Task ClearForRebuildAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
-        await using var clear = new NpgsqlCommand("TRUNCATE audience_cells, audience_days", conn, tx);
+        await using var clear = new NpgsqlCommand("TRUNCATE audience_cells, audience_days, audience_facts", conn, tx);
         await clear.ExecuteNonQueryAsync(ct);
     }
 
@@ -110,6 +111,9 @@ public sealed class AudienceCube(NpgsqlDataSource dataSource, ILogger<AudienceCu
         await Exec("SET LOCAL work_mem = '64MB'");
         await Exec(AudienceSql.StageDay, from, from.AddDays(1));
         await Exec("DELETE FROM audience_cells WHERE bucket >= $1 AND bucket < $2", from, from.AddDays(1));
+        await Exec("DELETE FROM audience_facts WHERE impression_time >= $1 AND impression_time < $2", from, from.AddDays(1));
+        foreach (var codes in AudienceSql.StageCodes) await Exec(codes);
+        await Exec(AudienceSql.StageFacts);
         await Exec(AudienceSql.StageFineCells, from);
         long cells = 0;
         foreach (var insert in AudienceSql.CellInserts) cells += await Exec(insert, from);

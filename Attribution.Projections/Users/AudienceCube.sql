@@ -4,7 +4,7 @@
 -- alone: AudiencePlan.Covers) and a HyperLogLog sketch of the users (postgresql-hll: unique reach is a union of
 -- sketches, exact up to 640 users a group and within about 1.2 % (one standard error) above). Buckets are days per
 -- campaign and hours for all campaigns together; AudienceCube refreshes the days whose Gold rows or profiles changed,
--- and the query reads a day's buckets only while the day is clean.
+-- and the query reads a bucket only while each of its hours is clean (AudienceFreshness).
 CREATE EXTENSION IF NOT EXISTS hll;
 
 CREATE TABLE IF NOT EXISTS audience_cells (

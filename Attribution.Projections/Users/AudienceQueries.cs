@@ -5,14 +5,16 @@ using NpgsqlTypes;
 
 namespace Attribution.Projections.Users;
 
-/// <summary>One audience group: its keys (one per group_by dimension, in that order) and its sums.</summary>
+/// <summary>One audience group: its keys (one per group_by dimension, in that order) and its sums. Answers are
+/// ordered by their keys, ordinally.</summary>
 public sealed record AudienceRow(IReadOnlyList<string> Keys, long Impressions, long UniqueReach, long Clicks, long Conversions, decimal Cost, decimal Revenue);
 
 /// <summary>
 /// Audience analysis over Gold and dim_users: each impression joined to the user version valid at its impression
 /// time (design 000 §3.4's point-in-time join), grouped by bands with Audience's rules. The whole buckets of clean days
 /// come from the audience cube (<see cref="AudienceCube"/>), the rest of the range from Gold, all in one snapshot;
-/// unique reach is the union of their user sketches.
+/// unique reach is the union of their user sketches. Groupings the cube does not cover are read row by row and totalled
+/// exactly (<see cref="AudienceRows"/>).
 /// </summary>
 public sealed class AudienceQueries(NpgsqlDataSource dataSource)
 {
@@ -29,9 +31,9 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // The cube's days, the watermark that says which are clean and Gold's rows are read from one snapshot.
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-        var covered = AudiencePlan.Covers(groupBy);
-        var clean = covered ? await CleanDaysAsync(conn, tx, from, to, ct) : [];
-        var plan = AudiencePlan.For(from, to, campaignId is not null, covered, clean);
+        var freshness = await FreshnessAsync(conn, tx, from, to, ct);
+        if (!AudiencePlan.Covers(groupBy)) return await AudienceRows.QueryAsync(AudiencePlan.ForRows(from, to, freshness), groupBy, campaignId, conn, tx, ct);
+        var plan = AudiencePlan.For(from, to, campaignId is not null, covered: true, freshness);
         if (plan.CubeBuckets.Count == 0 && plan.Live.Count == 0) return [];
         if (plan.Live.Count > 0) await JoinProfilesByIndexIfFewAsync(plan, campaignId, conn, tx, ct);
         await using var cmd = Command(plan, groupBy, campaignId, conn, tx);
@@ -48,7 +50,7 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
         return rows;
     }
 
-    private static async Task<HashSet<DateOnly>> CleanDaysAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DateTime from, DateTime to, CancellationToken ct)
+    private static async Task<AudienceFreshness> FreshnessAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DateTime from, DateTime to, CancellationToken ct)
     {
         var built = new HashSet<DateOnly>();
         await using (var cmd = new NpgsqlCommand("SELECT day FROM audience_days WHERE day >= $1 AND day <= $2", conn, tx))
@@ -59,10 +61,8 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
             while (await reader.ReadAsync(ct)) built.Add(reader.GetFieldValue<DateOnly>(0));
         }
 
-        if (built.Count == 0) return built;
-        var dirty = await DirtyDays.ReadAsync(conn, tx, long.MaxValue, long.MaxValue, ct);
-        built.RemoveWhere(dirty.Contains);
-        return built;
+        if (built.Count == 0) return AudienceFreshness.Nothing;
+        return (await AudienceChanges.ReadAsync(conn, tx, long.MaxValue, long.MaxValue, ct)).Over(built);
     }
 
     /// <summary>Below this many live Gold rows (the planner's estimate) their profiles are looked up by index.</summary>
@@ -145,7 +145,7 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
         }
 
         var keyList = n == 0 ? "" : string.Join(", ", keys) + ", ";
-        var outer = n == 0 ? "" : "GROUP BY " + string.Join(", ", keys) + " ORDER BY " + string.Join(", ", keys);
+        var outer = n == 0 ? "" : "GROUP BY " + string.Join(", ", keys) + " ORDER BY " + string.Join(", ", keys.Select(k => $"{k} COLLATE \"C\""));
         var union = string.Join("\nUNION ALL\n", parts);
         cmd.CommandText = $"""
             SELECT {keyList}coalesce(sum(impressions), 0)::bigint, coalesce(round(hll_cardinality(hll_union_agg(reach))), 0)::bigint,

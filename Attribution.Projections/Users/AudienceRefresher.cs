@@ -13,7 +13,7 @@ public sealed class AudienceOptions
 
     /// <summary>The most of one PostgreSQL core the refresh may take: after a refresh that took T, the next waits at
     /// least T × (1 − share) ÷ share (a day is rebuilt whole, so a busy day of millions of impressions takes a minute).
-    /// Days not yet rebuilt are read from Gold meanwhile.</summary>
+    /// The hours changed since the last refresh are read from Gold meanwhile.</summary>
     public double MaxBusyShare { get; set; } = 0.1;
 }
 

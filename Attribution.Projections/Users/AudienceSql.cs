@@ -45,7 +45,7 @@ internal static class AudienceSql
     /// the statements below.</summary>
     public static string StageDay { get; } = $"""
         CREATE TEMP TABLE audience_day ON COMMIT DROP AS
-        SELECT coalesce(f.campaign_id, '') AS campaign_id,
+        SELECT coalesce(f.campaign_id, '') AS campaign_id, f.impression_time,
                date_bin('1 hour', f.impression_time, timestamptz '2000-01-01 00:00:00+00') AS hour,
                f.user_id, f.is_clicked, f.is_converted, coalesce(f.cost, 0) AS cost, coalesce(f.revenue, 0) AS revenue,
                {Group["age_band"]} AS age_band, {Group["gender"]} AS gender, {Group["country"]} AS country, {Group["segment"]} AS segment,
@@ -54,6 +54,40 @@ internal static class AudienceSql
         {ProfileJoin}
         WHERE f.impression_time >= $1 AND f.impression_time < $2
         """;
+
+    /// <summary>The staged day's band values and interest sets not yet coded (AudienceFacts.sql), coded.</summary>
+    public static IReadOnlyList<string> StageCodes { get; } =
+    [
+        """
+        INSERT INTO audience_codes (value)
+        SELECT v FROM (SELECT age_band FROM audience_day UNION SELECT gender FROM audience_day UNION SELECT country FROM audience_day
+                       UNION SELECT segment FROM audience_day UNION SELECT unnest(interests) FROM audience_day) AS s(v)
+        WHERE NOT EXISTS (SELECT 1 FROM audience_codes c WHERE c.value = s.v)
+        """,
+        """
+        INSERT INTO audience_interest_sets (interests)
+        SELECT DISTINCT interests FROM audience_day d
+        WHERE NOT EXISTS (SELECT 1 FROM audience_interest_sets c WHERE c.interests = d.interests)
+        """,
+    ];
+
+    /// <summary>The staged day's facts, coded ($1, $2: the day's bounds), in impression time order as they are read.</summary>
+    public const string StageFacts = """
+        INSERT INTO audience_facts (impression_time, campaign_id, user_hash, age_band, gender, country, segment, interests,
+                                    is_clicked, is_converted, cost_micros, revenue_micros)
+        SELECT d.impression_time, d.campaign_id, hashtextextended(d.user_id, 0), a.code, g.code, c.code, s.code, i.code,
+               d.is_clicked, d.is_converted, (d.cost * 1000000)::bigint, (d.revenue * 1000000)::bigint
+        FROM audience_day d
+        JOIN audience_codes a ON a.value = d.age_band
+        JOIN audience_codes g ON g.value = d.gender
+        JOIN audience_codes c ON c.value = d.country
+        JOIN audience_codes s ON s.value = d.segment
+        JOIN audience_interest_sets i ON i.interests = d.interests
+        ORDER BY d.impression_time
+        """;
+
+    /// <summary>The user hash of the facts, for Gold's rows read beside them.</summary>
+    public const string UserHash = "hashtextextended(f.user_id, 0)";
 
     private static readonly List<string> Bands = Audience.Dimensions.Where(d => d != "interest").ToList();
 

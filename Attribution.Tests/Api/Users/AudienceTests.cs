@@ -179,7 +179,7 @@ public sealed class AudienceTests : IAsyncLifetime
         Assert.True(refresh.Cells > 0);
         await AssertEveryShape();
 
-        // The answer comes from the cells: a cell changed behind the cube's back shows (and is put back).
+        // The answer comes from the cells: a cell changed behind the cube's back shows (and is put back), and so do facts.
         var day = T0.Date - T0;
         var db = _api.DataSource;
         await Db.CountAsync(db, "UPDATE audience_cells SET impressions = impressions + 1000 WHERE dims = 0 AND NOT hourly AND campaign_id = 'camp-x'");
@@ -189,6 +189,15 @@ public sealed class AudienceTests : IAsyncLifetime
             tampered.GetProperty("rows")[0].GetProperty("impressions").GetInt64());
         await Db.CountAsync(db, "UPDATE audience_cells SET impressions = impressions - 1000 WHERE dims = 0 AND NOT hourly AND campaign_id = 'camp-x'");
 
+        // A grouping the cube does not cover comes from the facts: 1,000 added to each of camp-x's costs shows.
+        await Db.CountAsync(db, "UPDATE audience_facts SET cost_micros = cost_micros + 1000000000 WHERE campaign_id = 'camp-x'");
+        var facts = await _client.GetFromJsonAsync<JsonElement>(new Uri(
+            $"/api/v1/audience?from={Uri.EscapeDataString(Iso(T0.Date))}&to={Uri.EscapeDataString(Iso(T0.Date.AddDays(1)))}&campaign_id=camp-x" +
+            "&group_by=age_band,gender,segment", UriKind.Relative));
+        var want = Expected([], day, day + TimeSpan.FromDays(1), "camp-x").Single().Value;
+        Assert.Equal(want.Cost + 1000m * want.Imps, facts.GetProperty("rows").EnumerateArray().Sum(r => r.GetProperty("cost").GetDecimal()));
+        await Db.CountAsync(db, "UPDATE audience_facts SET cost_micros = cost_micros - 1000000000 WHERE campaign_id = 'camp-x'");
+
         // After the refresh: a new impression, and a profile for u-3 from T0+3h, are in the very next answers.
         Imp[] late = [new("aud-late", "u-2", TimeSpan.FromMinutes(95), 1.5m, "camp-x", Clicked: true, Converted: 9m)];
         await Apply(late);
@@ -197,8 +206,31 @@ public sealed class AudienceTests : IAsyncLifetime
         await PutProfile(u3);
         _profiles.Add(u3);
         await AssertEveryShape();
+        await AssertTheHourBeforeT0IsStillReadFromTheCubeAndItsFacts();
         Assert.Equal(1, (await cube.RefreshAsync(CancellationToken.None)).Days);
         await AssertEveryShape();
+    }
+
+    /// <summary>Only the hours changed since the refresh are read from Gold (T0+1h: the late impression; from T0+3h: u-3's
+    /// profile): the hour before T0 still comes from the cube and its facts, as a change made behind their back shows.</summary>
+    private async Task AssertTheHourBeforeT0IsStillReadFromTheCubeAndItsFacts()
+    {
+        var db = _api.DataSource;
+        var hour = T0.AddHours(-1);
+        var range = $"from={Uri.EscapeDataString(Iso(hour))}&to={Uri.EscapeDataString(Iso(T0.AddHours(6)))}";
+        var want = Expected([], TimeSpan.FromHours(-1), TimeSpan.FromHours(6), null).Single().Value;
+        var inHour = _impressions.Count(m => m.At >= TimeSpan.FromHours(-1) && m.At < TimeSpan.Zero);
+        Assert.True(inHour > 0);
+
+        await Db.CountAsync(db, "UPDATE audience_cells SET impressions = impressions + 1000 WHERE dims = 0 AND hourly AND bucket = $1", hour);
+        var cells = await _client.GetFromJsonAsync<JsonElement>(new Uri($"/api/v1/audience?{range}", UriKind.Relative));
+        Assert.Equal(want.Imps + 1000, cells.GetProperty("rows")[0].GetProperty("impressions").GetInt64());
+        await Db.CountAsync(db, "UPDATE audience_cells SET impressions = impressions - 1000 WHERE dims = 0 AND hourly AND bucket = $1", hour);
+
+        await Db.CountAsync(db, "UPDATE audience_facts SET cost_micros = cost_micros + 1000000000 WHERE impression_time >= $1 AND impression_time < $2", hour, T0);
+        var facts = await _client.GetFromJsonAsync<JsonElement>(new Uri($"/api/v1/audience?{range}&group_by=age_band,gender,segment", UriKind.Relative));
+        Assert.Equal(want.Cost + 1000m * inHour, facts.GetProperty("rows").EnumerateArray().Sum(r => r.GetProperty("cost").GetDecimal()));
+        await Db.CountAsync(db, "UPDATE audience_facts SET cost_micros = cost_micros - 1000000000 WHERE impression_time >= $1 AND impression_time < $2", hour, T0);
     }
 
     [Theory]
