@@ -29,7 +29,7 @@ public static class EventEnvelope
         // An event_id of another kind (an array, an object) is kept, for the parser to refuse: a new id would hide it.
         if (payload[EventFields.EventId] is not { } id || (id is JsonValue && IsBlank(id.ToString())))
         {
-            payload[EventFields.EventId] = NewEventId();
+            payload[EventFields.EventId] = NewEventId(receivedAtUtc);
         }
 
         if (payload[EventFields.EventType] is JsonValue type && type.TryGetValue<string>(out var typeText))
@@ -79,7 +79,7 @@ public static class EventEnvelope
             json.WriteString(EventFields.EventType, eventType.ToUpperInvariant());
             if (client.IpAddress is { } ip) json.WriteString(EventFields.IpAddress, ip);
             json.WriteString(EventFields.UserAgent, client.UserAgent);
-            if (!hasEventId) json.WriteString(EventFields.EventId, NewEventId());
+            if (!hasEventId) json.WriteString(EventFields.EventId, NewEventId(receivedAtUtc));
             if (!hasEventTimestamp) json.WriteNumber(EventFields.EventTimestamp, DefaultEventTimestamp(receivedAtUtc));
             json.WriteNumber(EventFields.IngestTimestamp, EventParser.ToUnixMilliseconds(receivedAtUtc));
             json.WriteEndObject();
@@ -88,8 +88,22 @@ public static class EventEnvelope
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Time-ordered ids keep the event store's unique index append-friendly.</summary>
-    public static string NewEventId() => Guid.CreateVersion7().ToString();
+    /// <summary>
+    /// A UUID version 7 (RFC 9562) of the receipt time: time-ordered ids keep the event store's unique index
+    /// append-friendly. Its 74 random bits come from <see cref="Random.Shared"/> (seeded from the OS once per thread):
+    /// <see cref="Guid.CreateVersion7()"/> asks the OS for every id, 1.5 µs a call on this machine, a few per cent of a
+    /// pixel request's CPU. An event id needs to be unique, not secret.
+    /// </summary>
+    public static string NewEventId(DateTime receivedAtUtc)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        Random.Shared.NextBytes(bytes);
+        var ms = (receivedAtUtc.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+        for (var i = 0; i < 6; i++) bytes[i] = (byte)(ms >> (40 - 8 * i));
+        bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F)); // version 7
+        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F)); // the RFC's variant
+        return new Guid(bytes, bigEndian: true).ToString();
+    }
 
     // Tracking contract: an event without event_timestamp happened when we received it (to the microsecond).
     private static decimal DefaultEventTimestamp(DateTime receivedAtUtc) => EventParser.ToUnixSeconds(EventParser.ToMicroseconds(receivedAtUtc));

@@ -106,6 +106,21 @@ public class EventParserTests
     }
 
     [Fact]
+    public void New_event_ids_are_version_7_uuids_of_the_receipt_time_ordered_by_it_and_never_repeat()
+    {
+        var t0 = new DateTime(2026, 1, 1, 0, 0, 0, 123, DateTimeKind.Utc);
+        var ids = Enumerable.Range(0, 100_000).Select(i => Guid.Parse(EventEnvelope.NewEventId(t0.AddMilliseconds(i / 1000)))).ToList();
+        Assert.All(ids.Take(100), id => Assert.Equal(7, id.Version));
+        Assert.All(ids.Take(100), id => Assert.Equal(0x8, id.Variant & 0xC)); // RFC 9562's variant: 10xx
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        // The first 48 bits are the receipt time in milliseconds since the epoch, so ids of later times sort after.
+        var first = ids[0].ToString("N")[..12];
+        Assert.Equal(EventParser.ToUnixMilliseconds(t0), Convert.ToInt64(first, 16));
+        Assert.True(string.CompareOrdinal(ids[999].ToString(), ids[1000].ToString()) < 0);
+        Assert.True(string.CompareOrdinal(ids[1000].ToString(), ids[99_999].ToString()) < 0);
+    }
+
+    [Fact]
     public void A_tracking_url_becomes_the_event_Normalize_would_make_of_its_parameters()
     {
         var now = new DateTime(2026, 1, 1, 0, 0, 0, 123, DateTimeKind.Utc);
