@@ -4,7 +4,8 @@ using NpgsqlTypes;
 
 namespace Attribution.Api.Cli;
 
-internal sealed record QueryResult(string Name, string Path, int Runs, double P50Ms, double P95Ms, int Rows);
+/// <summary>One query shape's latencies; Targeted is false for a shape measured only to show what it costs.</summary>
+internal sealed record QueryResult(string Name, string Path, int Runs, double P50Ms, double P95Ms, int Rows, bool Targeted = true);
 
 internal sealed record QueriesResult(long Impressions, double LoadSeconds, IReadOnlyList<QueryResult> Queries);
 

@@ -35,7 +35,7 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
         if (!AudiencePlan.Covers(groupBy)) return await AudienceRows.QueryAsync(AudiencePlan.ForRows(from, to, freshness), groupBy, campaignId, conn, tx, ct);
         var plan = AudiencePlan.For(from, to, campaignId is not null, covered: true, freshness);
         if (plan.CubeBuckets.Count == 0 && plan.Live.Count == 0) return [];
-        if (plan.Live.Count > 0) await JoinProfilesByIndexIfFewAsync(plan, campaignId, conn, tx, ct);
+        if (plan.Live.Count > 0) await AudienceRanges.JoinProfilesByIndexIfFewAsync(plan.Live, campaignId, conn, tx, ct);
         await using var cmd = Command(plan, groupBy, campaignId, conn, tx);
         var rows = new List<AudienceRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -63,42 +63,6 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
 
         if (built.Count == 0) return AudienceFreshness.Nothing;
         return (await AudienceChanges.ReadAsync(conn, tx, long.MaxValue, long.MaxValue, ct)).Over(built);
-    }
-
-    /// <summary>Below this many live Gold rows (the planner's estimate) their profiles are looked up by index.</summary>
-    private const double IndexLookupRows = 100_000;
-
-    /// <summary>
-    /// The planner joins the live rows to dim_users by hashing: it reads all of dim_users (390 ms for 1 M versions)
-    /// even for the hour or two of a range's edges, where looking each user up by index takes 76 ms for 14,000 rows
-    /// (issue 21's bench). Its costs do not see that the index is cached, so for few rows the transaction turns the
-    /// other joins off; many rows (a grouping the cube does not cover, over days) keep the hash join.
-    /// </summary>
-    private static async Task JoinProfilesByIndexIfFewAsync(AudiencePlan plan, string? campaignId, NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
-    {
-        await using var estimate = new NpgsqlCommand(
-            $"EXPLAIN (FORMAT JSON) SELECT 1 FROM ad_performance_state f WHERE ({LiveRanges(plan, 1)}){(campaignId is null ? "" : $" AND f.campaign_id = ${1 + 2 * plan.Live.Count}")}",
-            conn, tx);
-        AddLiveRanges(estimate, plan);
-        if (campaignId is not null) estimate.Parameters.Add(new() { Value = campaignId });
-        using var json = System.Text.Json.JsonDocument.Parse((string)(await estimate.ExecuteScalarAsync(ct))!);
-        if (json.RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble() >= IndexLookupRows) return;
-        await using var off = new NpgsqlCommand("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off", conn, tx);
-        await off.ExecuteNonQueryAsync(ct);
-    }
-
-    /// <summary>Each live range as a pair of parameters of its own (from <paramref name="first"/> on), so the planner
-    /// sees how many rows they hold.</summary>
-    private static string LiveRanges(AudiencePlan plan, int first) =>
-        string.Join(" OR ", plan.Live.Select((_, i) => $"(f.impression_time >= ${first + 2 * i} AND f.impression_time < ${first + 1 + 2 * i})"));
-
-    private static void AddLiveRanges(NpgsqlCommand cmd, AudiencePlan plan)
-    {
-        foreach (var (liveFrom, liveTo) in plan.Live)
-        {
-            cmd.Parameters.Add(new() { Value = liveFrom, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            cmd.Parameters.Add(new() { Value = liveTo, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        }
     }
 
     /// <summary>The cube's cells of the plan's buckets and Gold's rows of its live ranges, summed per group.</summary>
@@ -130,7 +94,7 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
             var group = n == 0 ? "" : "GROUP BY " + string.Join(", ", Enumerable.Range(1, n));
             // Only a filter that is there goes into the text: "$3 IS NULL OR campaign_id = $3" keeps the planner off the
             // (campaign_id, impression_time) index.
-            var ranges = LiveRanges(plan, 5);
+            var ranges = AudienceRanges.Where(plan.Live, 5);
             parts.Add($"""
                 SELECT {select}count(*) AS impressions, {AudienceSql.ReachSketch()} AS reach,
                        count(*) FILTER (WHERE f.is_clicked) AS clicks, count(*) FILTER (WHERE f.is_converted) AS conversions,
@@ -141,7 +105,7 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
                 WHERE ({ranges}){(campaignId is null ? "" : " AND f.campaign_id = $3")}
                 {group}
                 """);
-            AddLiveRanges(cmd, plan);
+            AudienceRanges.Add(cmd, plan.Live);
         }
 
         var keyList = n == 0 ? "" : string.Join(", ", keys) + ", ";

@@ -1,6 +1,5 @@
 using Attribution.Domain.Users;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Attribution.Projections.Users;
 
@@ -33,7 +32,11 @@ internal sealed class AudienceRows
         var rows = new AudienceRows(groupBy);
         await rows.ReadCodesAsync(conn, tx, ct);
         if (plan.Facts.Count > 0) await rows.ReadAsync(rows.FactsCommand(plan.Facts, campaignId, conn, tx), fromFacts: true, ct);
-        if (plan.Live.Count > 0) await rows.ReadAsync(rows.LiveCommand(plan.Live, campaignId, conn, tx), fromFacts: false, ct);
+        if (plan.Live.Count > 0)
+        {
+            await AudienceRanges.JoinProfilesByIndexIfFewAsync(plan.Live, campaignId, conn, tx, ct);
+            await rows.ReadAsync(rows.LiveCommand(plan.Live, campaignId, conn, tx), fromFacts: false, ct);
+        }
         return rows.Answer();
     }
 
@@ -94,14 +97,8 @@ internal sealed class AudienceRows
     private static NpgsqlCommand RangeCommand(string select, IReadOnlyList<(DateTime From, DateTime To)> ranges, string? campaignId,
         NpgsqlConnection conn, NpgsqlTransaction tx)
     {
-        var where = string.Join(" OR ", ranges.Select((_, i) => $"(f.impression_time >= ${1 + 2 * i} AND f.impression_time < ${2 + 2 * i})"));
-        var cmd = new NpgsqlCommand($"{select}\nWHERE ({where}){(campaignId is null ? "" : $" AND f.campaign_id = ${1 + 2 * ranges.Count}")}", conn, tx);
-        foreach (var (from, to) in ranges)
-        {
-            cmd.Parameters.Add(new() { Value = from, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            cmd.Parameters.Add(new() { Value = to, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        }
-
+        var cmd = new NpgsqlCommand($"{select}\nWHERE ({AudienceRanges.Where(ranges, 1)}){(campaignId is null ? "" : $" AND f.campaign_id = ${1 + 2 * ranges.Count}")}", conn, tx);
+        AudienceRanges.Add(cmd, ranges);
         if (campaignId is not null) cmd.Parameters.Add(new() { Value = campaignId });
         return cmd;
     }
