@@ -67,6 +67,30 @@ public sealed class AudienceTally
         if (user is { } u) cell.Users.Add(u);
     }
 
+    /// <summary>Adds every impression another tally of the same grouping holds (read in parallel with this one), its codes
+    /// translated to this tally's by <paramref name="recode"/>; a user counted in both counts once.</summary>
+    public void Add(AudienceTally other, Func<int, int> recode)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        ArgumentNullException.ThrowIfNull(recode);
+        if (other.Dimensions != Dimensions || other._interestAt != _interestAt)
+            throw new ArgumentException("the tallies group by different dimensions", nameof(other));
+        foreach (var (key, from) in other._cells)
+        {
+            var recoded = new Key(Recode(key.A, 0), Recode(key.B, 1), Recode(key.C, 2), Recode(key.D, 3), Recode(key.E, 4));
+            if (!_cells.TryGetValue(recoded, out var cell)) _cells[recoded] = cell = new Cell();
+            cell.Impressions += from.Impressions;
+            cell.Clicks += from.Clicks;
+            cell.Conversions += from.Conversions;
+            cell.CostMicros += from.CostMicros;
+            cell.RevenueMicros += from.RevenueMicros;
+            cell.Users.UnionWith(from.Users);
+        }
+
+        // Positions past the grouped dimensions hold no code.
+        int Recode(int code, int position) => position < Dimensions ? recode(code) : code;
+    }
+
     /// <summary>Every group met, with its codes (one per dimension) and totals.</summary>
     public IEnumerable<(int[] Codes, AudienceTotals Totals)> Groups() =>
         _cells.Select(c => (new[] { c.Key.A, c.Key.B, c.Key.C, c.Key.D, c.Key.E }[..Dimensions],

@@ -32,7 +32,7 @@ public sealed class AudienceQueries(NpgsqlDataSource dataSource)
         // The cube's days, the watermark that says which are clean and Gold's rows are read from one snapshot.
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
         var freshness = await FreshnessAsync(conn, tx, from, to, ct);
-        if (!AudiencePlan.Covers(groupBy)) return await AudienceRows.QueryAsync(AudiencePlan.ForRows(from, to, freshness), groupBy, campaignId, conn, tx, ct);
+        if (!AudiencePlan.Covers(groupBy)) return await AudienceRows.QueryAsync(AudiencePlan.ForRows(from, to, freshness), groupBy, campaignId, dataSource, conn, tx, ct);
         var plan = AudiencePlan.For(from, to, campaignId is not null, covered: true, freshness);
         if (plan.CubeBuckets.Count == 0 && plan.Live.Count == 0) return [];
         if (plan.Live.Count > 0) await AudienceRanges.JoinProfilesByIndexIfFewAsync(plan.Live, campaignId, conn, tx, ct);

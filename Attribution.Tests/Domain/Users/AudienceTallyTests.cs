@@ -60,6 +60,34 @@ public class AudienceTallyTests
     }
 
     [Fact]
+    public void Two_tallies_added_together_total_as_one_tally_of_all_their_impressions_would()
+    {
+        var cases = from a in Gen.ListOf(ImpressionGen) from b in Gen.ListOf(ImpressionGen) select (a, b);
+        Seeded.Check(Runs, Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            // The second tally codes its bands +100 (codes of its own), translated back when added.
+            var one = new AudienceTally(2, 1);
+            var first = new AudienceTally(2, 1);
+            var second = new AudienceTally(2, 1);
+            foreach (var i in c.a)
+            {
+                one.Add([i.Band, 0], i.Interests, i.User, i.Clicked, i.Converted, i.Cost, i.Revenue);
+                first.Add([i.Band, 0], i.Interests, i.User, i.Clicked, i.Converted, i.Cost, i.Revenue);
+            }
+
+            foreach (var i in c.b)
+            {
+                one.Add([i.Band, 0], i.Interests, i.User, i.Clicked, i.Converted, i.Cost, i.Revenue);
+                second.Add([i.Band + 100, 0], i.Interests.Select(x => x + 100).ToArray(), i.User, i.Clicked, i.Converted, i.Cost, i.Revenue);
+            }
+
+            first.Add(second, code => code - 100);
+            Assert.Equal(one.Groups().ToDictionary(g => (g.Codes[0], g.Codes[1]), g => g.Totals).OrderBy(g => g.Key),
+                first.Groups().ToDictionary(g => (g.Codes[0], g.Codes[1]), g => g.Totals).OrderBy(g => g.Key));
+        }));
+    }
+
+    [Fact]
     public void Without_interest_an_impression_counts_once_whatever_its_interests()
     {
         var tally = new AudienceTally(dimensions: 3, interestAt: -1);
