@@ -63,9 +63,9 @@ internal static class BenchAudience
         }, "/health/ready", ct);
         using var http = new HttpClient { BaseAddress = service.Url, Timeout = TimeSpan.FromMinutes(5) };
         var results = new List<QueryResult>();
-        async Task Measure(string name, string path, int timesOverride = 0, bool targeted = true)
+        async Task Measure(string name, string path, int? shapeRuns = null, bool targeted = true)
         {
-            var n = timesOverride > 0 ? timesOverride : runs;
+            var n = shapeRuns ?? runs;
             var times = new List<double>();
             var rows = 0;
             for (var i = 0; i < n + 2; i++)

@@ -7,7 +7,7 @@ namespace Attribution.Projections.Users;
 
 /// <summary>
 /// A grouping the cube does not cover, read row by row and totalled in the service (<see cref="AudienceTally"/>, exact
-/// reach): the audience facts for the clean days' parts of the range, Gold joined to dim_users for the rest. Issue 21's
+/// reach): the audience facts for the clean hours of the range, Gold joined to dim_users for the rest. Issue 21's
 /// bench: the cross-tab of three bands and interest over a day took 1.4 s as a PostgreSQL aggregate with sketches; the
 /// same rows read narrow and totalled here took about a third of that.
 /// </summary>
@@ -37,12 +37,13 @@ internal sealed partial class AudienceRows
         NpgsqlDataSource dataSource, NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
         var rows = new AudienceRows(groupBy);
-        await rows.ReadCodesAsync(conn, tx, ct);
         if (plan.Facts.Count == 0)
         {
             await rows.ReadLiveAsync(plan.Live, campaignId, conn, tx, ct);
             return rows.Answer();
         }
+
+        await rows.ReadCodesAsync(conn, tx, ct);
 
         var live = plan.Live.Count == 0 ? null : ReadLiveBesideAsync(plan.Live, groupBy, campaignId, await ExportSnapshotAsync(conn, tx, ct), dataSource, ct);
         try
@@ -84,8 +85,8 @@ internal sealed partial class AudienceRows
         // SET takes no parameters; the id is PostgreSQL's own, checked for its form.
         await using (var import = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT '{snapshot}'", conn, tx))
             await import.ExecuteNonQueryAsync(ct);
+        // Gold's rows carry values, not codes: the edges code them as they meet them, recoded when added to the facts'.
         var edges = new AudienceRows(groupBy);
-        await edges.ReadCodesAsync(conn, tx, ct);
         await edges.ReadLiveAsync(ranges, campaignId, conn, tx, ct);
         return edges;
     }
@@ -121,7 +122,8 @@ internal sealed partial class AudienceRows
         }
     }
 
-    /// <summary>A value's code; Gold's rows may hold values the facts have not met yet, which get codes of their own.</summary>
+    /// <summary>A value's code; a value not coded in PostgreSQL (Gold's rows may hold values the facts have not met)
+    /// gets a negative code of this reader's own.</summary>
     private int Code(string value)
     {
         if (_codes.TryGetValue(value, out var code)) return code;
@@ -146,7 +148,7 @@ internal sealed partial class AudienceRows
     {
         var groups = string.Concat(_groupBy.Select(d => d == "interest" ? $", {AudienceSql.Interests}" : $", {AudienceSql.Group[d]}"));
         return RangeCommand($"""
-            SELECT {AudienceSql.UserHash}, f.is_clicked, f.is_converted, (f.cost * 1000000)::bigint, (f.revenue * 1000000)::bigint{groups}
+            SELECT {AudienceSql.UserHash("f.user_id")}, f.is_clicked, f.is_converted, {AudienceSql.Micros("f.cost")}, {AudienceSql.Micros("f.revenue")}{groups}
             FROM ad_performance_state f
             {AudienceSql.ProfileJoin}
             """, ranges, campaignId, conn, tx);

@@ -72,11 +72,11 @@ internal static class AudienceSql
     ];
 
     /// <summary>The staged day's facts, coded ($1, $2: the day's bounds), in impression time order as they are read.</summary>
-    public const string StageFacts = """
+    public static string StageFacts { get; } = $"""
         INSERT INTO audience_facts (impression_time, campaign_id, user_hash, age_band, gender, country, segment, interests,
                                     is_clicked, is_converted, cost_micros, revenue_micros)
-        SELECT d.impression_time, d.campaign_id, hashtextextended(d.user_id, 0), a.code, g.code, c.code, s.code, i.code,
-               d.is_clicked, d.is_converted, (d.cost * 1000000)::bigint, (d.revenue * 1000000)::bigint
+        SELECT d.impression_time, d.campaign_id, {UserHash("d.user_id")}, a.code, g.code, c.code, s.code, i.code,
+               d.is_clicked, d.is_converted, {Micros("d.cost")}, {Micros("d.revenue")}
         FROM audience_day d
         JOIN audience_codes a ON a.value = d.age_band
         JOIN audience_codes g ON g.value = d.gender
@@ -86,8 +86,12 @@ internal static class AudienceSql
         ORDER BY d.impression_time
         """;
 
-    /// <summary>The user hash of the facts, for Gold's rows read beside them.</summary>
-    public const string UserHash = "hashtextextended(f.user_id, 0)";
+    /// <summary>The facts' user: a 64-bit hash, the same for the facts and for Gold's rows read beside them, so a user
+    /// counts once in a group's exact reach whichever side it came from.</summary>
+    public static string UserHash(string userId) => $"hashtextextended({userId}, 0)";
+
+    /// <summary>Money (Gold's numeric(18, 6)) in micro-units: exact, and summed as integers (AudienceTally).</summary>
+    public static string Micros(string amount) => $"({amount} * 1000000)::bigint";
 
     private static readonly List<string> Bands = Audience.Dimensions.Where(d => d != "interest").ToList();
 
